@@ -1,0 +1,103 @@
+/**
+ * A TCP connection carrying tunnel frames. Incoming bytes go through a stream
+ * decoder that yields whole frames; outgoing frames are queued and flushed in
+ * one `writev` per event-loop turn (socket cork/uncork), so a burst of DATA
+ * frames from one TAP wake-up costs one syscall, not one per frame.
+ *
+ * Back-pressure: when the kernel's send buffer and our queue exceed
+ * `maxQueuedBytes`, `sendData` refuses (the caller counts a drop, as a NIC
+ * whose queue is full would) instead of buffering without bound; control
+ * frames are always queued.
+ */
+import type { Socket } from 'node:net';
+
+export interface StreamDecoder {
+  /** Feeds bytes; calls `onFrame` for each whole frame (views valid during the call). Throws on a malformed stream. */
+  push(chunk: Uint8Array, onFrame: (frame: Uint8Array) => void): void;
+}
+
+export interface FrameSocketEvents {
+  onFrame(frame: Uint8Array): void;
+  /** The stream could not be decoded (bad length, version ...). The socket is still open. */
+  onDecodeError(error: Error): void;
+  onClose(hadError: boolean, error?: Error): void;
+}
+
+export const DEFAULT_MAX_QUEUED_BYTES = 4 * 1024 * 1024;
+
+export class FrameSocket {
+  private corked = false;
+  private closed = false;
+  bytesIn = 0;
+  bytesOut = 0;
+
+  constructor(
+    readonly socket: Socket,
+    private readonly decoder: StreamDecoder,
+    private readonly events: FrameSocketEvents,
+    private readonly maxQueuedBytes = DEFAULT_MAX_QUEUED_BYTES,
+  ) {
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.receive(chunk));
+    socket.on('error', (error) => this.finish(true, error));
+    socket.on('close', (hadError) => this.finish(hadError));
+  }
+
+  get isOpen(): boolean {
+    return !this.closed && !this.socket.destroyed;
+  }
+
+  /** Queues a control frame (always accepted while open). */
+  sendControl(frame: Uint8Array): void {
+    if (!this.isOpen) return;
+    this.cork();
+    this.bytesOut += frame.length;
+    this.socket.write(frame);
+  }
+
+  /** Queues a DATA frame unless the send queue is full; returns false when dropped. */
+  sendData(frame: Uint8Array): boolean {
+    if (!this.isOpen || this.socket.writableLength > this.maxQueuedBytes) return false;
+    this.cork();
+    this.bytesOut += frame.length;
+    this.socket.write(frame);
+    return true;
+  }
+
+  /** Sends `lastFrame` (e.g. CLOSE) if given, then ends the connection gracefully. */
+  end(lastFrame?: Uint8Array): void {
+    if (!this.isOpen) return;
+    if (lastFrame) this.sendControl(lastFrame);
+    this.socket.end();
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  private cork(): void {
+    if (this.corked) return;
+    this.corked = true;
+    this.socket.cork();
+    process.nextTick(() => {
+      this.corked = false;
+      this.socket.uncork();
+    });
+  }
+
+  private receive(chunk: Buffer): void {
+    this.bytesIn += chunk.length;
+    try {
+      this.decoder.push(chunk, this.events.onFrame);
+    } catch (error) {
+      this.socket.pause();
+      this.events.onDecodeError(error as Error);
+    }
+  }
+
+  private finish(hadError: boolean, error?: Error): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.events.onClose(hadError, error);
+  }
+}
