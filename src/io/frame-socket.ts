@@ -4,10 +4,10 @@
  * one `writev` per event-loop turn (socket cork/uncork), so a burst of DATA
  * frames from one TAP wake-up costs one syscall, not one per frame.
  *
- * Back-pressure: when the kernel's send buffer and our queue exceed
- * `maxQueuedBytes`, `sendData` refuses (the caller counts a drop, as a NIC
- * whose queue is full would) instead of buffering without bound; control
- * frames are always queued.
+ * Back-pressure: when more than `maxQueuedBytes` wait to be written,
+ * `congested` turns true and the caller drops datagrams (and counts them, as
+ * a NIC whose queue is full would) BEFORE sealing them — a sealed frame has
+ * consumed a counter value and must be sent, in order (docs/PROTOCOL.md).
  */
 import type { Socket } from 'node:net';
 
@@ -47,27 +47,26 @@ export class FrameSocket {
     return !this.closed && !this.socket.destroyed;
   }
 
-  /** Queues a control frame (always accepted while open). */
-  sendControl(frame: Uint8Array): void {
-    if (!this.isOpen) return;
-    this.cork();
-    this.bytesOut += frame.length;
-    this.socket.write(frame);
+  /** True when the send queue is over its bound: drop new datagrams instead of sealing them. */
+  get congested(): boolean {
+    return this.socket.writableLength > this.maxQueuedBytes;
   }
 
-  /** Queues a DATA frame unless the send queue is full; returns false when dropped. */
-  sendData(frame: Uint8Array): boolean {
-    if (!this.isOpen || this.socket.writableLength > this.maxQueuedBytes) return false;
+  /**
+   * Queues bytes (one frame or several back to back). The socket keeps a
+   * reference until it is written: the caller must not reuse `frames`.
+   */
+  send(frames: Uint8Array): void {
+    if (!this.isOpen) return;
     this.cork();
-    this.bytesOut += frame.length;
-    this.socket.write(frame);
-    return true;
+    this.bytesOut += frames.length;
+    this.socket.write(frames);
   }
 
   /** Sends `lastFrame` (e.g. CLOSE) if given, then ends the connection gracefully. */
   end(lastFrame?: Uint8Array): void {
     if (!this.isOpen) return;
-    if (lastFrame) this.sendControl(lastFrame);
+    if (lastFrame) this.send(lastFrame);
     this.socket.end();
   }
 
