@@ -1,0 +1,41 @@
+/**
+ * CLOSE status codes (docs/PROTOCOL.md "CLOSE"). Values are on the wire:
+ * never renumber, only append.
+ */
+export const CloseCode = {
+  NORMAL: 0,
+  SHUTTING_DOWN: 1,
+  PROTOCOL_ERROR: 2,
+  UNSUPPORTED_VERSION: 3,
+  FRAME_TOO_LARGE: 4,
+  AUTHENTICATION_FAILURE: 5,
+  INTEGRITY_FAILURE: 6,
+  KEY_EXPIRED: 7,
+  POLICY: 8,
+  NO_COMMON_SUITE: 9,
+  ROUTING_FAILURE: 10,
+  TIMEOUT: 11,
+  INTERNAL_ERROR: 12,
+} as const;
+export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
+
+const NAMES = new Map<number, string>(Object.entries(CloseCode).map(([name, code]) => [code, name]));
+
+/** "INTEGRITY_FAILURE" for 6, "UNKNOWN(99)" for a value we do not know (accepted on the wire). */
+export function closeCodeName(code: number): string {
+  return NAMES.get(code) ?? `UNKNOWN(${code})`;
+}
+
+/** Closes after which an initiator should try again (transient causes); see the table in PROTOCOL.md. */
+const RETRYABLE = new Set<number>([
+  CloseCode.SHUTTING_DOWN,
+  CloseCode.INTEGRITY_FAILURE,
+  CloseCode.KEY_EXPIRED,
+  CloseCode.ROUTING_FAILURE,
+  CloseCode.TIMEOUT,
+  CloseCode.INTERNAL_ERROR,
+]);
+
+export function isRetryable(code: number): boolean {
+  return RETRYABLE.has(code);
+}

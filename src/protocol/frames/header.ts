@@ -1,0 +1,96 @@
+/**
+ * The common header every tunnel frame starts with (docs/PROTOCOL.md "Common
+ * header"): length u32 (whole frame), type u8, version u8. `checkHeader`
+ * validates a whole frame's header once; the per-type parsers rely on it.
+ */
+import { ProtocolError, requireBytes } from './errors.js';
+import { HEADER_LENGTH, MAX_FRAME_LENGTH, PROTOCOL_VERSION } from './limits.js';
+
+export const FrameType = {
+  RELAY: 1,
+  REQUEST: 2,
+  RESPONSE: 3,
+  DATA: 4,
+  CLOSE: 5,
+  KEEPALIVE: 6,
+  REKEY: 7,
+} as const;
+export type FrameType = (typeof FrameType)[keyof typeof FrameType];
+
+const TYPE_NAMES = new Map<number, string>(Object.entries(FrameType).map(([name, type]) => [type, name]));
+
+export function frameTypeName(type: number): string {
+  return TYPE_NAMES.get(type) ?? `UNKNOWN(${type})`;
+}
+
+export function isFrameType(type: number): type is FrameType {
+  return TYPE_NAMES.has(type);
+}
+
+/** Reads the u32 length field; throws FRAME_TOO_LARGE / BAD_LENGTH if out of [HEADER_LENGTH, MAX_FRAME_LENGTH]. */
+export function checkLengthField(length: number): void {
+  if (length > MAX_FRAME_LENGTH) {
+    throw new ProtocolError('FRAME_TOO_LARGE', `frame length ${length} exceeds the maximum ${MAX_FRAME_LENGTH}`);
+  }
+  if (length < HEADER_LENGTH) {
+    throw new ProtocolError('BAD_LENGTH', `frame length ${length} is shorter than the ${HEADER_LENGTH}-byte header`);
+  }
+}
+
+export function checkVersion(version: number): void {
+  if (version !== PROTOCOL_VERSION) {
+    throw new ProtocolError('UNSUPPORTED_VERSION', `protocol version: expected ${PROTOCOL_VERSION}, got ${version}`);
+  }
+}
+
+/**
+ * Validates the header of one whole frame (as the decoder yields it) and
+ * returns its type. Throws for a bad length, a length that disagrees with
+ * the bytes, a wrong version or an unknown type.
+ */
+export function frameType(frame: Uint8Array): FrameType {
+  requireBytes(frame, HEADER_LENGTH, 'frame header');
+  const length = readU32(frame, 0);
+  checkLengthField(length);
+  if (length !== frame.length) {
+    throw new ProtocolError('BAD_LENGTH', `frame length field says ${length}, frame has ${frame.length} bytes`);
+  }
+  checkVersion(frame[5]!);
+  const type = frame[4]!;
+  if (!isFrameType(type)) throw new ProtocolError('UNKNOWN_TYPE', `frame type ${type} is not defined in version 1`);
+  return type;
+}
+
+/** Validates `frame` as a whole frame of type `expected`. */
+export function expectType(frame: Uint8Array, expected: FrameType): void {
+  const type = frameType(frame);
+  if (type !== expected) {
+    throw new ProtocolError('BAD_VALUE', `frame type: expected ${frameTypeName(expected)}, got ${frameTypeName(type)}`);
+  }
+}
+
+export function emitHeader(buf: Uint8Array, offset: number, length: number, type: FrameType): void {
+  writeU32(buf, offset, length);
+  buf[offset + 4] = type;
+  buf[offset + 5] = PROTOCOL_VERSION;
+}
+
+export function readU16(b: Uint8Array, o: number): number {
+  return (b[o]! << 8) | b[o + 1]!;
+}
+
+export function readU32(b: Uint8Array, o: number): number {
+  return ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
+}
+
+export function writeU16(b: Uint8Array, o: number, v: number): void {
+  b[o] = (v >>> 8) & 255;
+  b[o + 1] = v & 255;
+}
+
+export function writeU32(b: Uint8Array, o: number, v: number): void {
+  b[o] = (v >>> 24) & 255;
+  b[o + 1] = (v >>> 16) & 255;
+  b[o + 2] = (v >>> 8) & 255;
+  b[o + 3] = v & 255;
+}
