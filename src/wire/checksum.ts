@@ -1,0 +1,46 @@
+/**
+ * The Internet checksum (RFC 1071): the 16-bit one's complement of the one's
+ * complement sum of the data taken as big-endian 16-bit words.
+ *
+ * Incremental-friendly: `onesComplementSum` returns an unfolded 32-bit-safe
+ * accumulator that can be fed back in as `initial` for the next piece (every
+ * piece but the last must have an even length, so the words stay aligned);
+ * `finishChecksum` folds the carries and complements. A buffer that already
+ * contains its correct checksum sums to 0xffff, i.e. `internetChecksum` of it
+ * is 0 — that is how callers verify. Pure, allocation-free.
+ */
+
+/** Adds `bytes` as big-endian 16-bit words to `initial`; an odd last byte is padded with zero (RFC 1071 §4.1). */
+export function onesComplementSum(bytes: Uint8Array, initial = 0): number {
+  let sum = initial;
+  const evenLength = bytes.length & ~1;
+  for (let i = 0; i < evenLength; i += 2) {
+    sum += (bytes[i]! << 8) | bytes[i + 1]!;
+    // Fold early so the accumulator stays a small integer however long the data.
+    if (sum > 0xffffff) sum = (sum & 0xffff) + (sum >>> 16);
+  }
+  if (evenLength !== bytes.length) sum += bytes[evenLength]! << 8;
+  return sum;
+}
+
+/** Folds the carries of an accumulated sum into 16 bits and complements it. */
+export function finishChecksum(sum: number): number {
+  let folded = sum;
+  while (folded > 0xffff) folded = (folded & 0xffff) + (folded >>> 16);
+  return ~folded & 0xffff;
+}
+
+/** RFC 1071 checksum of `bytes`; 0 when `bytes` already holds a correct checksum. */
+export function internetChecksum(bytes: Uint8Array): number {
+  return finishChecksum(onesComplementSum(bytes));
+}
+
+/**
+ * The IPv4 pseudo-header sum used by UDP and TCP (RFC 768): source,
+ * destination, zero, protocol and the transport length, as an accumulator.
+ */
+export function ipv4PseudoHeaderSum(source: number, destination: number, protocol: number, length: number): number {
+  return (
+    (source >>> 16) + (source & 0xffff) + (destination >>> 16) + (destination & 0xffff) + protocol + length
+  );
+}
