@@ -1,0 +1,283 @@
+/**
+ * The pseudo adapter engine: the glue between a FrameDevice (the host's view
+ * of the tunnel, a TAP) and the tunnel. Every frame the host writes is
+ * classified; ARP and DHCP are answered locally by the emulators, tunnel
+ * datagrams go to `onDatagram` with their Ethernet header removed, everything
+ * else is dropped and counted. `deliver` does the reverse for datagrams from
+ * the tunnel: Ethernet header (reserved MAC → host MAC) added in a
+ * preallocated buffer pool and written to the device in one batch.
+ *
+ * Guarantees: the frame handler never throws (an unexpected error is counted
+ * as `error:internal`); every frame and datagram is counted once under a
+ * verdict or a reason; the tunnel path copies nothing and allocates only the
+ * datagram view. The device must consume `writeFrames` input before returning
+ * (the buffers are reused).
+ */
+import type { FrameDevice } from '../../adapter/device.js';
+import { ArpEmulator, clientArpConfig, type ArpVerdict } from '../../emulators/arp.js';
+import type { Lease } from '../lease.js';
+import { ipv4ToNumber, macToBytes, type Ipv4Address, type MacAddress } from '../wire/addr.js';
+import { emitArp, parseArp, ARP_PACKET_LENGTH } from '../wire/arp.js';
+import { emitEthernetHeader, EtherType, ETHERNET_HEADER_LENGTH, EthernetField, MAC_LENGTH } from '../wire/ethernet.js';
+import { WireError } from '../wire/errors.js';
+import { emitIpv4Header, IpProtocol, ipv4Destination, ipv4HeaderLength, ipv4Source, ipv4TotalLength, IPV4_MIN_HEADER_LENGTH } from '../wire/ipv4.js';
+import { checkUdp, emitUdpHeader, UDP_HEADER_LENGTH, UdpField } from '../wire/udp.js';
+import { read16 } from '../wire/bytes.js';
+import { classifierConfigFromLease, FrameClassifier, Verdict } from './classifier.js';
+import { Counters } from './counters.js';
+
+/** The DHCP emulator as the contract describes it (emulators/dhcp.ts DhcpServerEmulator). */
+export type DhcpVerdict =
+  | { kind: 'reply'; payload: Uint8Array; to: { ip: Ipv4Address; mac: MacAddress } }
+  | { kind: 'ignored'; reason: string };
+export interface DhcpResponder {
+  setLease(lease: Lease): void;
+  readonly hostMac: MacAddress | undefined;
+  handle(payload: Uint8Array, nowMs: number): DhcpVerdict;
+}
+
+/** pino-compatible. */
+export interface DebugLogger {
+  debug(obj: object, msg: string): void;
+}
+
+export interface PseudoAdapterOptions {
+  device: FrameDevice;
+  lease: Lease;
+  /** The DHCP server emulator, e.g. `new DhcpServerEmulator(lease)`. */
+  dhcp: DhcpResponder;
+  /** A datagram for the tunnel; the view is valid only during the call. */
+  onDatagram: (datagram: Uint8Array, etherType: number) => void;
+  logger?: DebugLogger;
+  counters?: Counters;
+  nowMs?: () => number;
+  /** Frames per writeFrames batch on the receive path (the pool size). */
+  deliverBatchFrames?: number;
+}
+
+const DEFAULT_DELIVER_BATCH_FRAMES = 64;
+const BOOTP_SERVER_PORT = 67;
+const BOOTP_CLIENT_PORT = 68;
+const DHCP_REPLY_TTL = 64;
+const IPV4_VERSION_4 = 4;
+
+export class PseudoAdapter {
+  readonly counters: Counters;
+  readonly #device: FrameDevice;
+  readonly #dhcp: DhcpResponder;
+  readonly #arp: ArpEmulator;
+  readonly #classifier: FrameClassifier;
+  readonly #onDatagram: PseudoAdapterOptions['onDatagram'];
+  readonly #logger: DebugLogger | undefined;
+  readonly #nowMs: () => number;
+  readonly #pool: Uint8Array[];
+  readonly #batch: Uint8Array[] = [];
+  readonly #dropKeys = new Map<string, string>();
+  #controlBuffer = new Uint8Array(ETHERNET_HEADER_LENGTH + 1500);
+  #gatewayMac: Uint8Array;
+  #gateway: number;
+  #hostMac: Uint8Array | undefined;
+  #hostMacText: MacAddress | undefined;
+  #ipIdentification = 0;
+
+  constructor(options: PseudoAdapterOptions) {
+    this.#device = options.device;
+    this.#dhcp = options.dhcp;
+    this.#onDatagram = options.onDatagram;
+    this.#logger = options.logger;
+    this.#nowMs = options.nowMs ?? Date.now;
+    this.counters = options.counters ?? new Counters();
+    this.#arp = new ArpEmulator(clientArpConfig(options.lease));
+    this.#classifier = new FrameClassifier(classifierConfigFromLease(options.lease));
+    this.#gatewayMac = macToBytes(options.lease.gatewayMac);
+    this.#gateway = ipv4ToNumber(options.lease.gateway);
+    const poolFrames = options.deliverBatchFrames ?? DEFAULT_DELIVER_BATCH_FRAMES;
+    this.#pool = Array.from({ length: poolFrames }, () => new Uint8Array(ETHERNET_HEADER_LENGTH + this.#device.mtu));
+    this.#device.onFrames((frames) => this.#onFrames(frames));
+  }
+
+  /** The host's MAC, once it has sent ARP or DHCP. */
+  get hostMac(): MacAddress | undefined {
+    return this.#hostMacText;
+  }
+
+  setLease(lease: Lease): void {
+    this.#arp.setConfig(clientArpConfig(lease));
+    this.#classifier.setConfig(classifierConfigFromLease(lease));
+    this.#dhcp.setLease(lease);
+    this.#gatewayMac = macToBytes(lease.gatewayMac);
+    this.#gateway = ipv4ToNumber(lease.gateway);
+  }
+
+  /**
+   * Datagrams from the tunnel to the host: each gets an Ethernet header and
+   * the batch is written to the device. Returns how many frames the device
+   * accepted; the rest are counted with their reason.
+   */
+  deliver(datagrams: readonly Uint8Array[]): number {
+    if (!this.#hostMac) {
+      this.#count('deliver:drop:host-mac-unknown', datagrams.length);
+      return 0;
+    }
+    let accepted = 0;
+    for (const datagram of datagrams) {
+      if (!this.#stageForDelivery(datagram, this.#hostMac)) continue;
+      if (this.#batch.length === this.#pool.length) accepted += this.#flushDeliveries();
+    }
+    return accepted + this.#flushDeliveries();
+  }
+
+  #stageForDelivery(datagram: Uint8Array, hostMac: Uint8Array): boolean {
+    if (datagram.length < IPV4_MIN_HEADER_LENGTH || datagram[0]! >>> 4 !== IPV4_VERSION_4) {
+      this.#count('deliver:drop:not-ipv4');
+      return false;
+    }
+    const buffer = this.#pool[this.#batch.length]!;
+    if (ETHERNET_HEADER_LENGTH + datagram.length > buffer.length) {
+      this.#count('deliver:drop:too-big');
+      return false;
+    }
+    emitEthernetHeader(hostMac, this.#gatewayMac, EtherType.IPV4, buffer, 0);
+    buffer.set(datagram, ETHERNET_HEADER_LENGTH);
+    this.#batch.push(buffer.subarray(0, ETHERNET_HEADER_LENGTH + datagram.length));
+    return true;
+  }
+
+  #flushDeliveries(): number {
+    if (this.#batch.length === 0) return 0;
+    const accepted = this.#device.writeFrames(this.#batch);
+    this.#count('deliver:frames', accepted);
+    if (accepted < this.#batch.length) this.#count('deliver:drop:write-rejected', this.#batch.length - accepted);
+    this.#batch.length = 0;
+    return accepted;
+  }
+
+  #onFrames(frames: readonly Uint8Array[]): void {
+    for (const frame of frames) {
+      try {
+        this.#handleFrame(frame);
+      } catch (error) {
+        this.#count('error:internal');
+        this.#logger?.debug({ err: error }, 'pseudo adapter: unexpected error handling a frame');
+      }
+    }
+  }
+
+  #handleFrame(frame: Uint8Array): void {
+    const verdict = this.#classifier.classify(frame);
+    const result = this.#classifier.result;
+    switch (verdict) {
+      case Verdict.TUNNEL:
+        this.#count('rx:tunnel');
+        this.#onDatagram(frame.subarray(result.datagramStart, result.datagramEnd), EtherType.IPV4);
+        return;
+      case Verdict.LOCAL_ARP:
+        this.#count('rx:local-arp');
+        this.#handleArp(frame);
+        return;
+      case Verdict.LOCAL_DHCP:
+        this.#count('rx:local-dhcp');
+        this.#handleDhcp(frame.subarray(result.datagramStart, result.datagramEnd));
+        return;
+      default:
+        this.#count(this.#dropKey(result.reason ?? 'unknown'));
+        this.#logger?.debug({ reason: result.reason, error: result.error?.message, length: frame.length }, 'pseudo adapter: frame dropped');
+    }
+  }
+
+  #handleArp(frame: Uint8Array): void {
+    let verdict: ArpVerdict;
+    try {
+      verdict = this.#arp.handle(parseArp(frame.subarray(ETHERNET_HEADER_LENGTH)));
+    } catch (error) {
+      return this.#malformed('arp', error);
+    }
+    this.#learnHostMac(this.#arp.hostMac);
+    if (verdict.kind === 'ignored') {
+      this.#count(`arp:ignored:${verdict.reason}`);
+      return;
+    }
+    const reply = this.#controlBuffer;
+    // Answer the asker at the Ethernet source it used (RFC 826: the reply is unicast to the requester).
+    emitEthernetHeader(frame.subarray(EthernetField.SOURCE, EthernetField.SOURCE + MAC_LENGTH), this.#gatewayMac, EtherType.ARP, reply, 0);
+    emitArp(verdict.reply, reply, ETHERNET_HEADER_LENGTH);
+    this.#count('arp:reply');
+    this.#writeControl(reply.subarray(0, ETHERNET_HEADER_LENGTH + ARP_PACKET_LENGTH));
+  }
+
+  #handleDhcp(datagram: Uint8Array): void {
+    const udpStart = ipv4HeaderLength(datagram);
+    const udp = datagram.subarray(udpStart, ipv4TotalLength(datagram));
+    const problem = checkUdp(udp, ipv4Source(datagram), ipv4Destination(datagram));
+    if (problem) return this.#malformed('dhcp', problem);
+    const payload = udp.subarray(UDP_HEADER_LENGTH, read16(udp, UdpField.LENGTH));
+    const verdict = this.#dhcp.handle(payload, this.#nowMs());
+    this.#learnHostMac(this.#dhcp.hostMac);
+    if (verdict.kind === 'ignored') {
+      this.#count(`dhcp:ignored:${verdict.reason}`);
+      this.#logger?.debug({ reason: verdict.reason }, 'pseudo adapter: DHCP message ignored');
+      return;
+    }
+    this.#count('dhcp:reply');
+    this.#writeControl(this.#wrapDhcpReply(verdict.payload, verdict.to));
+  }
+
+  /** UDP 67 → 68, IPv4 from the gateway, Ethernet from the reserved MAC (contract in docs/ARCHITECTURE.md). */
+  #wrapDhcpReply(payload: Uint8Array, to: { ip: Ipv4Address; mac: MacAddress }): Uint8Array {
+    const udpOffset = ETHERNET_HEADER_LENGTH + IPV4_MIN_HEADER_LENGTH;
+    const frameLength = udpOffset + UDP_HEADER_LENGTH + payload.length;
+    if (this.#controlBuffer.length < frameLength) this.#controlBuffer = new Uint8Array(frameLength);
+    const frame = this.#controlBuffer;
+    const destination = ipv4ToNumber(to.ip);
+    frame.set(payload, udpOffset + UDP_HEADER_LENGTH);
+    emitUdpHeader(BOOTP_SERVER_PORT, BOOTP_CLIENT_PORT, payload.length, frame, udpOffset, this.#gateway, destination);
+    emitIpv4Header(
+      {
+        typeOfService: 0,
+        identification: (this.#ipIdentification = (this.#ipIdentification + 1) & 0xffff),
+        dontFragment: false,
+        moreFragments: false,
+        fragmentOffsetBytes: 0,
+        timeToLive: DHCP_REPLY_TTL,
+        protocol: IpProtocol.UDP,
+        source: this.#gateway,
+        destination,
+        options: new Uint8Array(0),
+        payload: new Uint8Array(0),
+      },
+      UDP_HEADER_LENGTH + payload.length,
+      frame,
+      ETHERNET_HEADER_LENGTH,
+    );
+    emitEthernetHeader(macToBytes(to.mac), this.#gatewayMac, EtherType.IPV4, frame, 0);
+    return frame.subarray(0, frameLength);
+  }
+
+  #writeControl(frame: Uint8Array): void {
+    const accepted = this.#device.writeFrames([frame]);
+    if (accepted !== 1) this.#count('tx:drop:write-rejected');
+  }
+
+  #learnHostMac(mac: MacAddress | undefined): void {
+    if (mac === undefined || mac === this.#hostMacText) return;
+    this.#hostMacText = mac;
+    this.#hostMac = macToBytes(mac);
+    this.#logger?.debug({ hostMac: mac }, 'pseudo adapter: learned the host MAC');
+  }
+
+  #malformed(what: 'arp' | 'dhcp', error: unknown): void {
+    if (!(error instanceof WireError)) throw error;
+    this.#count(`${what}:malformed:${error.code}`);
+    this.#logger?.debug({ error: error.message }, `pseudo adapter: malformed ${what.toUpperCase()} dropped`);
+  }
+
+  #dropKey(reason: string): string {
+    let key = this.#dropKeys.get(reason);
+    if (key === undefined) this.#dropKeys.set(reason, (key = `rx:drop:${reason}`));
+    return key;
+  }
+
+  #count(key: string, by = 1): void {
+    this.counters.increment(key, by);
+  }
+}
