@@ -10,7 +10,7 @@
 import { WireError } from './errors.js';
 import { readIpv4Number } from './addr.js';
 import { read16, requireRoom, requireUint, write16, write32 } from './bytes.js';
-import { internetChecksum } from './checksum.js';
+import { finishChecksum, internetChecksum, onesComplementSum } from './checksum.js';
 
 export const IPV4_MIN_HEADER_LENGTH = 20;
 export const IPV4_MAX_HEADER_LENGTH = 60;
@@ -99,7 +99,7 @@ export function checkIpv4(bytes: Uint8Array): WireError | undefined {
   if (totalLength > bytes.length) {
     return new WireError('TRUNCATED', `IPv4 datagram: total length says ${totalLength} bytes, got ${bytes.length}`);
   }
-  const checksum = internetChecksum(bytes.subarray(0, headerLength));
+  const checksum = finishChecksum(onesComplementSum(bytes, 0, 0, headerLength));
   if (checksum !== 0) {
     const stored = read16(bytes, Ipv4Field.CHECKSUM);
     return new WireError('BAD_CHECKSUM', `IPv4 header checksum: 0x${hex16(stored)} does not verify (residue 0x${hex16(checksum)})`);

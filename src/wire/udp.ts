@@ -42,7 +42,7 @@ export function checkUdp(bytes: Uint8Array, source: number, destination: number)
     return new WireError('TRUNCATED', `UDP datagram: length field says ${length} bytes, got ${bytes.length}`);
   }
   if (read16(bytes, UdpField.CHECKSUM) === 0) return undefined; // RFC 768: no checksum
-  const sum = onesComplementSum(bytes.subarray(0, length), ipv4PseudoHeaderSum(source, destination, IpProtocol.UDP, length));
+  const sum = onesComplementSum(bytes, ipv4PseudoHeaderSum(source, destination, IpProtocol.UDP, length), 0, length);
   const residue = finishChecksum(sum);
   if (residue !== 0) {
     const stored = read16(bytes, UdpField.CHECKSUM).toString(16).padStart(4, '0');
