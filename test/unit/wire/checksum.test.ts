@@ -73,3 +73,13 @@ test('long buffers (64 KiB of 0xff) do not overflow the accumulator', () => {
   const bytes = new Uint8Array(65536).fill(0xff);
   assert.equal(internetChecksum(bytes), referenceChecksum(bytes));
 });
+
+test('a range [start, end) sums the same as the subarray it names', () => {
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 300 }), fc.nat(300), fc.nat(300), (bytes, a, b) => {
+      const start = Math.min(a, b, bytes.length);
+      const end = Math.min(Math.max(a, b), bytes.length);
+      assert.equal(finishChecksum(onesComplementSum(bytes, 7, start, end)), finishChecksum(onesComplementSum(bytes.subarray(start, end), 7)));
+    }),
+  );
+});
