@@ -115,6 +115,7 @@ export class PseudoAdapter {
    * accepted; the rest are counted with their reason.
    */
   deliver(datagrams: readonly Uint8Array[]): number {
+    if (datagrams.length === 0) return 0;
     if (!this.#hostMac) {
       this.#count('deliver:drop:host-mac-unknown', datagrams.length);
       return 0;
