@@ -1,0 +1,82 @@
+/**
+ * FrameDecoder: whole frames out of any split of the stream (fast-check over
+ * split points, byte by byte), views without copies when a frame lies in one
+ * chunk, and bad lengths/versions rejected before the body is buffered.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { FrameDecoder } from '../../../src/protocol/decoder.js';
+import { MAX_FRAME_LENGTH, ProtocolError, encodeClose, encodeData, encodeKeepalive } from '../../../src/protocol/frames/index.js';
+import { fixture, hex } from './fixtures.js';
+
+const FRAMES = ['relay.hex', 'request.hex', 'response.hex', 'data.hex', 'close.hex', 'keepalive.hex', 'rekey.hex'].map(fixture);
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) (out.set(p, at), (at += p.length));
+  return out;
+}
+
+function decodeSplit(stream: Uint8Array, cuts: number[]): string[] {
+  const decoder = new FrameDecoder();
+  const got: string[] = [];
+  let last = 0;
+  for (const cut of [...cuts, stream.length]) {
+    decoder.push(stream.subarray(last, cut), (f) => got.push(hex(f)));
+    last = cut;
+  }
+  assert.ok(decoder.atBoundary);
+  return got;
+}
+
+describe('FrameDecoder', () => {
+  const stream = concat(FRAMES);
+  const expected = FRAMES.map(hex);
+
+  it('yields every frame from one chunk, as views into it', () => {
+    const decoder = new FrameDecoder();
+    const views: Uint8Array[] = [];
+    decoder.push(stream, (f) => views.push(f));
+    assert.deepEqual(views.map(hex), expected);
+    for (const v of views) assert.equal(v.buffer, stream.buffer);
+  });
+  it('yields every frame fed byte by byte', () => {
+    assert.deepEqual(decodeSplit(stream, Array.from({ length: stream.length - 1 }, (_, i) => i + 1)), expected);
+  });
+  it('yields every frame for any split points', () => {
+    fc.assert(fc.property(fc.uniqueArray(fc.integer({ min: 1, max: stream.length - 1 }), { maxLength: 40 }), (cuts) => {
+      assert.deepEqual(decodeSplit(stream, cuts.sort((a, b) => a - b)), expected);
+    }), { numRuns: 500 });
+  });
+  it('handles a maximal frame split in two', () => {
+    const big = encodeData({ etherType: 0x86dd, keyId: 0, paddingLength: 0, digest: new Uint8Array(16), ciphertext: new Uint8Array(65535).fill(7) });
+    assert.ok(big.length <= MAX_FRAME_LENGTH);
+    const s = concat([big, encodeClose({ status: 0, reason: '' })]);
+    assert.deepEqual(decodeSplit(s, [3, 40000]), [hex(big), hex(encodeClose({ status: 0, reason: '' }))]);
+  });
+  it('rejects an oversized length as soon as the 4 length bytes are in', () => {
+    const decoder = new FrameDecoder();
+    decoder.push(Uint8Array.of(0x00, 0x01), () => assert.fail());
+    assert.throws(() => decoder.push(Uint8Array.of(0x04, 0x01), () => assert.fail()), (e: unknown) => e instanceof ProtocolError && e.code === 'FRAME_TOO_LARGE' && e.closeCode === 4);
+    // poisoned afterwards
+    assert.throws(() => decoder.push(encodeKeepalive(0, new Uint8Array(16)), () => assert.fail()), ProtocolError);
+  });
+  it('rejects a length shorter than the header and a wrong version before the body', () => {
+    assert.throws(() => new FrameDecoder().push(Uint8Array.of(0, 0, 0, 5, 1, 1), () => {}), (e: unknown) => e instanceof ProtocolError && e.code === 'BAD_LENGTH');
+    const d = new FrameDecoder();
+    d.push(Uint8Array.of(0, 0, 0x40, 0, 4), () => {});
+    assert.throws(() => d.push(Uint8Array.of(9), () => {}), (e: unknown) => e instanceof ProtocolError && e.code === 'UNSUPPORTED_VERSION');
+  });
+  it('never throws anything but ProtocolError on random streams', () => {
+    fc.assert(fc.property(fc.array(fc.uint8Array({ maxLength: 64 }), { maxLength: 10 }), (chunks) => {
+      const d = new FrameDecoder();
+      try {
+        for (const c of chunks) d.push(c, () => {});
+      } catch (e) {
+        if (!(e instanceof ProtocolError)) throw e;
+      }
+    }), { numRuns: 2000 });
+  });
+});

@@ -1,0 +1,81 @@
+/**
+ * Lease codec (RESPONSE client data): the hand-written fixture, round-trips
+ * over random valid leases, skipped unknown TLVs, rejected malformed ones.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import type { Lease } from '../../../src/lease.js';
+import { ProtocolError, decodeLease, encodeLease } from '../../../src/protocol/frames/index.js';
+import { numberToIpv4 } from '../../../src/wire/addr.js';
+import { fixture, hex } from './fixtures.js';
+
+const LEASE: Lease = {
+  address: '10.8.0.2',
+  prefixLength: 24,
+  gateway: '10.8.0.1',
+  routes: [{ destination: '192.168.10.0', prefixLength: 24, gateway: '10.8.0.1' }],
+  dnsServers: ['10.8.0.1'],
+  searchDomain: 'corp.example',
+  mtu: 1400,
+  leaseTimeSec: 3600,
+  gatewayMac: '02:74:76:70:6e:01',
+};
+
+function throwsProtocol(fn: () => unknown, code: string): void {
+  assert.throws(fn, (e: unknown) => e instanceof ProtocolError && e.code === code);
+}
+
+describe('lease codec', () => {
+  it('matches the fixture both ways', () => {
+    assert.equal(hex(encodeLease(LEASE)), hex(fixture('lease.hex')));
+    assert.deepEqual(decodeLease(fixture('lease.hex')), LEASE);
+  });
+  it('skips unknown TLVs (forward compatible)', () => {
+    const extended = new Uint8Array([...fixture('lease.hex'), 200, 3, 1, 2, 3]);
+    assert.deepEqual(decodeLease(extended), LEASE);
+  });
+  it('rejects missing, repeated, mis-sized and truncated TLVs', () => {
+    const f = fixture('lease.hex');
+    throwsProtocol(() => decodeLease(f.subarray(0, f.length - 8)), 'BAD_VALUE'); // no GATEWAY_MAC
+    throwsProtocol(() => decodeLease(new Uint8Array([...f, 1, 4, 10, 8, 0, 3])), 'BAD_VALUE'); // ADDRESS twice
+    throwsProtocol(() => decodeLease(new Uint8Array([...f, 7, 1, 5])), 'BAD_VALUE'); // MTU of 1 byte
+    throwsProtocol(() => decodeLease(f.subarray(0, f.length - 1)), 'TRUNCATED');
+    const v2 = Uint8Array.from(f);
+    v2[0] = 2;
+    throwsProtocol(() => decodeLease(v2), 'UNSUPPORTED_VERSION');
+  });
+  it('refuses to encode invalid leases', () => {
+    throwsProtocol(() => encodeLease({ ...LEASE, mtu: 20 }), 'BAD_VALUE');
+    throwsProtocol(() => encodeLease({ ...LEASE, address: '10.8.0' }), 'BAD_VALUE');
+    throwsProtocol(() => encodeLease({ ...LEASE, routes: [{ destination: '192.168.10.1', prefixLength: 24, gateway: '10.8.0.1' }] }), 'BAD_VALUE');
+  });
+  it('round-trips random leases', () => {
+    const ip = fc.integer({ min: 0, max: 0xffffffff }).map(numberToIpv4);
+    const route = fc.tuple(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 0, max: 32 }), ip).map(([n, p, gateway]) => ({
+      destination: numberToIpv4(p === 0 ? 0 : (n & ((0xffffffff << (32 - p)) >>> 0)) >>> 0),
+      prefixLength: p,
+      gateway,
+    }));
+    const lease = fc.record({
+      address: ip, prefixLength: fc.integer({ min: 0, max: 32 }), gateway: ip,
+      routes: fc.array(route, { maxLength: 20 }), dnsServers: fc.array(ip, { maxLength: 4 }),
+      searchDomain: fc.option(fc.stringMatching(/^[a-z.]{1,60}$/), { nil: undefined }),
+      mtu: fc.integer({ min: 68, max: 65535 }), leaseTimeSec: fc.nat(),
+      renewalTimeSec: fc.option(fc.nat(), { nil: undefined }), rebindingTimeSec: fc.option(fc.nat(), { nil: undefined }),
+      gatewayMac: fc.constant('02:74:76:70:6e:01'),
+    }, { requiredKeys: ['address', 'prefixLength', 'gateway', 'routes', 'dnsServers', 'mtu', 'leaseTimeSec', 'gatewayMac'] });
+    fc.assert(fc.property(lease, (l) => {
+      assert.deepEqual(decodeLease(encodeLease(l as Lease)), JSON.parse(JSON.stringify(l)));
+    }));
+  });
+  it('never throws anything but ProtocolError on random input', () => {
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 200 }).map((b) => (b.length ? ((b[0] = 1), b) : b)), (b) => {
+      try {
+        decodeLease(b);
+      } catch (e) {
+        if (!(e instanceof ProtocolError)) throw e;
+      }
+    }), { numRuns: 3000 });
+  });
+});
