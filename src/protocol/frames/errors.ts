@@ -18,6 +18,7 @@ export type ProtocolErrorCode =
   | 'UNKNOWN_CLIENT'
   | 'INTEGRITY' // digest mismatch
   | 'KEY_MISMATCH' // keyId is not the current receive key
+  | 'KEY_EXPIRED' // a key used beyond its hard lifetime
   | 'BUFFER_TOO_SMALL'; // emit: the caller's buffer cannot hold the output
 
 const CLOSE_FOR: Record<ProtocolErrorCode, CloseCode> = {
@@ -33,6 +34,7 @@ const CLOSE_FOR: Record<ProtocolErrorCode, CloseCode> = {
   UNKNOWN_CLIENT: CloseCode.AUTHENTICATION_FAILURE,
   INTEGRITY: CloseCode.INTEGRITY_FAILURE,
   KEY_MISMATCH: CloseCode.INTEGRITY_FAILURE,
+  KEY_EXPIRED: CloseCode.KEY_EXPIRED,
   BUFFER_TOO_SMALL: CloseCode.INTERNAL_ERROR,
 };
 

@@ -1,0 +1,271 @@
+/**
+ * TunnelSession: the established tunnel's data engine around the crypto's
+ * DataSealer/DataOpener. It writes whole sealed frames (DATA, KEEPALIVE,
+ * REKEY) into caller buffers and opens received ones, keeping per-key
+ * counters and the key lifetime.
+ *
+ * Guarantees:
+ * - no plaintext is released before its digest verified (the opener's contract);
+ * - every failure of a sealed frame is a ProtocolError value returned, never
+ *   thrown; a digest or keyId mismatch is INTEGRITY / KEY_MISMATCH (CLOSE
+ *   INTEGRITY_FAILURE). Header fields are checked only as far as needed to
+ *   run the digest; the digest decides the rest, so a flipped bit anywhere
+ *   after the common header is an integrity failure;
+ * - per direction the key switches exactly at a REKEY frame (the sender after
+ *   writing it, the receiver after reading it).
+ * Not thread-safe, no I/O; frames must be sent in the order they were sealed.
+ */
+import type { DataOpener, DataSealer, ProtocolCrypto, SessionKeys, SuiteName } from './crypto-port.js';
+import { ProtocolError } from './frames/errors.js';
+import { FrameType, readU16 } from './frames/header.js';
+import { DATA_HEADER_LENGTH, MAX_DATAGRAM_LENGTH, MAX_PADDING_LENGTH } from './frames/limits.js';
+import { dataFrameLength, emitDataHeader } from './frames/data.js';
+import { SEALED_CONTROL_HEADER_LENGTH, emitSealedControlHeader, sealedControlLength } from './frames/sealed-control.js';
+
+export interface KeyLifetime {
+  maxAgeMs: number;
+  maxBytes: number;
+  maxFrames: number;
+}
+
+export const DEFAULT_KEY_LIFETIME: KeyLifetime = { maxAgeMs: 10 * 60_000, maxBytes: 2 ** 30, maxFrames: 2 ** 32 };
+/** A key used beyond this multiple of its lifetime is refused (send) or closed KEY_EXPIRED (receive). */
+export const HARD_LIMIT_FACTOR = 2;
+/** Room left before the datagram in the default receive buffer, so a caller can write an Ethernet header in front. */
+export const ETHERNET_HEADROOM = 14;
+
+export type OpenResult = { ok: true; etherType: number; datagram: Uint8Array } | { ok: false; error: ProtocolError };
+
+export interface SessionStats {
+  framesSent: number;
+  bytesSent: number;
+  framesReceived: number;
+  bytesReceived: number;
+  rekeysSent: number;
+  rekeysReceived: number;
+  dropsTooLarge: number;
+  dropsKeyExhausted: number;
+}
+
+export type KeyState = 'fresh' | 'expired' | 'exhausted';
+
+interface KeyUse {
+  keyId: number;
+  sinceMs: number;
+  frames: number;
+  bytes: number;
+}
+
+export class TunnelSession {
+  readonly suite: SuiteName;
+  readonly digestLength: number;
+  readonly inBandRekey: boolean;
+  readonly stats: SessionStats = { framesSent: 0, bytesSent: 0, framesReceived: 0, bytesReceived: 0, rekeysSent: 0, rekeysReceived: 0, dropsTooLarge: 0, dropsKeyExhausted: 0 };
+  private readonly crypto: ProtocolCrypto;
+  private readonly keys: SessionKeys;
+  private readonly lifetime: KeyLifetime;
+  private sealer: DataSealer;
+  private opener: DataOpener;
+  private readonly sendUse: KeyUse;
+  private readonly receiveUse: KeyUse;
+  private readonly plainBuffer = new Uint8Array(ETHERNET_HEADROOM + MAX_DATAGRAM_LENGTH + MAX_PADDING_LENGTH);
+  private readonly empty = new Uint8Array(0);
+
+  constructor(opts: { crypto: ProtocolCrypto; suite: SuiteName; keys: SessionKeys; nowMs: number; inBandRekey: boolean; lifetime?: Partial<KeyLifetime> }) {
+    this.crypto = opts.crypto;
+    this.suite = opts.suite;
+    this.keys = opts.keys;
+    this.inBandRekey = opts.inBandRekey;
+    this.lifetime = { ...DEFAULT_KEY_LIFETIME, ...opts.lifetime };
+    const { sealer, opener } = opts.crypto.createDataCiphers(opts.suite, opts.keys, 0);
+    this.sealer = sealer;
+    this.opener = opener;
+    this.digestLength = sealer.digestLength;
+    this.sendUse = { keyId: 0, sinceMs: opts.nowMs, frames: 0, bytes: 0 };
+    this.receiveUse = { keyId: 0, sinceMs: opts.nowMs, frames: 0, bytes: 0 };
+  }
+
+  get sendKeyId(): number {
+    return this.sendUse.keyId;
+  }
+
+  get receiveKeyId(): number {
+    return this.receiveUse.keyId;
+  }
+
+  /** Bytes `sealDatagram` may write for a datagram: a REKEY frame in front plus the DATA frame. */
+  maxSealedLength(datagramLength: number, paddingLength = 0): number {
+    return sealedControlLength(this.digestLength) + dataFrameLength(datagramLength, this.digestLength, paddingLength);
+  }
+
+  /** Where the send key stands against its lifetime: soft (expired → rekey) and hard (exhausted → refuse). */
+  sendKeyState(nowMs: number): KeyState {
+    return this.keyState(this.sendUse, nowMs);
+  }
+
+  receiveKeyState(nowMs: number): KeyState {
+    return this.keyState(this.receiveUse, nowMs);
+  }
+
+  private keyState(use: KeyUse, nowMs: number): KeyState {
+    const { maxAgeMs, maxBytes, maxFrames } = this.lifetime;
+    const over = (f: number): boolean => nowMs - use.sinceMs >= maxAgeMs * f || use.bytes >= maxBytes * f || use.frames >= maxFrames * f;
+    if (over(HARD_LIMIT_FACTOR)) return 'exhausted';
+    return over(1) ? 'expired' : 'fresh';
+  }
+
+  /**
+   * Writes a DATA frame carrying `datagram` (an Ethernet payload) at
+   * `out[offset]`, preceded by a REKEY frame when in-band rekeying is on and
+   * the send key has expired. Returns the bytes written, or 0 when the
+   * datagram is dropped (too large, or the key is exhausted without rekey).
+   * Throws ProtocolError BUFFER_TOO_SMALL if `out` cannot hold maxSealedLength.
+   */
+  sealDatagram(etherType: number, datagram: Uint8Array, out: Uint8Array, offset: number, nowMs: number, paddingLength = 0): number {
+    if (datagram.length > MAX_DATAGRAM_LENGTH || paddingLength > MAX_PADDING_LENGTH) {
+      this.stats.dropsTooLarge++;
+      return 0;
+    }
+    let at = offset;
+    const state = this.sendKeyState(nowMs);
+    if (state !== 'fresh' && this.inBandRekey) at += this.writeRekey(out, at, nowMs);
+    else if (state === 'exhausted') {
+      this.stats.dropsKeyExhausted++;
+      return 0;
+    }
+    const d = this.digestLength;
+    emitDataHeader({ etherType, keyId: this.sendUse.keyId & 255, paddingLength, digestLength: d, datagramLength: datagram.length }, out, at);
+    const payloadAt = at + DATA_HEADER_LENGTH + d;
+    const payloadLength = datagram.length + paddingLength;
+    const payload = out.subarray(payloadAt, payloadAt + payloadLength);
+    let plaintext = datagram;
+    if (paddingLength > 0) {
+      payload.set(datagram, 0); // padding is encrypted with the datagram: copy, then seal in place
+      payload.fill(0, datagram.length);
+      plaintext = payload;
+    }
+    this.sealer.seal(out.subarray(at, at + DATA_HEADER_LENGTH), plaintext, payload, out.subarray(at + DATA_HEADER_LENGTH, payloadAt));
+    this.countSent(payloadLength);
+    return payloadAt + payloadLength - offset;
+  }
+
+  /** A KEEPALIVE frame sealed under the current send key. */
+  sealKeepalive(): Uint8Array {
+    const out = new Uint8Array(sealedControlLength(this.digestLength));
+    this.writeSealedControl(FrameType.KEEPALIVE, this.sendUse.keyId & 255, out, 0);
+    return out;
+  }
+
+  /** A REKEY frame sealed under the current key; the send key switches after it. */
+  sealRekey(nowMs: number): Uint8Array {
+    const out = new Uint8Array(sealedControlLength(this.digestLength));
+    this.writeRekey(out, 0, nowMs);
+    return out;
+  }
+
+  private writeRekey(out: Uint8Array, offset: number, nowMs: number): number {
+    const next = this.sendUse.keyId + 1;
+    const written = this.writeSealedControl(FrameType.REKEY, next & 255, out, offset);
+    this.sealer = this.crypto.createDataCiphers(this.suite, this.keys, next).sealer;
+    Object.assign(this.sendUse, { keyId: next, sinceMs: nowMs, frames: 0, bytes: 0 });
+    this.stats.rekeysSent++;
+    return written;
+  }
+
+  private writeSealedControl(type: typeof FrameType.KEEPALIVE | typeof FrameType.REKEY, keyId: number, out: Uint8Array, offset: number): number {
+    emitSealedControlHeader(type, keyId, this.digestLength, out, offset);
+    const digestAt = offset + SEALED_CONTROL_HEADER_LENGTH;
+    this.sealer.seal(out.subarray(offset, digestAt), this.empty, this.empty, out.subarray(digestAt, digestAt + this.digestLength));
+    this.countSent(0);
+    return SEALED_CONTROL_HEADER_LENGTH + this.digestLength;
+  }
+
+  private countSent(bytes: number): void {
+    this.sendUse.frames++;
+    this.sendUse.bytes += bytes;
+    this.stats.framesSent++;
+    this.stats.bytesSent += bytes;
+  }
+
+  /**
+   * Verifies and decrypts a whole DATA frame into `out[outOffset..]` (by
+   * default an internal buffer with ETHERNET_HEADROOM bytes in front, reused
+   * by the next call). The datagram view is valid until the next open.
+   */
+  openData(frame: Uint8Array, nowMs: number, out: Uint8Array = this.plainBuffer, outOffset = ETHERNET_HEADROOM): OpenResult {
+    const d = this.digestLength;
+    const payloadAt = DATA_HEADER_LENGTH + d;
+    if (frame.length < payloadAt) return fail('INTEGRITY', `DATA of ${frame.length} bytes cannot hold a ${d}-byte digest`);
+    const early = this.checkSealedHeader(frame[8]!, frame[11]!, nowMs);
+    if (early) return { ok: false, error: early };
+    const ciphertext = frame.subarray(payloadAt);
+    if (out.length - outOffset < ciphertext.length) {
+      return fail('BUFFER_TOO_SMALL', `openData: need ${ciphertext.length} bytes at ${outOffset}, buffer has ${out.length}`);
+    }
+    const plaintext = out.subarray(outOffset, outOffset + ciphertext.length);
+    if (!this.opener.open(frame.subarray(0, DATA_HEADER_LENGTH), ciphertext, frame.subarray(DATA_HEADER_LENGTH, payloadAt), plaintext)) {
+      return fail('INTEGRITY', `DATA digest mismatch at receive frame ${this.receiveUse.frames} of key ${this.receiveUse.keyId}`);
+    }
+    this.countReceived(ciphertext.length);
+    // Authenticated from here: a bad value is the peer's bug, not tampering.
+    const paddingLength = frame[10]!;
+    if (frame[9] !== 0) return fail('BAD_VALUE', `DATA flags: expected 0, got 0x${frame[9]!.toString(16)}`);
+    if (paddingLength > ciphertext.length) return fail('BAD_LENGTH', `DATA paddingLength ${paddingLength} exceeds the ${ciphertext.length}-byte payload`);
+    return { ok: true, etherType: readU16(frame, 6), datagram: plaintext.subarray(0, ciphertext.length - paddingLength) };
+  }
+
+  /** Verifies a whole KEEPALIVE frame; returns the error, or undefined when valid. */
+  openKeepalive(frame: Uint8Array, nowMs: number): ProtocolError | undefined {
+    return this.openSealedControl(frame, nowMs, this.receiveUse.keyId & 255);
+  }
+
+  /** Verifies a whole REKEY frame under the old key, then switches the receive key. */
+  openRekey(frame: Uint8Array, nowMs: number): ProtocolError | undefined {
+    if (!this.inBandRekey) return new ProtocolError('UNEXPECTED_FRAME', 'REKEY received but in-band rekeying was not negotiated');
+    const error = this.openSealedControl(frame, nowMs, (this.receiveUse.keyId + 1) & 255);
+    if (error) return error;
+    const next = this.receiveUse.keyId + 1;
+    this.opener = this.crypto.createDataCiphers(this.suite, this.keys, next).opener;
+    Object.assign(this.receiveUse, { keyId: next, sinceMs: nowMs, frames: 0, bytes: 0 });
+    this.stats.rekeysReceived++;
+    return undefined;
+  }
+
+  private openSealedControl(frame: Uint8Array, nowMs: number, expectedKeyId: number): ProtocolError | undefined {
+    const d = this.digestLength;
+    if (frame.length !== SEALED_CONTROL_HEADER_LENGTH + d) {
+      return new ProtocolError('INTEGRITY', `sealed control frame of ${frame.length} bytes, expected ${SEALED_CONTROL_HEADER_LENGTH + d}`);
+    }
+    const early = this.checkSealedHeader(frame[6]!, frame[7]!, nowMs, expectedKeyId);
+    if (early) return early;
+    const header = frame.subarray(0, SEALED_CONTROL_HEADER_LENGTH);
+    if (!this.opener.open(header, this.empty, frame.subarray(SEALED_CONTROL_HEADER_LENGTH), this.empty)) {
+      return new ProtocolError('INTEGRITY', `digest mismatch at receive frame ${this.receiveUse.frames} of key ${this.receiveUse.keyId}`);
+    }
+    this.countReceived(0);
+    return undefined;
+  }
+
+  /** The checks needed before a digest can be computed: key id, digest length, key lifetime. */
+  private checkSealedHeader(keyId: number, digestLength: number, nowMs: number, expectedKeyId = this.receiveUse.keyId & 255): ProtocolError | undefined {
+    if (keyId !== expectedKeyId) return new ProtocolError('KEY_MISMATCH', `keyId: expected ${expectedKeyId}, got ${keyId}`);
+    if (digestLength !== this.digestLength) {
+      return new ProtocolError('INTEGRITY', `digestLength: expected ${this.digestLength} for ${this.suite}, got ${digestLength}`);
+    }
+    if (this.keyState(this.receiveUse, nowMs) === 'exhausted') {
+      return new ProtocolError('KEY_EXPIRED', `the peer kept using key ${this.receiveUse.keyId} beyond ${HARD_LIMIT_FACTOR}x its lifetime`);
+    }
+    return undefined;
+  }
+
+  private countReceived(bytes: number): void {
+    this.receiveUse.frames++;
+    this.receiveUse.bytes += bytes;
+    this.stats.framesReceived++;
+    this.stats.bytesReceived += bytes;
+  }
+}
+
+function fail(code: ConstructorParameters<typeof ProtocolError>[0], message: string): OpenResult {
+  return { ok: false, error: new ProtocolError(code, message) };
+}
