@@ -5,23 +5,26 @@
  *   version as soon as the 6-byte header is in, BEFORE any body byte is
  *   buffered: a peer can never make us hold more than MAX_FRAME_LENGTH;
  * - a frame lying inside one chunk is yielded as a subarray of that chunk
- *   (no copy); only a frame spanning chunks is copied, into one buffer the
- *   decoder reuses. Either way the view is valid only during `onFrame`;
+ *   (no copy); only a frame spanning chunks is copied, into a buffer of its
+ *   exact length allocated when its length is known. The decoder never
+ *   writes to a yielded frame again, so a frame may be kept (queued for a
+ *   socket write, say) as long as the caller does not reuse the chunk memory
+ *   (Node's socket chunks are never reused);
  * - after an error the decoder is poisoned: every later push throws the same
  *   ProtocolError (the connection must be closed with its closeCode).
  * Types are not checked here (a relay forwards frames it does not parse).
  */
 import { ProtocolError } from './frames/errors.js';
 import { checkLengthField, checkVersion, readU32 } from './frames/header.js';
-import { HEADER_LENGTH, MAX_FRAME_LENGTH } from './frames/limits.js';
+import { HEADER_LENGTH } from './frames/limits.js';
 
 export class FrameDecoder {
-  /** Holds a frame that spans chunks; allocated on first need, at the maximum size. */
+  /** The first bytes of a frame whose length field is not complete yet. */
+  private readonly lengthScratch = new Uint8Array(4);
+  /** The frame being assembled across chunks, allocated at its exact length. */
   private partial: Uint8Array | undefined;
-  /** Bytes of the pending frame held in `partial`. */
+  /** Bytes held of the pending frame (in lengthScratch while < 4 and no partial). */
   private held = 0;
-  /** Length of the pending frame, 0 until its length field is complete. */
-  private pendingLength = 0;
   private failure: ProtocolError | undefined;
   framesDecoded = 0;
 
@@ -42,61 +45,55 @@ export class FrameDecoder {
   }
 
   private consume(chunk: Uint8Array, onFrame: (frame: Uint8Array) => void): void {
-    let at = 0;
-    if (this.held > 0) at = this.fillPartial(chunk, onFrame);
+    let at = this.held > 0 ? this.continuePartial(chunk, onFrame) : 0;
     while (at < chunk.length) {
       const available = chunk.length - at;
-      if (available >= HEADER_LENGTH) {
-        const length = readU32(chunk, at);
-        checkLengthField(length);
-        checkVersion(chunk[at + 5]!);
-        if (available >= length) {
-          this.framesDecoded++;
-          onFrame(chunk.subarray(at, at + length));
-          at += length;
-          continue;
-        }
-      } else if (available >= 4) {
-        checkLengthField(readU32(chunk, at));
+      if (available < 4) {
+        this.lengthScratch.set(chunk.subarray(at), 0);
+        this.held = available;
+        return;
       }
-      this.startPartial(chunk.subarray(at));
-      return;
+      const length = readU32(chunk, at);
+      checkLengthField(length);
+      if (available >= HEADER_LENGTH) checkVersion(chunk[at + 5]!);
+      if (available < length) {
+        this.partial = new Uint8Array(length);
+        this.partial.set(chunk.subarray(at), 0);
+        this.held = available;
+        return;
+      }
+      this.framesDecoded++;
+      onFrame(chunk.subarray(at, at + length));
+      at += length;
     }
-  }
-
-  private startPartial(bytes: Uint8Array): void {
-    this.partial ??= new Uint8Array(MAX_FRAME_LENGTH);
-    this.partial.set(bytes, 0);
-    this.held = bytes.length;
-    this.pendingLength = bytes.length >= 4 ? readU32(bytes, 0) : 0;
   }
 
   /** Continues a frame held from earlier chunks; returns how many bytes of `chunk` were used. */
-  private fillPartial(chunk: Uint8Array, onFrame: (frame: Uint8Array) => void): number {
-    const partial = this.partial!;
+  private continuePartial(chunk: Uint8Array, onFrame: (frame: Uint8Array) => void): number {
     let at = 0;
-    if (this.held < HEADER_LENGTH) {
-      const take = Math.min(HEADER_LENGTH - this.held, chunk.length);
-      partial.set(chunk.subarray(0, take), this.held);
+    if (!this.partial) {
+      const take = Math.min(4 - this.held, chunk.length);
+      this.lengthScratch.set(chunk.subarray(0, take), this.held);
       this.held += take;
       at = take;
-      if (this.held >= 4 && this.pendingLength === 0) {
-        this.pendingLength = readU32(partial, 0);
-        checkLengthField(this.pendingLength);
-      }
-      if (this.held < HEADER_LENGTH) return at;
-      checkVersion(partial[5]!);
+      if (this.held < 4) return at;
+      const length = readU32(this.lengthScratch, 0);
+      checkLengthField(length);
+      this.partial = new Uint8Array(length);
+      this.partial.set(this.lengthScratch, 0);
     }
-    const take = Math.min(this.pendingLength - this.held, chunk.length - at);
+    const partial = this.partial;
+    const before = this.held;
+    const take = Math.min(partial.length - this.held, chunk.length - at);
     partial.set(chunk.subarray(at, at + take), this.held);
     this.held += take;
     at += take;
-    if (this.held === this.pendingLength) {
-      const length = this.pendingLength;
+    if (before < HEADER_LENGTH && this.held >= HEADER_LENGTH) checkVersion(partial[5]!);
+    if (this.held === partial.length) {
+      this.partial = undefined;
       this.held = 0;
-      this.pendingLength = 0;
       this.framesDecoded++;
-      onFrame(partial.subarray(0, length));
+      onFrame(partial);
     }
     return at;
   }

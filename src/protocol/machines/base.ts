@@ -1,0 +1,67 @@
+/**
+ * What the three machines share: the current state with a transition log,
+ * and the one way out — `close(code)` sends CLOSE (when a connection is up),
+ * emits the close action and enters `dying`. Events that reach `dying` or
+ * `dead` are ignored: they were in flight when we decided to close.
+ */
+import { CloseCode, closeCodeName } from '../frames/close-codes.js';
+import { encodeClose } from '../frames/close.js';
+import type { Action, Side, Transition } from './actions.js';
+
+export const MAX_HISTORY = 64;
+
+export abstract class MachineBase<S extends string> {
+  protected stateValue: S;
+  readonly history: Transition[] = [];
+  /** The code the connection ended with (set when closing). */
+  closeCode: number | undefined;
+  closeReason = '';
+  protected dyingSinceMs = 0;
+
+  constructor(initial: S) {
+    this.stateValue = initial;
+  }
+
+  get state(): S {
+    return this.stateValue;
+  }
+
+  protected go(to: S, event: string): void {
+    this.history.push({ from: this.stateValue, to, event });
+    if (this.history.length > MAX_HISTORY) this.history.shift();
+    this.stateValue = to;
+  }
+
+  /**
+   * Closes: CLOSE frames to `notify` sides (none when no connection is up),
+   * then the close action, through the 'close' state into 'dying'.
+   */
+  protected closeWith(actions: Action[], code: number, reason: string, nowMs: number, notify: readonly (Side | undefined)[], event: string, closeState: S, dyingState: S): Action[] {
+    this.go(closeState, event);
+    this.closeCode = code;
+    this.closeReason = reason;
+    for (const to of notify) {
+      const frame = encodeClose({ status: code, reason });
+      actions.push(to ? { type: 'send', frame, to } : { type: 'send', frame });
+    }
+    actions.push({ type: 'close', code, reason, by: 'local' });
+    this.go(dyingState, `sent CLOSE ${closeCodeName(code)}`);
+    this.dyingSinceMs = nowMs;
+    return actions;
+  }
+
+  /** The peer closed (CLOSE frame) or the network did: no CLOSE of ours to send. */
+  protected closedBy(actions: Action[], by: 'peer' | 'network', code: number, reason: string, nowMs: number, event: string, dyingState: S): Action[] {
+    this.closeCode = code;
+    this.closeReason = reason;
+    actions.push({ type: 'close', code, reason, by });
+    this.go(dyingState, event);
+    this.dyingSinceMs = nowMs;
+    return actions;
+  }
+}
+
+/** Code and reason for an unexpected event. */
+export function illegal(event: string, state: string): { code: number; reason: string } {
+  return { code: CloseCode.PROTOCOL_ERROR, reason: `${event} not allowed in state ${state}` };
+}

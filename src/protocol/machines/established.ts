@@ -1,0 +1,97 @@
+/**
+ * The authorized phase, shared by the initiator and the server: DATA,
+ * KEEPALIVE, REKEY and CLOSE frames in, keepalives, rekeys and dead-peer
+ * detection on ticks. Returns a close decision instead of throwing; the
+ * owning machine turns it into CLOSE frames and state changes.
+ */
+import { CloseCode } from '../frames/close-codes.js';
+import { parseClose } from '../frames/close.js';
+import { ProtocolError } from '../frames/errors.js';
+import { FrameType, frameType } from '../frames/header.js';
+import type { KeyState, TunnelSession } from '../session.js';
+import type { Action, Timing } from './actions.js';
+
+export interface CloseDecision {
+  by: 'local' | 'peer';
+  code: number;
+  reason: string;
+}
+
+export class Established {
+  private lastSentMs: number;
+  private lastReceivedMs: number;
+
+  constructor(
+    readonly session: TunnelSession,
+    private readonly timing: Timing,
+    nowMs: number,
+    /** Without in-band rekey, the key state at which this side closes with KEY_EXPIRED. */
+    private readonly closeAtKeyState: Exclude<KeyState, 'fresh'>,
+  ) {
+    this.lastSentMs = nowMs;
+    this.lastReceivedMs = nowMs;
+  }
+
+  sealDatagram(etherType: number, datagram: Uint8Array, out: Uint8Array, offset: number, nowMs: number): number {
+    const n = this.session.sealDatagram(etherType, datagram, out, offset, nowMs);
+    if (n > 0) this.lastSentMs = nowMs;
+    return n;
+  }
+
+  onFrame(frame: Uint8Array, nowMs: number, actions: Action[]): CloseDecision | undefined {
+    this.lastReceivedMs = nowMs;
+    let type: FrameType;
+    try {
+      type = frameType(frame);
+    } catch (error) {
+      return fromError(error);
+    }
+    switch (type) {
+      case FrameType.DATA: {
+        const result = this.session.openData(frame, nowMs);
+        if (!result.ok) return fromError(result.error);
+        actions.push({ type: 'deliver', etherType: result.etherType, datagram: result.datagram });
+        return undefined;
+      }
+      case FrameType.KEEPALIVE:
+        return fromError(this.session.openKeepalive(frame, nowMs));
+      case FrameType.REKEY:
+        return fromError(this.session.openRekey(frame, nowMs));
+      case FrameType.CLOSE:
+        try {
+          const close = parseClose(frame);
+          return { by: 'peer', code: close.status, reason: close.reason };
+        } catch (error) {
+          return fromError(error);
+        }
+      default:
+        return { by: 'local', code: CloseCode.PROTOCOL_ERROR, reason: `frame type ${type} not allowed once authorized` };
+    }
+  }
+
+  onTick(nowMs: number, actions: Action[]): CloseDecision | undefined {
+    if (nowMs - this.lastReceivedMs >= this.timing.deadPeerTimeoutMs) {
+      return { by: 'local', code: CloseCode.TIMEOUT, reason: `nothing received for ${nowMs - this.lastReceivedMs} ms` };
+    }
+    const keyState = this.session.sendKeyState(nowMs);
+    if (keyState !== 'fresh') {
+      if (this.session.inBandRekey) {
+        actions.push({ type: 'send', frame: this.session.sealRekey(nowMs) });
+        this.lastSentMs = nowMs;
+      } else if (keyState === 'exhausted' || this.closeAtKeyState === 'expired') {
+        return { by: 'local', code: CloseCode.KEY_EXPIRED, reason: 'session key lifetime reached' };
+      }
+    }
+    if (nowMs - this.lastSentMs >= this.timing.keepaliveIntervalMs) {
+      actions.push({ type: 'send', frame: this.session.sealKeepalive() });
+      this.lastSentMs = nowMs;
+    }
+    return undefined;
+  }
+}
+
+function fromError(error: unknown): CloseDecision | undefined {
+  if (error === undefined) return undefined;
+  if (error instanceof ProtocolError) return { by: 'local', code: error.closeCode, reason: error.message };
+  return { by: 'local', code: CloseCode.INTERNAL_ERROR, reason: String(error) };
+}

@@ -1,0 +1,276 @@
+/**
+ * The tunnel initiator (client) state machine, patent Fig. 11:
+ * idle → tcp-open → send-relay → connect → response-wait → authorized →
+ * close → dying → dead, with reconnect on key expiry. Pure: `handle(event,
+ * nowMs)` returns actions and never throws; an event not allowed in the
+ * current state closes with PROTOCOL_ERROR. docs/PROTOCOL.md has the diagram.
+ */
+import { decodeLease } from '../frames/lease-codec.js';
+import { CloseCode, isRetryable } from '../frames/close-codes.js';
+import { ProtocolError } from '../frames/errors.js';
+import { FrameType, frameType } from '../frames/header.js';
+import { parseClose } from '../frames/close.js';
+import { encodeRelay } from '../frames/relay.js';
+import { FLAG_IN_BAND_REKEY, encodeRequest, encodeRequestBody } from '../frames/request.js';
+import { parseResponse, parseResponseBody } from '../frames/response.js';
+import { handshakePrologue, type HandshakeInitiator, type ProtocolCrypto, type StaticKeyPair, type SuiteName } from '../crypto-port.js';
+import { TunnelSession, type KeyLifetime } from '../session.js';
+import { DEFAULT_TIMING, type Action, type Timing } from './actions.js';
+import { MachineBase, illegal } from './base.js';
+import { Established } from './established.js';
+
+export type InitiatorState = 'idle' | 'tcp-open' | 'send-relay' | 'connect' | 'response-wait' | 'authorized' | 'reconnect' | 'close' | 'dying' | 'dead';
+
+export type InitiatorEvent =
+  | { type: 'start' }
+  | { type: 'tcpOpened' }
+  | { type: 'frame'; frame: Uint8Array }
+  | { type: 'tick' }
+  | { type: 'closeRequested'; code?: number; reason?: string }
+  | { type: 'tcpClosed'; error?: Error }
+  | { type: 'decodeError'; error: ProtocolError };
+
+export interface InitiatorOptions {
+  crypto: ProtocolCrypto;
+  local: StaticKeyPair;
+  /** The server's pinned static public key. */
+  serverPublicKey: Uint8Array;
+  /** The name the server authorizes (also the RELAY origin). */
+  name: string;
+  /** host:port of each hop; the last is the server. */
+  path: string[];
+  /** The server's name in REQUEST; defaults to the last hop. */
+  destination?: string;
+  /** Offered suites in preference order; defaults to crypto.suites. */
+  suites?: readonly SuiteName[];
+  /** Offer in-band rekeying (default true). */
+  inBandRekey?: boolean;
+  clientData?: Uint8Array;
+  lifetime?: Partial<KeyLifetime>;
+  timing?: Partial<Timing>;
+  /** Backoff for reconnecting after a retryable close; false: never emit reconnect. */
+  reconnect?: { minDelayMs: number; maxDelayMs: number } | false;
+}
+
+export const DEFAULT_RECONNECT = { minDelayMs: 1_000, maxDelayMs: 60_000 };
+
+export class InitiatorMachine extends MachineBase<InitiatorState> {
+  private readonly timing: Timing;
+  private readonly relayFrame: Uint8Array;
+  private readonly destination: string;
+  private handshake: HandshakeInitiator | undefined;
+  private established: Established | undefined;
+  private phaseSinceMs = 0;
+  private failures = 0;
+
+  constructor(private readonly opts: InitiatorOptions) {
+    super('idle');
+    this.timing = { ...DEFAULT_TIMING, ...opts.timing };
+    this.relayFrame = encodeRelay({ origin: opts.name, hops: opts.path });
+    this.destination = opts.destination ?? opts.path[opts.path.length - 1]!;
+  }
+
+  /** The data engine once authorized (stats, key ids). */
+  get session(): TunnelSession | undefined {
+    return this.established?.session;
+  }
+
+  /**
+   * Seals a datagram into `out[offset..]` as a DATA frame (possibly preceded
+   * by REKEY); returns bytes written, 0 when not authorized or dropped.
+   * Write the bytes in this order before sealing anything else.
+   */
+  sealDatagram(etherType: number, datagram: Uint8Array, out: Uint8Array, offset: number, nowMs: number): number {
+    if (this.stateValue !== 'authorized' || !this.established) return 0;
+    return this.established.sealDatagram(etherType, datagram, out, offset, nowMs);
+  }
+
+  handle(event: InitiatorEvent, nowMs: number): Action[] {
+    const actions: Action[] = [];
+    try {
+      this.dispatch(event, nowMs, actions);
+    } catch (error) {
+      // A bug or an unexpected crypto failure: still no exception for the caller.
+      if (this.stateValue !== 'dying' && this.stateValue !== 'dead') {
+        this.closeLocal(actions, CloseCode.INTERNAL_ERROR, `internal error: ${String(error)}`, nowMs, event.type);
+      }
+    }
+    return actions;
+  }
+
+  private dispatch(event: InitiatorEvent, nowMs: number, actions: Action[]): void {
+    const state = this.stateValue;
+    if (state === 'dying' || state === 'dead') return this.whileClosed(event, nowMs, actions);
+    switch (event.type) {
+      case 'tick':
+        return this.onTick(nowMs, actions);
+      case 'closeRequested':
+        return void this.closeLocal(actions, event.code ?? CloseCode.NORMAL, event.reason ?? 'session ended by the user', nowMs, 'closeRequested');
+      case 'tcpClosed':
+        return void this.closedBy(actions, 'network', CloseCode.ROUTING_FAILURE, event.error ? `connection lost: ${event.error.message}` : 'connection lost', nowMs, 'tcpClosed', 'dying');
+      case 'decodeError':
+        return void this.closeLocal(actions, event.error.closeCode, event.error.message, nowMs, 'decodeError');
+      case 'start':
+        if (state === 'idle') return this.start(nowMs, actions);
+        break;
+      case 'tcpOpened':
+        if (state === 'tcp-open') return this.sendRelayAndRequest(nowMs, actions);
+        break;
+      case 'frame':
+        if (state === 'response-wait') return this.onResponseWaitFrame(event.frame, nowMs, actions);
+        if (state === 'authorized') return this.onAuthorizedFrame(event.frame, nowMs, actions);
+        break;
+    }
+    const { code, reason } = illegal(event.type, state);
+    this.closeLocal(actions, code, reason, nowMs, event.type);
+  }
+
+  private start(nowMs: number, actions: Action[]): void {
+    this.go('tcp-open', 'start');
+    this.phaseSinceMs = nowMs;
+    actions.push({ type: 'connect', address: this.opts.path[0]! });
+  }
+
+  private sendRelayAndRequest(nowMs: number, actions: Action[]): void {
+    this.go('send-relay', 'tcpOpened');
+    actions.push({ type: 'send', frame: this.relayFrame });
+    this.go('connect', 'sent RELAY');
+    const crypto = this.opts.crypto;
+    this.handshake = crypto.createInitiator({
+      local: this.opts.local,
+      remoteStaticPublic: this.opts.serverPublicKey,
+      prologue: handshakePrologue(this.relayFrame, this.destination),
+    });
+    const body = encodeRequestBody({
+      flags: this.opts.inBandRekey === false ? 0 : FLAG_IN_BAND_REKEY,
+      initiatorName: this.opts.name,
+      suites: this.offeredSuites().map((s) => crypto.suiteId(s)),
+      clientData: this.opts.clientData ?? new Uint8Array(0),
+    });
+    const request = encodeRequest({ destination: this.destination, handshake: this.handshake.writeRequest(body) });
+    actions.push({ type: 'send', frame: request });
+    this.go('response-wait', 'sent REQUEST');
+    this.phaseSinceMs = nowMs;
+  }
+
+  private offeredSuites(): readonly SuiteName[] {
+    return this.opts.suites ?? this.opts.crypto.suites;
+  }
+
+  private onResponseWaitFrame(frame: Uint8Array, nowMs: number, actions: Action[]): void {
+    let type: FrameType;
+    try {
+      type = frameType(frame);
+    } catch (error) {
+      return void this.closeLocalError(actions, error, nowMs, 'frame');
+    }
+    if (type === FrameType.CLOSE) return this.onPeerClose(frame, nowMs, actions);
+    if (type !== FrameType.RESPONSE) {
+      const { code, reason } = illegal(`frame type ${type}`, this.stateValue);
+      return void this.closeLocal(actions, code, reason, nowMs, 'frame');
+    }
+    let keys;
+    let payload: Uint8Array;
+    try {
+      ({ payload, keys } = this.handshake!.readResponse(parseResponse(frame).handshake));
+    } catch (error) {
+      const reason = error instanceof ProtocolError ? error.message : 'RESPONSE did not authenticate (wrong server key or tampered)';
+      return void this.closeLocal(actions, CloseCode.AUTHENTICATION_FAILURE, reason, nowMs, 'RESPONSE');
+    }
+    try {
+      const body = parseResponseBody(payload);
+      const suite = this.opts.crypto.suiteFromId(body.suite);
+      if (!suite || !this.offeredSuites().includes(suite)) throw new ProtocolError('BAD_VALUE', `server chose suite ${body.suite}, which was not offered`);
+      const inBandRekey = (body.flags & FLAG_IN_BAND_REKEY) !== 0 && this.opts.inBandRekey !== false;
+      const lease = decodeLease(body.clientData);
+      const session = new TunnelSession({ crypto: this.opts.crypto, suite, keys, nowMs, inBandRekey, lifetime: this.opts.lifetime });
+      this.established = new Established(session, this.timing, nowMs, 'expired');
+      this.handshake = undefined;
+      this.failures = 0;
+      this.go('authorized', 'RESPONSE');
+      actions.push({ type: 'authorized', info: { suite, inBandRekey, lease, peerPublicKey: this.opts.serverPublicKey } });
+    } catch (error) {
+      this.closeLocalError(actions, error, nowMs, 'RESPONSE');
+    }
+  }
+
+  private onAuthorizedFrame(frame: Uint8Array, nowMs: number, actions: Action[]): void {
+    const decision = this.established!.onFrame(frame, nowMs, actions);
+    if (!decision) return;
+    if (decision.by === 'peer') this.closedBy(actions, 'peer', decision.code, decision.reason, nowMs, 'CLOSE received', 'dying');
+    else this.closeLocal(actions, decision.code, decision.reason, nowMs, 'frame');
+  }
+
+  private onPeerClose(frame: Uint8Array, nowMs: number, actions: Action[]): void {
+    try {
+      const close = parseClose(frame);
+      this.closedBy(actions, 'peer', close.status, close.reason, nowMs, 'CLOSE received', 'dying');
+    } catch (error) {
+      this.closeLocalError(actions, error, nowMs, 'CLOSE');
+    }
+  }
+
+  private onTick(nowMs: number, actions: Action[]): void {
+    const state = this.stateValue;
+    if (state === 'tcp-open' || state === 'response-wait') {
+      if (nowMs - this.phaseSinceMs >= this.timing.handshakeTimeoutMs) {
+        this.closeLocal(actions, CloseCode.TIMEOUT, `no ${state === 'tcp-open' ? 'connection' : 'RESPONSE'} within ${this.timing.handshakeTimeoutMs} ms`, nowMs, 'tick');
+      }
+      return;
+    }
+    if (state !== 'authorized') return;
+    const decision = this.established!.onTick(nowMs, actions);
+    if (!decision) return;
+    if (decision.code === CloseCode.KEY_EXPIRED) {
+      // patent Fig. 11: the Reconnect state sends CLOSE, disconnects, then opens again (after dead)
+      this.closeWith(actions, decision.code, decision.reason, nowMs, [undefined], 'key expired', 'reconnect', 'dying');
+      return;
+    }
+    this.closeLocal(actions, decision.code, decision.reason, nowMs, 'tick');
+  }
+
+  /** dying: wait for tcpClosed (or the linger timeout) → dead, then maybe reconnect; dead: only start. */
+  private whileClosed(event: InitiatorEvent, nowMs: number, actions: Action[]): void {
+    if (this.stateValue === 'dying') {
+      const lingerOver = event.type === 'tick' && nowMs - this.dyingSinceMs >= this.timing.lingerTimeoutMs;
+      if (event.type === 'tcpClosed' || lingerOver) this.die(event.type, actions);
+      return;
+    }
+    if (event.type === 'start') {
+      this.go('idle', 'start');
+      this.established = undefined;
+      this.closeCode = undefined;
+      this.start(nowMs, actions);
+    }
+    // other events in dead: ignored (nothing is connected)
+  }
+
+  private die(event: string, actions: Action[]): void {
+    this.go('dead', event);
+    const code = this.closeCode ?? CloseCode.NORMAL;
+    if (this.opts.reconnect === false || !isRetryable(code)) return;
+    if (code === CloseCode.KEY_EXPIRED) return void actions.push({ type: 'reconnect', delayMs: 0 });
+    const { minDelayMs, maxDelayMs } = this.opts.reconnect ?? DEFAULT_RECONNECT;
+    const delayMs = Math.min(maxDelayMs, minDelayMs * 2 ** Math.min(this.failures, 20));
+    this.failures++;
+    actions.push({ type: 'reconnect', delayMs });
+  }
+
+  private closeLocal(actions: Action[], code: number, reason: string, nowMs: number, event: string): Action[] {
+    const connected = this.stateValue !== 'idle' && this.stateValue !== 'tcp-open';
+    if (this.stateValue === 'idle') {
+      // Nothing is connected: straight to dead, reporting the error.
+      this.closeCode = code;
+      this.closeReason = reason;
+      actions.push({ type: 'close', code, reason, by: 'local' });
+      this.go('dead', event);
+      return actions;
+    }
+    return this.closeWith(actions, code, reason, nowMs, connected ? [undefined] : [], event, 'close', 'dying');
+  }
+
+  private closeLocalError(actions: Action[], error: unknown, nowMs: number, event: string): Action[] {
+    if (error instanceof ProtocolError) return this.closeLocal(actions, error.closeCode, error.message, nowMs, event);
+    return this.closeLocal(actions, CloseCode.INTERNAL_ERROR, String(error), nowMs, event);
+  }
+}

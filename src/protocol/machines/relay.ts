@@ -1,0 +1,168 @@
+/**
+ * The tunnel relay state machine for one incoming connection, patent
+ * Fig. 13: accept-wait → receive-relay → choose-next-hop → forward-connect →
+ * forward → dying → dead. The relay reads only the RELAY frame (to find its
+ * own name and the next hop) and the type byte of what it forwards (to see a
+ * CLOSE); it cannot read or alter REQUEST/RESPONSE/DATA without breaking the
+ * end-to-end handshake or digests. Pure: `handle` returns actions, never throws.
+ */
+import { CloseCode } from '../frames/close-codes.js';
+import { ProtocolError } from '../frames/errors.js';
+import { FrameType, frameType } from '../frames/header.js';
+import { MAX_FRAME_LENGTH } from '../frames/limits.js';
+import { parseRelay } from '../frames/relay.js';
+import { DEFAULT_TIMING, type Action, type Side, type Timing } from './actions.js';
+import { MachineBase } from './base.js';
+
+export type RelayState = 'accept-wait' | 'receive-relay' | 'choose-next-hop' | 'forward-connect' | 'forward' | 'close' | 'dying' | 'dead';
+
+export type RelayEvent =
+  | { type: 'accepted' }
+  | { type: 'frame'; from: Side; frame: Uint8Array }
+  | { type: 'nextConnected' }
+  | { type: 'nextConnectFailed'; reason?: string }
+  | { type: 'tick' }
+  | { type: 'closeRequested'; code?: number; reason?: string }
+  | { type: 'tcpClosed'; side: Side; error?: Error }
+  | { type: 'decodeError'; side: Side; error: ProtocolError };
+
+export interface RelayOptions {
+  /** The names (host:port) this relay answers to in a RELAY path. */
+  names: readonly string[];
+  /** Maps the next hop's name to the address to connect to (load balancing, failover); default: the name. */
+  chooseNextHop?: (name: string) => string;
+  /** Bytes of frames queued from the previous node while the next connection opens. */
+  maxPendingBytes?: number;
+  timing?: Partial<Timing>;
+}
+
+/** The initiator sends REQUEST right after RELAY: room for that, with margin. */
+export const DEFAULT_MAX_PENDING_BYTES = 2 * MAX_FRAME_LENGTH;
+
+export class RelayMachine extends MachineBase<RelayState> {
+  private readonly timing: Timing;
+  private relayFrame: Uint8Array | undefined;
+  private pending: Uint8Array[] = [];
+  private pendingBytes = 0;
+  private phaseSinceMs = 0;
+  private nextOpen = false;
+  /** The address chosen for the next hop (for logs). */
+  nextHop: string | undefined;
+  framesForwarded = 0;
+
+  constructor(private readonly opts: RelayOptions) {
+    super('accept-wait');
+    this.timing = { ...DEFAULT_TIMING, ...opts.timing };
+  }
+
+  handle(event: RelayEvent, nowMs: number): Action[] {
+    const actions: Action[] = [];
+    try {
+      this.dispatch(event, nowMs, actions);
+    } catch (error) {
+      if (this.stateValue !== 'dying' && this.stateValue !== 'dead') this.fail(actions, CloseCode.INTERNAL_ERROR, `internal error: ${String(error)}`, nowMs, event.type);
+    }
+    return actions;
+  }
+
+  private dispatch(event: RelayEvent, nowMs: number, actions: Action[]): void {
+    const state = this.stateValue;
+    if (state === 'dying') {
+      if (event.type === 'tcpClosed' || (event.type === 'tick' && nowMs - this.dyingSinceMs >= this.timing.lingerTimeoutMs)) this.go('dead', event.type);
+      return;
+    }
+    if (state === 'dead') return;
+    switch (event.type) {
+      case 'accepted':
+        if (state !== 'accept-wait') break;
+        this.go('receive-relay', 'accepted');
+        this.phaseSinceMs = nowMs;
+        return;
+      case 'frame':
+        if (event.from === 'previous' && state === 'receive-relay') return this.onRelay(event.frame, nowMs, actions);
+        if (event.from === 'previous' && state === 'forward-connect') return this.queue(event.frame, nowMs, actions);
+        if (state === 'forward') return this.forward(event.from, event.frame, nowMs, actions);
+        break;
+      case 'nextConnected':
+        if (state !== 'forward-connect') break;
+        return this.startForwarding(actions);
+      case 'nextConnectFailed':
+        if (state !== 'forward-connect') break;
+        return void this.fail(actions, CloseCode.ROUTING_FAILURE, `cannot reach ${this.nextHop}: ${event.reason ?? 'connect failed'}`, nowMs, 'nextConnectFailed');
+      case 'tick':
+        if ((state === 'receive-relay' || state === 'forward-connect') && nowMs - this.phaseSinceMs >= this.timing.handshakeTimeoutMs) {
+          this.fail(actions, CloseCode.TIMEOUT, `${state} took over ${this.timing.handshakeTimeoutMs} ms`, nowMs, 'tick');
+        }
+        return;
+      case 'closeRequested':
+        return void this.fail(actions, event.code ?? CloseCode.SHUTTING_DOWN, event.reason ?? 'relay shutting down', nowMs, 'closeRequested');
+      case 'tcpClosed': {
+        // The other side learns the path broke; the ends will reconnect.
+        const other: Side = event.side === 'previous' ? 'next' : 'previous';
+        const notify = other === 'previous' || this.nextOpen ? [other] : [];
+        return void this.closeWith(actions, CloseCode.ROUTING_FAILURE, `${event.side} connection lost`, nowMs, notify, `tcpClosed ${event.side}`, 'close', 'dying');
+      }
+      case 'decodeError':
+        return void this.fail(actions, event.error.closeCode, `${event.side}: ${event.error.message}`, nowMs, 'decodeError');
+    }
+    this.fail(actions, CloseCode.PROTOCOL_ERROR, `${event.type}${event.type === 'frame' ? ` from ${event.from}` : ''} not allowed in state ${state}`, nowMs, event.type);
+  }
+
+  private onRelay(frame: Uint8Array, nowMs: number, actions: Action[]): void {
+    let hops: string[];
+    try {
+      if (frameType(frame) !== FrameType.RELAY) {
+        return void this.fail(actions, CloseCode.PROTOCOL_ERROR, 'the first frame must be RELAY', nowMs, 'frame');
+      }
+      hops = parseRelay(frame).hops;
+    } catch (error) {
+      if (!(error instanceof ProtocolError)) throw error;
+      return void this.fail(actions, error.closeCode, error.message, nowMs, 'RELAY');
+    }
+    this.go('choose-next-hop', 'RELAY');
+    const index = hops.findIndex((hop) => this.opts.names.includes(hop));
+    if (index < 0) return void this.fail(actions, CloseCode.ROUTING_FAILURE, 'this relay is not on the path', nowMs, 'no own name');
+    if (index === hops.length - 1) return void this.fail(actions, CloseCode.ROUTING_FAILURE, 'this relay is the last hop; a path must end at a server', nowMs, 'last hop');
+    this.relayFrame = frame.slice(); // forwarded unchanged once the next connection is up
+    this.nextHop = (this.opts.chooseNextHop ?? ((n: string) => n))(hops[index + 1]!);
+    this.go('forward-connect', 'next hop chosen');
+    this.phaseSinceMs = nowMs;
+    actions.push({ type: 'connect', address: this.nextHop });
+  }
+
+  private queue(frame: Uint8Array, nowMs: number, actions: Action[]): void {
+    const limit = this.opts.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES;
+    if (this.pendingBytes + frame.length > limit) {
+      return void this.fail(actions, CloseCode.PROTOCOL_ERROR, `more than ${limit} bytes sent before the path was up`, nowMs, 'frame');
+    }
+    this.pending.push(frame.slice());
+    this.pendingBytes += frame.length;
+  }
+
+  private startForwarding(actions: Action[]): void {
+    this.nextOpen = true;
+    this.go('forward', 'nextConnected');
+    actions.push({ type: 'send', frame: this.relayFrame!, to: 'next' });
+    for (const frame of this.pending) actions.push({ type: 'send', frame, to: 'next' });
+    this.pending = [];
+    this.pendingBytes = 0;
+  }
+
+  private forward(from: Side, frame: Uint8Array, nowMs: number, actions: Action[]): void {
+    const to: Side = from === 'previous' ? 'next' : 'previous';
+    actions.push({ type: 'send', frame, to });
+    this.framesForwarded++;
+    if (frame[4] === FrameType.CLOSE) {
+      const status = frame.length >= 8 ? (frame[6]! << 8) | frame[7]! : CloseCode.PROTOCOL_ERROR;
+      this.closedBy(actions, 'peer', status, `CLOSE from ${from} forwarded`, nowMs, `CLOSE from ${from}`, 'dying');
+    }
+  }
+
+  /** Closes: CLOSE to the previous node (and to the next one if connected), then end both. */
+  private fail(actions: Action[], code: number, reason: string, nowMs: number, event: string): void {
+    const notify: Side[] = [];
+    if (this.stateValue !== 'accept-wait') notify.push('previous');
+    if (this.nextOpen) notify.push('next');
+    this.closeWith(actions, code, reason, nowMs, notify, event, 'close', 'dying');
+  }
+}

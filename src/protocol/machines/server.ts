@@ -1,0 +1,219 @@
+/**
+ * The tunnel server state machine for one accepted connection, patent
+ * Fig. 12: accept-wait → receive-relay → connect-wait → authorize →
+ * authorized → close → dying → dead. Pure: `handle(event, nowMs)` returns
+ * actions and never throws. The server answers only after the Noise message
+ * decrypted (the client proved its static key), its timestamp is fresh, and
+ * the injected `authorize` accepted the (name, key) pair.
+ */
+import type { Lease } from '../../lease.js';
+import { CloseCode } from '../frames/close-codes.js';
+import { parseClose } from '../frames/close.js';
+import { ProtocolError } from '../frames/errors.js';
+import { FrameType, frameType } from '../frames/header.js';
+import { encodeLease } from '../frames/lease-codec.js';
+import { parseRelay, type RelayRepr } from '../frames/relay.js';
+import { FLAG_IN_BAND_REKEY, parseRequest, parseRequestBody } from '../frames/request.js';
+import { encodeResponse, encodeResponseBody } from '../frames/response.js';
+import { handshakePrologue, type ProtocolCrypto, type ReplayGuard, type StaticKeyPair, type SuiteName } from '../crypto-port.js';
+import { TunnelSession, type KeyLifetime } from '../session.js';
+import { DEFAULT_TIMING, type Action, type Timing } from './actions.js';
+import { MachineBase, illegal } from './base.js';
+import { Established } from './established.js';
+
+export type ServerState = 'accept-wait' | 'receive-relay' | 'connect-wait' | 'authorize' | 'authorized' | 'close' | 'dying' | 'dead';
+
+export type ServerEvent =
+  | { type: 'accepted' }
+  | { type: 'frame'; frame: Uint8Array }
+  | { type: 'tick' }
+  | { type: 'closeRequested'; code?: number; reason?: string }
+  | { type: 'tcpClosed'; error?: Error }
+  | { type: 'decodeError'; error: ProtocolError };
+
+export interface AuthorizeRequest {
+  /** The initiator name from the (decrypted) REQUEST. */
+  name: string;
+  /** The static key the client proved in the handshake. */
+  publicKey: Uint8Array;
+  destination: string;
+  path: RelayRepr;
+  clientData: Uint8Array;
+}
+
+export type AuthorizeResult =
+  | { ok: true; lease: Lease; suites?: readonly SuiteName[]; inBandRekey?: boolean; policy?: unknown }
+  /** e.g. AUTHENTICATION_FAILURE for an unknown (name, key), POLICY for a disabled client. */
+  | { ok: false; code: number; reason?: string };
+
+export interface ServerOptions {
+  crypto: ProtocolCrypto;
+  local: StaticKeyPair;
+  /** Shared by all connections of the server: REQUEST replay protection. */
+  replayGuard: ReplayGuard;
+  authorize(request: AuthorizeRequest): AuthorizeResult;
+  /** Our names (host:port); when given, RELAY's last hop and REQUEST's destination must be one of them. */
+  names?: readonly string[];
+  /** Suite preference (the server's wins); defaults to crypto.suites. */
+  suites?: readonly SuiteName[];
+  /** Allow in-band rekeying (default true). */
+  inBandRekey?: boolean;
+  lifetime?: Partial<KeyLifetime>;
+  timing?: Partial<Timing>;
+}
+
+export class ServerMachine extends MachineBase<ServerState> {
+  private readonly timing: Timing;
+  private relayFrame: Uint8Array | undefined;
+  private path: RelayRepr | undefined;
+  private established: Established | undefined;
+  private phaseSinceMs = 0;
+
+  constructor(private readonly opts: ServerOptions) {
+    super('accept-wait');
+    this.timing = { ...DEFAULT_TIMING, ...opts.timing };
+  }
+
+  get session(): TunnelSession | undefined {
+    return this.established?.session;
+  }
+
+  /** As InitiatorMachine.sealDatagram. */
+  sealDatagram(etherType: number, datagram: Uint8Array, out: Uint8Array, offset: number, nowMs: number): number {
+    if (this.stateValue !== 'authorized' || !this.established) return 0;
+    return this.established.sealDatagram(etherType, datagram, out, offset, nowMs);
+  }
+
+  handle(event: ServerEvent, nowMs: number): Action[] {
+    const actions: Action[] = [];
+    try {
+      this.dispatch(event, nowMs, actions);
+    } catch (error) {
+      if (this.stateValue !== 'dying' && this.stateValue !== 'dead') {
+        this.closeLocal(actions, CloseCode.INTERNAL_ERROR, `internal error: ${String(error)}`, nowMs, event.type);
+      }
+    }
+    return actions;
+  }
+
+  private dispatch(event: ServerEvent, nowMs: number, actions: Action[]): void {
+    const state = this.stateValue;
+    if (state === 'dying') {
+      if (event.type === 'tcpClosed' || (event.type === 'tick' && nowMs - this.dyingSinceMs >= this.timing.lingerTimeoutMs)) this.go('dead', event.type);
+      return;
+    }
+    if (state === 'dead') return;
+    switch (event.type) {
+      case 'accepted':
+        if (state !== 'accept-wait') break;
+        this.go('receive-relay', 'accepted');
+        this.phaseSinceMs = nowMs;
+        return;
+      case 'tick':
+        return this.onTick(nowMs, actions);
+      case 'closeRequested':
+        return void this.closeLocal(actions, event.code ?? CloseCode.SHUTTING_DOWN, event.reason ?? 'server shutting down', nowMs, 'closeRequested');
+      case 'tcpClosed':
+        return void this.closedBy(actions, 'network', CloseCode.ROUTING_FAILURE, 'connection lost', nowMs, 'tcpClosed', 'dying');
+      case 'decodeError':
+        return void this.closeLocal(actions, event.error.closeCode, event.error.message, nowMs, 'decodeError');
+      case 'frame':
+        if (state === 'accept-wait') break;
+        return this.onFrame(event.frame, nowMs, actions);
+    }
+    const { code, reason } = illegal(event.type, state);
+    this.closeLocal(actions, code, reason, nowMs, event.type);
+  }
+
+  private onFrame(frame: Uint8Array, nowMs: number, actions: Action[]): void {
+    if (this.stateValue === 'authorized') {
+      const decision = this.established!.onFrame(frame, nowMs, actions);
+      if (!decision) return;
+      if (decision.by === 'peer') this.closedBy(actions, 'peer', decision.code, decision.reason, nowMs, 'CLOSE received', 'dying');
+      else this.closeLocal(actions, decision.code, decision.reason, nowMs, 'frame');
+      return;
+    }
+    try {
+      const type = frameType(frame);
+      if (type === FrameType.CLOSE) {
+        const close = parseClose(frame);
+        return void this.closedBy(actions, 'peer', close.status, close.reason, nowMs, 'CLOSE received', 'dying');
+      }
+      if (this.stateValue === 'receive-relay' && type === FrameType.RELAY) return this.onRelay(frame, nowMs, actions);
+      if (this.stateValue === 'connect-wait' && type === FrameType.REQUEST) return this.onRequest(frame, nowMs, actions);
+      const { code, reason } = illegal(`frame type ${type}`, this.stateValue);
+      this.closeLocal(actions, code, reason, nowMs, 'frame');
+    } catch (error) {
+      if (!(error instanceof ProtocolError)) throw error;
+      this.closeLocal(actions, error.closeCode, error.message, nowMs, 'frame');
+    }
+  }
+
+  private onRelay(frame: Uint8Array, nowMs: number, actions: Action[]): void {
+    const path = parseRelay(frame);
+    const last = path.hops[path.hops.length - 1]!;
+    if (this.opts.names && !this.opts.names.includes(last)) {
+      return void this.closeLocal(actions, CloseCode.ROUTING_FAILURE, `path ends at ${last}, not at this server`, nowMs, 'RELAY');
+    }
+    this.relayFrame = frame.slice(); // the prologue needs it after this event
+    this.path = path;
+    this.go('connect-wait', 'RELAY');
+    this.phaseSinceMs = nowMs;
+  }
+
+  private onRequest(frame: Uint8Array, nowMs: number, actions: Action[]): void {
+    this.go('authorize', 'REQUEST');
+    const fail = (code: number, reason: string): void => void this.closeLocal(actions, code, reason, nowMs, 'REQUEST');
+    const request = parseRequest(frame);
+    if (this.opts.names && !this.opts.names.includes(request.destination)) {
+      return fail(CloseCode.ROUTING_FAILURE, `REQUEST for ${request.destination}, not this server`);
+    }
+    const responder = this.opts.crypto.createResponder({ local: this.opts.local, prologue: handshakePrologue(this.relayFrame!, request.destination) });
+    let opened;
+    try {
+      opened = responder.readRequest(request.handshake);
+    } catch {
+      return fail(CloseCode.AUTHENTICATION_FAILURE, 'REQUEST did not decrypt (not for this server key, or tampered)');
+    }
+    if (!this.opts.replayGuard.accept(opened.remoteStaticPublic, opened.timestamp)) {
+      return fail(CloseCode.AUTHENTICATION_FAILURE, 'REQUEST timestamp not newer than the last accepted (replay)');
+    }
+    const body = parseRequestBody(opened.payload);
+    const verdict = this.opts.authorize({ name: body.initiatorName, publicKey: opened.remoteStaticPublic, destination: request.destination, path: this.path!, clientData: body.clientData });
+    if (!verdict.ok) return fail(verdict.code, verdict.reason ?? `client "${body.initiatorName}" not authorized`);
+    const crypto = this.opts.crypto;
+    const preference = verdict.suites ?? this.opts.suites ?? crypto.suites;
+    const suite = preference.find((s) => body.suites.includes(crypto.suiteId(s)));
+    if (!suite) return fail(CloseCode.NO_COMMON_SUITE, `none of the offered suites [${body.suites.join(', ')}] is allowed`);
+    const inBandRekey = (body.flags & FLAG_IN_BAND_REKEY) !== 0 && this.opts.inBandRekey !== false && verdict.inBandRekey !== false;
+    const responseBody = encodeResponseBody({ flags: inBandRekey ? FLAG_IN_BAND_REKEY : 0, suite: crypto.suiteId(suite), clientData: encodeLease(verdict.lease) });
+    const { message, keys } = responder.writeResponse(responseBody);
+    actions.push({ type: 'send', frame: encodeResponse({ handshake: message }) });
+    const session = new TunnelSession({ crypto, suite, keys, nowMs, inBandRekey, lifetime: this.opts.lifetime });
+    // Without in-band rekey the initiator reconnects at the soft limit; we close only at the hard one.
+    this.established = new Established(session, this.timing, nowMs, 'exhausted');
+    this.go('authorized', 'sent RESPONSE');
+    actions.push({
+      type: 'authorized',
+      info: { suite, inBandRekey, lease: verdict.lease, peerPublicKey: opened.remoteStaticPublic, peerName: body.initiatorName, path: this.path!, policy: verdict.policy },
+    });
+  }
+
+  private onTick(nowMs: number, actions: Action[]): void {
+    const state = this.stateValue;
+    if (state === 'receive-relay' || state === 'connect-wait') {
+      if (nowMs - this.phaseSinceMs >= this.timing.handshakeTimeoutMs) {
+        this.closeLocal(actions, CloseCode.TIMEOUT, `no ${state === 'receive-relay' ? 'RELAY' : 'REQUEST'} within ${this.timing.handshakeTimeoutMs} ms`, nowMs, 'tick');
+      }
+      return;
+    }
+    if (state !== 'authorized') return;
+    const decision = this.established!.onTick(nowMs, actions);
+    if (decision) this.closeLocal(actions, decision.code, decision.reason, nowMs, 'tick');
+  }
+
+  private closeLocal(actions: Action[], code: number, reason: string, nowMs: number, event: string): Action[] {
+    const connected = this.stateValue !== 'accept-wait';
+    return this.closeWith(actions, code, reason, nowMs, connected ? [undefined] : [], event, 'close', 'dying');
+  }
+}
