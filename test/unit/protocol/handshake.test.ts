@@ -1,0 +1,261 @@
+/**
+ * Initiator ↔ (relays ↔) server over the in-memory pipe: the full handshake,
+ * datagrams both ways, in-band rekey, keepalives, and the failures the issue
+ * names — tamper, replay, reorder (integrity failure), unknown client
+ * (authentication failure), wrong server key, rewritten path.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Lease } from '../../../src/lease.js';
+import { CloseCode, FrameType } from '../../../src/protocol/frames/index.js';
+import { InitiatorMachine, type InitiatorOptions } from '../../../src/protocol/machines/initiator.js';
+import { RelayMachine } from '../../../src/protocol/machines/relay.js';
+import { ServerMachine, type ServerOptions } from '../../../src/protocol/machines/server.js';
+import type { ProtocolCrypto } from '../../../src/protocol/crypto-port.js';
+import { FakeTimestampGuard, createFakeCrypto, fakeKeyPair } from './fake-crypto.js';
+import { Pipe } from './pipe.js';
+import { hex } from './fixtures.js';
+
+export const LEASE: Lease = {
+  address: '10.8.0.2', prefixLength: 24, gateway: '10.8.0.1', routes: [{ destination: '192.168.10.0', prefixLength: 24, gateway: '10.8.0.1' }],
+  dnsServers: ['10.8.0.1'], mtu: 1400, leaseTimeSec: 3600, gatewayMac: '02:74:76:70:6e:01',
+};
+
+export interface Setup {
+  crypto?: ProtocolCrypto;
+  client?: Partial<InitiatorOptions>;
+  server?: Partial<ServerOptions>;
+  relays?: string[];
+}
+
+const clientKeys = fakeKeyPair('alice');
+const serverKeys = fakeKeyPair('server');
+const SERVER = 'vpn.example:7000';
+
+export function makePipe(setup: Setup = {}, cryptoFactory: () => ProtocolCrypto = () => createFakeCrypto({ nowMs: () => pipeClock.now })): Pipe {
+  const crypto = setup.crypto ?? cryptoFactory();
+  const relays = setup.relays ?? [];
+  const client = new InitiatorMachine({
+    crypto, local: clientKeys, serverPublicKey: serverKeys.publicKey, name: 'alice', path: [...relays, SERVER], ...setup.client,
+  });
+  const server = new ServerMachine({
+    crypto, local: serverKeys, replayGuard: new FakeTimestampGuard(), names: [SERVER],
+    authorize: ({ name, publicKey }) =>
+      name === 'alice' && hex(publicKey) === hex(clientKeys.publicKey) ? { ok: true, lease: LEASE, policy: { tag: 'p' } } : { ok: false, code: CloseCode.AUTHENTICATION_FAILURE, reason: `unknown client ${name}` },
+    ...setup.server,
+  });
+  const pipe = new Pipe([client, ...relays.map((name) => new RelayMachine({ names: [name] })), server]);
+  pipeClock.pipe = pipe;
+  return pipe;
+}
+
+/** The fake crypto's REQUEST timestamps follow the pipe's clock. */
+export const pipeClock = {
+  pipe: undefined as Pipe | undefined,
+  get now(): number {
+    return this.pipe?.nowMs ?? 0;
+  },
+};
+
+const datagram = Uint8Array.from({ length: 60 }, (_, i) => i);
+
+describe('handshake and tunnel over an in-memory pipe', () => {
+  it('authorizes both ends and carries datagrams both ways', () => {
+    const pipe = makePipe();
+    pipe.event(0, { type: 'start' });
+    assert.equal(pipe.client.state, 'authorized');
+    assert.equal(pipe.server.state, 'authorized');
+    assert.deepEqual(pipe.client.history.map((t) => t.to), ['tcp-open', 'send-relay', 'connect', 'response-wait', 'authorized']);
+    assert.deepEqual(pipe.server.history.map((t) => t.to), ['receive-relay', 'connect-wait', 'authorize', 'authorized']);
+    const clientAuth = pipe.actions[0]!.find((a) => a.type === 'authorized');
+    const serverAuth = pipe.actions[1]!.find((a) => a.type === 'authorized');
+    assert.ok(clientAuth?.type === 'authorized' && serverAuth?.type === 'authorized');
+    assert.deepEqual(clientAuth.info.lease, LEASE);
+    assert.equal(clientAuth.info.suite, 'chacha20-poly1305');
+    assert.equal(clientAuth.info.inBandRekey, true);
+    assert.equal(serverAuth.info.peerName, 'alice');
+    assert.deepEqual(serverAuth.info.policy, { tag: 'p' });
+    assert.ok(pipe.sendDatagram(0, 0x0800, datagram) > 0);
+    assert.ok(pipe.sendDatagram(1, 0x86dd, datagram.subarray(5)) > 0);
+    assert.deepEqual(pipe.delivered[1]!.map((d) => [d.etherType, hex(d.datagram)]), [[0x0800, hex(datagram)]]);
+    assert.deepEqual(pipe.delivered[0]!.map((d) => [d.etherType, hex(d.datagram)]), [[0x86dd, hex(datagram.subarray(5))]]);
+  });
+
+  it('works through two relays that find their own names', () => {
+    const pipe = makePipe({ relays: ['r1.example:443', 'r2.example:443'] });
+    pipe.event(0, { type: 'start' });
+    assert.equal(pipe.client.state, 'authorized');
+    assert.equal((pipe.nodes[1] as RelayMachine).state, 'forward');
+    assert.equal((pipe.nodes[2] as RelayMachine).nextHop, SERVER);
+    for (let i = 0; i < 5; i++) pipe.sendDatagram(0, 0x0800, datagram);
+    pipe.sendDatagram(3, 0x0800, datagram);
+    assert.equal(pipe.delivered[3]!.length, 5);
+    assert.equal(pipe.delivered[0]!.length, 1);
+    pipe.event(0, { type: 'closeRequested' });
+    assert.equal(pipe.server.closeCode, CloseCode.NORMAL);
+    assert.equal(pipe.client.state, 'dead');
+    assert.equal(pipe.server.state, 'dead');
+    assert.equal((pipe.nodes[1] as RelayMachine).state, 'dead');
+  });
+
+  it('chooses the server\'s preferred suite among those offered', () => {
+    const pipe = makePipe({ client: { suites: ['chacha20-hmac-sha256', 'aes-256-gcm'] }, server: { suites: ['aes-256-gcm', 'chacha20-hmac-sha256'] } });
+    pipe.event(0, { type: 'start' });
+    assert.equal(pipe.client.session?.suite, 'aes-256-gcm');
+    const none = makePipe({ client: { suites: ['chacha20-hmac-sha256'] }, server: { suites: ['aes-256-gcm'] } });
+    none.event(0, { type: 'start' });
+    assert.equal(none.closes(1)[0]?.code, CloseCode.NO_COMMON_SUITE);
+    assert.equal(none.closes(0)[0]?.code, CloseCode.NO_COMMON_SUITE);
+    assert.equal(none.closes(0)[0]?.by, 'peer');
+  });
+
+  it('an unknown client gets AUTHENTICATION_FAILURE and does not reconnect', () => {
+    const pipe = makePipe({ client: { name: 'mallory' } });
+    pipe.event(0, { type: 'start' });
+    assert.equal(pipe.server.closeCode, CloseCode.AUTHENTICATION_FAILURE);
+    assert.equal(pipe.client.closeCode, CloseCode.AUTHENTICATION_FAILURE);
+    assert.equal(pipe.client.state, 'dead');
+    assert.ok(!pipe.actions[0]!.some((a) => a.type === 'reconnect'));
+  });
+
+  it('a client pinning the wrong server key fails authentication', () => {
+    const pipe = makePipe({ client: { serverPublicKey: fakeKeyPair('impostor').publicKey } });
+    pipe.event(0, { type: 'start' });
+    assert.equal(pipe.server.closeCode, CloseCode.AUTHENTICATION_FAILURE);
+    assert.equal(pipe.client.closeCode, CloseCode.AUTHENTICATION_FAILURE);
+  });
+
+  it('a tampered RESPONSE is refused by the client (AUTHENTICATION_FAILURE)', () => {
+    const pipe = makePipe();
+    pipe.tamper = (_link, towardRight, frame) => {
+      if (!towardRight && frame[4] === FrameType.RESPONSE) {
+        const f = frame.slice();
+        f[f.length - 1]! ^= 1;
+        return f;
+      }
+      return frame;
+    };
+    pipe.event(0, { type: 'start' });
+    assert.equal(pipe.client.closeCode, CloseCode.AUTHENTICATION_FAILURE);
+    assert.equal(pipe.client.closeReason.includes('authenticate'), true);
+  });
+
+  it('a rewritten path breaks the handshake (the prologue binds RELAY)', () => {
+    const pipe = makePipe();
+    pipe.tamper = (_l, right, frame) => {
+      if (right && frame[4] === FrameType.RELAY) {
+        const f = frame.slice();
+        f[14] = 0x41; // origin name "alice" → "Alice"
+        return f;
+      }
+      return frame;
+    };
+    pipe.event(0, { type: 'start' });
+    assert.equal(pipe.server.closeCode, CloseCode.AUTHENTICATION_FAILURE);
+  });
+
+  it('a replayed REQUEST is refused', () => {
+    const guard = new FakeTimestampGuard();
+    const first = makePipe({ server: { replayGuard: guard } });
+    let request: Uint8Array | undefined;
+    first.tamper = (_l, right, frame) => {
+      if (right && frame[4] === FrameType.REQUEST) request = frame.slice();
+      return frame;
+    };
+    first.event(0, { type: 'start' });
+    assert.equal(first.server.state, 'authorized');
+    const replay = makePipe({ server: { replayGuard: guard } });
+    replay.tamper = (_l, right, frame) => (right && frame[4] === FrameType.REQUEST ? request : frame);
+    replay.event(0, { type: 'start' });
+    assert.equal(replay.server.closeCode, CloseCode.AUTHENTICATION_FAILURE);
+    assert.match(replay.server.closeReason, /replay/);
+  });
+
+  it('tampering with any bit of a DATA frame after the common header closes INTEGRITY_FAILURE', () => {
+    const probe = makePipe();
+    probe.event(0, { type: 'start' });
+    const frameLength = probe.client.session!.maxSealedLength(datagram.length) - (8 + 16);
+    for (let bit = 48; bit < frameLength * 8; bit += 7) {
+      const pipe = makePipe();
+      pipe.event(0, { type: 'start' });
+      pipe.tamper = (_l, right, frame) => {
+        if (!right || frame[4] !== FrameType.DATA) return frame;
+        const f = frame.slice();
+        f[bit >> 3]! ^= 1 << (bit & 7);
+        return f;
+      };
+      pipe.sendDatagram(0, 0x0800, datagram);
+      assert.equal(pipe.server.closeCode, CloseCode.INTEGRITY_FAILURE, `bit ${bit}`);
+      assert.equal(pipe.delivered[1]!.length, 0);
+      assert.equal(pipe.client.closeCode, CloseCode.INTEGRITY_FAILURE); // told by the server's CLOSE
+      assert.ok(pipe.actions[0]!.some((a) => a.type === 'reconnect'));
+    }
+  });
+
+  it('a replayed or reordered DATA frame closes INTEGRITY_FAILURE after delivering only the valid ones', () => {
+    for (const mode of ['replay', 'reorder'] as const) {
+      const pipe = makePipe();
+      pipe.event(0, { type: 'start' });
+      let held: Uint8Array | undefined;
+      pipe.tamper = (_l, right, frame) => {
+        if (!right || frame[4] !== FrameType.DATA) return frame;
+        if (mode === 'replay') {
+          if (held) return held;
+          held = frame.slice();
+          return frame;
+        }
+        if (!held) {
+          held = frame.slice();
+          return undefined; // hold the first back, deliver it after the second
+        }
+        pipe.tamper = undefined;
+        return frame;
+      };
+      pipe.sendDatagram(0, 0x0800, datagram);
+      pipe.sendDatagram(0, 0x0800, datagram.subarray(1));
+      if (mode === 'reorder') assert.equal(pipe.delivered[1]!.length, 0);
+      else assert.equal(pipe.delivered[1]!.length, 1);
+      assert.equal(pipe.server.closeCode, CloseCode.INTEGRITY_FAILURE, mode);
+    }
+  });
+
+  it('rekeys in band on ticks and under load without dropping the connection', () => {
+    const pipe = makePipe({ client: { lifetime: { maxFrames: 4, maxAgeMs: 60_000 } }, server: { lifetime: { maxFrames: 4, maxAgeMs: 60_000 } } });
+    pipe.event(0, { type: 'start' });
+    for (let i = 0; i < 20; i++) {
+      pipe.sendDatagram(0, 0x0800, datagram);
+      pipe.sendDatagram(1, 0x0800, datagram);
+    }
+    for (let t = 10_000; t <= 61_000; t += 10_000) pipe.tick(t); // keepalives; past 60 s both sides send REKEY
+    pipe.tick(61_000);
+    pipe.sendDatagram(0, 0x0800, datagram);
+    assert.equal(pipe.client.state, 'authorized');
+    assert.equal(pipe.delivered[1]!.length, 21);
+    assert.equal(pipe.delivered[0]!.length, 20);
+    assert.ok(pipe.client.session!.sendKeyId >= 5);
+    assert.equal(pipe.server.session!.receiveKeyId, pipe.client.session!.sendKeyId);
+    assert.equal(pipe.client.session!.receiveKeyId, pipe.server.session!.sendKeyId);
+  });
+
+  it('without in-band rekey the initiator reconnects at key expiry (CLOSE KEY_EXPIRED, reconnect 0 ms)', () => {
+    const pipe = makePipe({ client: { inBandRekey: false, lifetime: { maxAgeMs: 1000 } } });
+    pipe.event(0, { type: 'start' });
+    assert.equal(pipe.client.session!.inBandRekey, false);
+    pipe.tick(1000);
+    assert.equal(pipe.server.closeCode, CloseCode.KEY_EXPIRED);
+    assert.ok(pipe.client.history.some((t) => t.to === 'reconnect'));
+    assert.deepEqual(pipe.actions[0]!.filter((a) => a.type === 'reconnect'), [{ type: 'reconnect', delayMs: 0 }]);
+    assert.equal(pipe.client.state, 'dead');
+  });
+
+  it('keepalives flow when idle, and a silent peer is closed with TIMEOUT', () => {
+    const pipe = makePipe({ client: { timing: { keepaliveIntervalMs: 1000, deadPeerTimeoutMs: 3500 } }, server: { timing: { keepaliveIntervalMs: 1000, deadPeerTimeoutMs: 3500 } } });
+    pipe.event(0, { type: 'start' });
+    for (let t = 1000; t <= 10_000; t += 1000) pipe.tick(t);
+    assert.equal(pipe.client.state, 'authorized');
+    assert.ok(pipe.client.session!.stats.framesReceived >= 9);
+    pipe.tamper = () => undefined; // the link goes silent both ways (no FIN)
+    for (let t = 11_000; t <= 15_000; t += 1000) pipe.tick(t);
+    assert.equal(pipe.server.closeCode, CloseCode.TIMEOUT);
+  });
+});
