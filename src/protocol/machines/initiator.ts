@@ -107,7 +107,9 @@ export class InitiatorMachine extends MachineBase<InitiatorState> {
       case 'closeRequested':
         return void this.closeLocal(actions, event.code ?? CloseCode.NORMAL, event.reason ?? 'session ended by the user', nowMs, 'closeRequested');
       case 'tcpClosed':
-        return void this.closedBy(actions, 'network', CloseCode.ROUTING_FAILURE, event.error ? `connection lost: ${event.error.message}` : 'connection lost', nowMs, 'tcpClosed', 'dying');
+        // The connection is already gone: nothing to wait for in dying.
+        this.closedBy(actions, 'network', CloseCode.ROUTING_FAILURE, event.error ? `connection lost: ${event.error.message}` : 'connection lost', nowMs, 'tcpClosed', 'dying');
+        return this.die('tcpClosed', actions);
       case 'decodeError':
         return void this.closeLocal(actions, event.error.closeCode, event.error.message, nowMs, 'decodeError');
       case 'start':

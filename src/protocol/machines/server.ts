@@ -114,7 +114,8 @@ export class ServerMachine extends MachineBase<ServerState> {
       case 'closeRequested':
         return void this.closeLocal(actions, event.code ?? CloseCode.SHUTTING_DOWN, event.reason ?? 'server shutting down', nowMs, 'closeRequested');
       case 'tcpClosed':
-        return void this.closedBy(actions, 'network', CloseCode.ROUTING_FAILURE, 'connection lost', nowMs, 'tcpClosed', 'dying');
+        this.closedBy(actions, 'network', CloseCode.ROUTING_FAILURE, 'connection lost', nowMs, 'tcpClosed', 'dying');
+        return this.go('dead', 'disconnected'); // already gone: nothing to wait for
       case 'decodeError':
         return void this.closeLocal(actions, event.error.closeCode, event.error.message, nowMs, 'decodeError');
       case 'frame':

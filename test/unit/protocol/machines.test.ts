@@ -84,8 +84,9 @@ describe('initiator: every event in every state', () => {
     assert.equal(closeOf(m.handle({ type: 'tick' }, 10_000))?.code, CloseCode.TIMEOUT);
     assert.deepEqual(m.handle({ type: 'tcpClosed' }, 10_001).filter((a) => a.type === 'reconnect'), [{ type: 'reconnect', delayMs: 1000 }]);
     m.handle({ type: 'start' }, 11_000);
-    m.handle({ type: 'tcpClosed' }, 11_001); // connect refused
-    assert.deepEqual(m.handle({ type: 'tcpClosed' }, 11_002).filter((a) => a.type === 'reconnect'), [{ type: 'reconnect', delayMs: 2000 }]);
+    const refused = m.handle({ type: 'tcpClosed' }, 11_001); // connect refused: straight to dead
+    assert.deepEqual(refused.map((a) => a.type), ['close', 'reconnect']);
+    assert.deepEqual(refused[1], { type: 'reconnect', delayMs: 2000 });
     assert.equal(m.state, 'dead');
   });
   it('a garbage RESPONSE is an authentication failure, a truncated one a protocol error', () => {
