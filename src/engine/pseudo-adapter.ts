@@ -101,6 +101,15 @@ export class PseudoAdapter {
     return this.#hostMacText;
   }
 
+  /**
+   * Sets the host's MAC when it is known without ARP or DHCP — on the server,
+   * the TAP's own address — so datagrams can be delivered before the host
+   * has asked for anything.
+   */
+  setHostMac(mac: MacAddress): void {
+    this.#learnHostMac(mac.toLowerCase());
+  }
+
   setLease(lease: Lease): void {
     this.#arp.setConfig(clientArpConfig(lease));
     this.#classifier.setConfig(classifierConfigFromLease(lease));
