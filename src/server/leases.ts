@@ -78,8 +78,12 @@ export class LeaseStore {
     return this.#byAddress.get(address);
   }
 
-  /** The client's address: its existing lease, its fixed address, or the lowest free one. */
-  async acquire(name: string): Promise<Ipv4Address> {
+  /**
+   * The client's address: its existing lease, its fixed address, or the
+   * lowest free one. Synchronous so authorization can answer at once; the
+   * table is written to disk in the background (`flush()` awaits it).
+   */
+  acquire(name: string): Ipv4Address {
     const fixed = this.pool.fixed.get(name);
     const current = this.#byName.get(name);
     if (current && (!fixed || current === fixed)) return current;
@@ -89,14 +93,27 @@ export class LeaseStore {
     if (holder) this.#forget(holder); // a fixed address outranks a dynamic lease held by another client
     this.#byName.set(name, address);
     this.#byAddress.set(address, name);
-    await this.#persist();
+    this.#persistSoon();
     return address;
+  }
+
+  /** Resolves once every change so far is on disk; rejects with the write error if one failed. */
+  async flush(): Promise<void> {
+    await this.#writing;
+  }
+
+  #writing: Promise<void> = Promise.resolve();
+
+  #persistSoon(): void {
+    this.#writing = this.#writing.catch(() => undefined).then(() => this.#persist());
+    this.#writing.catch(() => undefined); // surfaced by flush(), never an unhandled rejection
   }
 
   async release(name: string): Promise<void> {
     if (!this.#byName.has(name)) return;
     this.#forget(name);
-    await this.#persist();
+    this.#persistSoon();
+    await this.flush();
   }
 
   #forget(name: string): void {
