@@ -138,11 +138,10 @@ export class DhcpServerEmulator {
   #answer(request: DhcpMessage): DhcpVerdict {
     if (request.op !== BootpOp.BOOTREQUEST) return ignored('not-request');
     if (request.htype !== HTYPE_ETHERNET || request.hlen !== HLEN_ETHERNET) return ignored('not-ethernet');
-    if ((request.chaddr[0]! & 0x01) === 0) this.#hostMac = bytesToMac(request.chaddr); // never learn a group address
     const type = messageType(request.options);
+    if (type === undefined) return ignored('no-message-type'); // plain BOOTP: not served
+    if ((request.chaddr[0]! & 0x01) === 0) this.#hostMac = bytesToMac(request.chaddr); // never learn a group address
     switch (type) {
-      case undefined:
-        return ignored('no-message-type'); // plain BOOTP: not served
       case DhcpMessageType.DISCOVER:
         return this.#reply(request, DhcpMessageType.OFFER);
       case DhcpMessageType.REQUEST:
