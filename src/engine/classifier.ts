@@ -62,9 +62,11 @@ export interface ClassifierConfig {
   gateway: number;
   networks: ReadonlyArray<{ network: number; prefixLength: number }>; // tunnel subnet + routes
   mtu: number; // largest datagram accepted for the tunnel
+  /** The host routes for others (the server): any source is accepted, not only the lease's address. */
+  forwarding?: boolean;
 }
 
-export function classifierConfigFromLease(lease: Lease): ClassifierConfig {
+export function classifierConfigFromLease(lease: Lease, forwarding = false): ClassifierConfig {
   const network = (prefixLength: number, address: string) => ({
     network: (ipv4ToNumber(address) & prefixToMask(prefixLength)) >>> 0,
     prefixLength,
@@ -75,6 +77,7 @@ export function classifierConfigFromLease(lease: Lease): ClassifierConfig {
     gateway: ipv4ToNumber(lease.gateway),
     networks: [network(lease.prefixLength, lease.gateway), ...lease.routes.map((r) => network(r.prefixLength, r.destination))],
     mtu: lease.mtu,
+    forwarding,
   };
 }
 
@@ -136,7 +139,7 @@ export class FrameClassifier {
     if (!this.#isLocalMac(frame)) return this.#drop('not-for-us');
     if (inSubnet(destination, MULTICAST_NETWORK, MULTICAST_PREFIX_LENGTH)) return this.#drop('multicast');
     if (destination === LIMITED_BROADCAST) return this.#drop('broadcast-not-dhcp');
-    if (ipv4Source(datagram) !== this.#config.hostAddress) return this.#drop('source-not-lease');
+    if (!this.#config.forwarding && ipv4Source(datagram) !== this.#config.hostAddress) return this.#drop('source-not-lease');
     if (!this.#isRouted(destination)) return this.#drop('no-route');
     if (result.datagramEnd - result.datagramStart > this.#config.mtu) return this.#drop('too-big');
     result.fragment = fragment;

@@ -51,6 +51,11 @@ export interface PseudoAdapterOptions {
   logger?: DebugLogger;
   counters?: Counters;
   nowMs?: () => number;
+  /**
+   * The host forwards for other networks (the server's adapter, which carries
+   * replies from its LAN): accept any IPv4 source, not only the lease's.
+   */
+  forwarding?: boolean;
   /** Frames per writeFrames batch on the receive path (the pool size). */
   deliverBatchFrames?: number;
 }
@@ -69,6 +74,7 @@ export class PseudoAdapter {
   readonly #classifier: FrameClassifier;
   readonly #onDatagram: PseudoAdapterOptions['onDatagram'];
   readonly #logger: DebugLogger | undefined;
+  readonly #forwarding: boolean;
   readonly #nowMs: () => number;
   readonly #pool: Uint8Array[];
   readonly #batch: Uint8Array[] = [];
@@ -85,10 +91,11 @@ export class PseudoAdapter {
     this.#dhcp = options.dhcp;
     this.#onDatagram = options.onDatagram;
     this.#logger = options.logger;
+    this.#forwarding = options.forwarding ?? false;
     this.#nowMs = options.nowMs ?? Date.now;
     this.counters = options.counters ?? new Counters();
     this.#arp = new ArpEmulator(clientArpConfig(options.lease));
-    this.#classifier = new FrameClassifier(classifierConfigFromLease(options.lease));
+    this.#classifier = new FrameClassifier(classifierConfigFromLease(options.lease, this.#forwarding));
     this.#gatewayMac = macToBytes(options.lease.gatewayMac);
     this.#gateway = ipv4ToNumber(options.lease.gateway);
     const poolFrames = options.deliverBatchFrames ?? DEFAULT_DELIVER_BATCH_FRAMES;
@@ -112,7 +119,7 @@ export class PseudoAdapter {
 
   setLease(lease: Lease): void {
     this.#arp.setConfig(clientArpConfig(lease));
-    this.#classifier.setConfig(classifierConfigFromLease(lease));
+    this.#classifier.setConfig(classifierConfigFromLease(lease, this.#forwarding));
     this.#dhcp.setLease(lease);
     this.#gatewayMac = macToBytes(lease.gatewayMac);
     this.#gateway = ipv4ToNumber(lease.gateway);
