@@ -1,0 +1,147 @@
+/**
+ * The road-warrior client: connects (through relays when configured),
+ * authenticates the server by its pinned key, and on the first authorization
+ * creates its TAP and lets the host take the lease through the DHCP emulator.
+ * On a lost connection it reconnects with backoff while the TAP stays up with
+ * the same lease: applications see a pause, not a new interface or address.
+ */
+import { connect } from 'node:net';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { openTap, type LinuxTap } from '../../adapter/linux-tap.js';
+import { addAddress, addRoute, setLinkUp } from '../../adapter/link.js';
+import type { ClientConfig } from '../config/schema.js';
+import { DhcpServerEmulator } from '../../emulators/dhcp.js';
+import { PseudoAdapter } from '../engine/pseudo-adapter.js';
+import { TunnelLink } from '../io/tunnel-link.js';
+import { decodeKey, publicKeyOf, readPrivateKeyFile } from '../keys/keyfile.js';
+import type { Lease } from '../lease.js';
+import type { Logger } from '../log.js';
+import { CloseCode, closeCodeName, isRetryable } from '../protocol/frames/close-codes.js';
+import { InitiatorMachine } from '../protocol/machines/initiator.js';
+import { splitHostPort } from '../protocol/frames/names.js';
+import { realCrypto } from '../protocol/real-crypto.js';
+import { startDhcpClient } from './dhcp-client.js';
+
+const TICK_INTERVAL_MS = 1000;
+const STOP_GRACE_MS = 1000;
+
+export interface ClientHandle {
+  /** Resolves when the client has stopped for good (stop(), or a refusal that retrying cannot fix). */
+  readonly done: Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startClient(config: ClientConfig, log: Logger): Promise<ClientHandle> {
+  const privateKey = await readPrivateKeyFile(config.private_key_file);
+  const local = { privateKey, publicKey: publicKeyOf(privateKey) };
+  const serverPublicKey = decodeKey(config.server.public_key, 'server.public_key');
+  const serverHop = `${config.server.address}:${config.server.port}`;
+  const machine = new InitiatorMachine({
+    crypto: realCrypto,
+    local,
+    serverPublicKey,
+    name: config.name,
+    path: [...config.relays, serverHop],
+    ...(config.server.name ? { destination: config.server.name } : {}),
+    ...(config.suites ? { suites: config.suites } : {}),
+    timing: { keepaliveIntervalMs: config.keepalive.interval * 1000, deadPeerTimeoutMs: config.keepalive.timeout * 1000 },
+    reconnect: { minDelayMs: config.reconnect.min_delay * 1000, maxDelayMs: config.reconnect.max_delay * 1000 },
+  });
+
+  let tap: LinuxTap | undefined;
+  let adapter: PseudoAdapter | undefined;
+  let dhcpChild: ChildProcess | undefined;
+  let runDir: string | undefined;
+  let reconnectTimer: NodeJS.Timeout | undefined;
+  let stopping = false;
+  let finish!: () => void;
+  const done = new Promise<void>((resolve) => (finish = resolve));
+
+  async function bringUpAdapter(lease: Lease): Promise<void> {
+    tap = await openTap({ name: config.adapter.name, mtu: lease.mtu });
+    const dhcp = new DhcpServerEmulator(lease);
+    adapter = new PseudoAdapter({
+      device: tap,
+      lease,
+      dhcp,
+      logger: log,
+      onDatagram: (datagram, etherType) => void link.sendDatagram(etherType, datagram),
+    });
+    await setLinkUp(tap.name);
+    if (config.address_mode === 'static') {
+      await addAddress(tap.name, lease.address, lease.prefixLength);
+      for (const route of lease.routes) await addRoute(tap.name, route.destination, route.prefixLength, route.gateway);
+      log.info({ adapter: tap.name, address: `${lease.address}/${lease.prefixLength}` }, 'adapter configured (static)');
+    } else if (config.dhcp_client !== 'none') {
+      runDir = await mkdtemp(join(tmpdir(), 'tapvpn-client-'));
+      const started = await startDhcpClient(config.dhcp_client, tap.name, runDir);
+      dhcpChild = started.child;
+      dhcpChild.on('exit', (code) => {
+        if (!stopping) log.warn({ dhcpClient: started.name, code }, 'DHCP client exited');
+      });
+      log.info({ adapter: tap.name, dhcpClient: started.name, lease: `${lease.address}/${lease.prefixLength}` }, 'adapter up; the host takes the lease over DHCP');
+    }
+  }
+
+  const link: TunnelLink = new TunnelLink(machine, {
+    onConnect: (address) => {
+      const { host, port } = splitHostPort(address);
+      log.info({ server: address }, 'connecting');
+      const socket = connect({ host, port });
+      link.attach(socket);
+      socket.once('connect', () => link.handle({ type: 'tcpOpened' }));
+    },
+    onAuthorized: (info) => {
+      log.info({ address: info.lease.address, suite: info.suite, inBandRekey: info.inBandRekey }, 'tunnel authorized');
+      if (!adapter) {
+        bringUpAdapter(info.lease).catch((error: Error) => {
+          log.error({ error: error.message }, 'could not bring up the adapter');
+          void stop();
+        });
+      } else {
+        adapter.setLease(info.lease); // normally the same lease: the server keeps it for us
+      }
+    },
+    onDeliver: (_etherType, datagram) => {
+      adapter?.deliver([datagram]);
+    },
+    onClosed: (code, reason, by) => {
+      const entry = { code: closeCodeName(code), reason, by };
+      if (stopping) return;
+      if (!isRetryable(code) && by !== 'network') {
+        log.error(entry, code === CloseCode.AUTHENTICATION_FAILURE ? 'the server refused us: check this client\'s name and key in the server config, and the server\'s public key here' : 'tunnel closed for good');
+        void stop();
+        return;
+      }
+      log.warn(entry, 'tunnel lost; reconnecting (the adapter stays up)');
+    },
+    onReconnect: (delayMs) => {
+      if (stopping) return;
+      log.info({ delayMs }, 'reconnect scheduled');
+      reconnectTimer = setTimeout(() => link.handle({ type: 'start' }), delayMs);
+    },
+  });
+
+  const ticker = setInterval(() => link.handle({ type: 'tick' }), TICK_INTERVAL_MS);
+  link.handle({ type: 'start' });
+
+  async function stop(): Promise<void> {
+    if (stopping) return done;
+    stopping = true;
+    clearInterval(ticker);
+    clearTimeout(reconnectTimer);
+    link.handle({ type: 'closeRequested', code: CloseCode.NORMAL, reason: 'client stopping' });
+    await new Promise((r) => setTimeout(r, link.frames?.isOpen ? STOP_GRACE_MS : 0));
+    link.frames?.destroy();
+    if (dhcpChild && dhcpChild.exitCode === null) dhcpChild.kill('SIGTERM');
+    if (tap) await tap.close(); // the kernel removes the device, its address and its routes
+    if (runDir) await rm(runDir, { recursive: true, force: true });
+    log.info({ counters: adapter?.counters.snapshot(), link: link.counters }, 'client stopped');
+    finish();
+  }
+
+  return { done, stop };
+}

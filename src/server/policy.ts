@@ -1,0 +1,90 @@
+/**
+ * Who may connect and what they get: the authorize() the server state
+ * machine calls once a client has proved its key. Pure over the config and
+ * the lease table.
+ */
+import type { ServerConfig } from '../config/schema.js';
+import { decodeKey, keysEqual } from '../keys/keyfile.js';
+import { CloseCode } from '../protocol/frames/close-codes.js';
+import type { AuthorizeRequest, AuthorizeResult } from '../protocol/machines/server.js';
+import { DEFAULT_GATEWAY_MAC, type Lease } from '../lease.js';
+import { numberToIpv4, ipv4ToNumber } from '../wire/addr.js';
+import type { LeaseStore } from './leases.js';
+
+export interface ClientPolicy {
+  name: string;
+  clientToClient: boolean;
+}
+
+interface AuthorizedClient {
+  name: string;
+  publicKey: Uint8Array;
+  enabled: boolean;
+  clientToClient: boolean;
+}
+
+/** The tunnel gateway: configured, or the network's first host. */
+export function gatewayOf(config: ServerConfig): string {
+  return config.tunnel.gateway ?? numberToIpv4(ipv4ToNumber(config.tunnel.network.address) + 1);
+}
+
+export class ServerPolicy {
+  #clients = new Map<string, AuthorizedClient>();
+
+  constructor(
+    private config: ServerConfig,
+    private readonly leases: LeaseStore,
+  ) {
+    this.reload(config);
+  }
+
+  /** Replaces the authorized clients (SIGHUP). */
+  reload(config: ServerConfig): void {
+    this.config = config;
+    this.#clients = new Map(
+      config.clients.map((c) => [
+        c.name,
+        { name: c.name, publicKey: decodeKey(c.public_key, `clients.${c.name}.public_key`), enabled: c.enabled, clientToClient: c.client_to_client ?? config.client_to_client },
+      ]),
+    );
+  }
+
+  /** Still allowed after a reload: known, enabled and with the same key. */
+  stillAllowed(name: string, publicKey: Uint8Array): boolean {
+    const client = this.#clients.get(name);
+    return client !== undefined && client.enabled && keysEqual(client.publicKey, publicKey);
+  }
+
+  authorize(request: AuthorizeRequest): AuthorizeResult {
+    const client = this.#clients.get(request.name);
+    // Unknown name and wrong key get the same answer: no oracle for valid names.
+    if (!client || !keysEqual(client.publicKey, request.publicKey)) {
+      return { ok: false, code: CloseCode.AUTHENTICATION_FAILURE, reason: 'unknown client or wrong key' };
+    }
+    if (!client.enabled) return { ok: false, code: CloseCode.POLICY, reason: 'client is disabled' };
+    let address: string;
+    try {
+      address = this.leases.acquire(client.name);
+    } catch (error) {
+      return { ok: false, code: CloseCode.POLICY, reason: (error as Error).message };
+    }
+    const policy: ClientPolicy = { name: client.name, clientToClient: client.clientToClient };
+    return { ok: true, lease: this.leaseFor(address), policy, ...(this.config.suites ? { suites: this.config.suites } : {}) };
+  }
+
+  leaseFor(address: string): Lease {
+    const { tunnel, adapter } = this.config;
+    const gateway = gatewayOf(this.config);
+    return {
+      address,
+      prefixLength: tunnel.network.prefixLength,
+      gateway,
+      routes: tunnel.routes.map((r) => ({ destination: r.address, prefixLength: r.prefixLength, gateway })),
+      dnsServers: tunnel.dns,
+      ...(tunnel.search_domain ? { searchDomain: tunnel.search_domain } : {}),
+      mtu: adapter.mtu,
+      leaseTimeSec: tunnel.lease_time,
+      gatewayMac: DEFAULT_GATEWAY_MAC,
+    };
+  }
+}
