@@ -16,8 +16,8 @@ import { encodeKey, generatePrivateKey, publicKeyOf, writePrivateKeyFile } from 
 import { buildTopology, LAN_HOST_ADDRESS, LAN_NETWORK, TUNNEL_GATEWAY, TUNNEL_NETWORK, TUNNEL_PREFIX_LENGTH, type Topology } from './topology.js';
 
 const BIN = fileURLToPath(new URL('../../bin/tapvpn.js', import.meta.url).href.replace('/dist/bin/', '/bin/'));
-const SERVER_PORT = 5555;
-const HTTP_PORT = 8080;
+export const SERVER_PORT = 5555;
+export const HTTP_PORT = 8080;
 const LEASE_WAIT_MS = 30_000;
 const POLL_MS = 250;
 
@@ -44,26 +44,34 @@ export function spawnTapvpn(netns: string, args: string[], label: string, childr
   return child;
 }
 
-export async function writeDemoConfigs(dir: string, serverAddress: string, clients: string[]): Promise<{ server: string; clients: string[] }> {
+export interface DemoConfigOptions {
+  /** Port the clients dial (a test proxy in front of the server may differ). */
+  dialPort?: number;
+  clientToClient?: boolean;
+  /** Clients given a config but left out of the server's authorized list. */
+  unauthorized?: string[];
+}
+
+export async function writeDemoConfigs(dir: string, serverAddress: string, clients: string[], options: DemoConfigOptions = {}): Promise<{ server: string; clients: string[] }> {
   const serverKey = generatePrivateKey();
   await writePrivateKeyFile(join(dir, 'server.key'), serverKey);
   const clientEntries: string[] = [];
   const clientFiles: string[] = [];
-  for (const name of clients) {
+  for (const name of [...clients, ...(options.unauthorized ?? [])]) {
     const key = generatePrivateKey();
     await writePrivateKeyFile(join(dir, `${name}.key`), key);
-    clientEntries.push(`[[clients]]\nname = "${name}"\npublic_key = "${encodeKey(publicKeyOf(key))}"\n`);
+    if (clients.includes(name)) clientEntries.push(`[[clients]]\nname = "${name}"\npublic_key = "${encodeKey(publicKeyOf(key))}"\n`);
     const file = join(dir, `${name}.toml`);
     await writeFile(
       file,
-      `name = "${name}"\nprivate_key_file = "${join(dir, `${name}.key`)}"\n[server]\naddress = "${serverAddress}"\nport = ${SERVER_PORT}\npublic_key = "${encodeKey(publicKeyOf(serverKey))}"\n[adapter]\nname = "tapvpn0"\n[keepalive]\ninterval = 2\ntimeout = 6\n[reconnect]\nmin_delay = 0.5\nmax_delay = 2\n`,
+      `name = "${name}"\nprivate_key_file = "${join(dir, `${name}.key`)}"\n[server]\naddress = "${serverAddress}"\nport = ${options.dialPort ?? SERVER_PORT}\npublic_key = "${encodeKey(publicKeyOf(serverKey))}"\n[adapter]\nname = "tapvpn0"\n[keepalive]\ninterval = 2\ntimeout = 6\n[reconnect]\nmin_delay = 0.5\nmax_delay = 2\n`,
     );
     clientFiles.push(file);
   }
   const server = join(dir, 'server.toml');
   await writeFile(
     server,
-    `private_key_file = "${join(dir, 'server.key')}"\nlease_file = "${join(dir, 'leases.json')}"\nclient_to_client = true\n[listen]\naddress = "0.0.0.0"\nport = ${SERVER_PORT}\n[adapter]\nname = "tapvpn-srv"\nmtu = 1400\n[tunnel]\nnetwork = "${TUNNEL_NETWORK}/${TUNNEL_PREFIX_LENGTH}"\ngateway = "${TUNNEL_GATEWAY}"\nroutes = ["${LAN_NETWORK}/24"]\nlease_time = 600\n[keepalive]\ninterval = 2\ntimeout = 6\n\n${clientEntries.join('\n')}`,
+    `private_key_file = "${join(dir, 'server.key')}"\nlease_file = "${join(dir, 'leases.json')}"\nclient_to_client = ${options.clientToClient ?? true}\n[listen]\naddress = "0.0.0.0"\nport = ${SERVER_PORT}\n[adapter]\nname = "tapvpn-srv"\nmtu = 1400\n[tunnel]\nnetwork = "${TUNNEL_NETWORK}/${TUNNEL_PREFIX_LENGTH}"\ngateway = "${TUNNEL_GATEWAY}"\nroutes = ["${LAN_NETWORK}/24"]\nlease_time = 600\n[keepalive]\ninterval = 2\ntimeout = 6\n\n${clientEntries.join('\n')}`,
   );
   return { server, clients: clientFiles };
 }

@@ -30,6 +30,8 @@ export interface Topology {
 }
 
 export const MAX_CLIENTS = 8;
+/** The server's address on client 0's link, reachable from every client namespace. */
+export const SERVER_CANONICAL_ADDRESS = '198.18.0.1';
 
 export async function buildTopology(prefix: string, clientCount: number): Promise<Topology> {
   if (clientCount < 1 || clientCount > MAX_CLIENTS) throw new Error(`clientCount must be 1..${MAX_CLIENTS}`);
@@ -55,6 +57,8 @@ export async function buildTopology(prefix: string, clientCount: number): Promis
     await run('ip', ['-n', topology.lan, 'route', 'add', 'default', 'via', LAN_SERVER_ADDRESS]);
     for (const [i, ns] of topology.clients.entries()) {
       await joinNamespaces(topology.server, `198.18.${i}.1/24`, ns, `198.18.${i}.2/24`, `vc${i}`);
+      // Every client can dial the server by one name (198.18.0.1), but has no route to the LAN except the tunnel.
+      if (i > 0) await run('ip', ['-n', ns, 'route', 'add', `${SERVER_CANONICAL_ADDRESS}/32`, 'via', `198.18.${i}.1`]);
     }
     return topology;
   } catch (error) {

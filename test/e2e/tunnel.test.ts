@@ -1,0 +1,159 @@
+/**
+ * The product end to end, on real TAP devices and real kernel stacks: a
+ * tunnel server, road-warrior clients and a LAN host in tvt- namespaces
+ * (src/demo/topology.ts), the real ISC dhclient taking the lease from our
+ * DHCP emulator, ping and curl as the traffic. A proxy on the server side
+ * (test/support/tcp-proxy.ts) plays the hostile network: it cuts
+ * connections and flips bits. Root and /dev/net/tun needed.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { run } from '../../src/io/command.js';
+import { HTTP_PORT, spawnTapvpn, stopChildren, waitForAddress, writeDemoConfigs } from '../../src/demo/run.js';
+import { buildTopology, LAN_HOST_ADDRESS, type Topology } from '../../src/demo/topology.js';
+
+const PROXY_PORT = 6000;
+const PROXY_SCRIPT = fileURLToPath(new URL('../support/tcp-proxy.ts', import.meta.url));
+const TRANSFER_BYTES = 3 * 1024 * 1024;
+const STEP_TIMEOUT_MS = 60_000;
+
+interface Tapvpn {
+  child: ChildProcess;
+  output: () => string;
+}
+
+let topology: Topology;
+let dir: string;
+let configs: { server: string; clients: string[] };
+let transferSha256: string;
+const children: ChildProcess[] = [];
+let server: Tapvpn;
+let proxy: ChildProcess;
+let proxyOutput = '';
+const clients: Tapvpn[] = [];
+
+function start(netns: string, args: string[]): Tapvpn {
+  const child = spawnTapvpn(netns, args, netns, children, true);
+  let text = '';
+  child.stdout!.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  return { child, output: () => text };
+}
+
+async function eventually(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  assert.fail(`timed out after ${timeoutMs / 1000} s waiting for: ${what}`);
+}
+
+async function pingOk(netns: string, address: string, extra: string[] = []): Promise<boolean> {
+  return (await run('ping', ['-c', '2', '-W', '2', ...extra, address], { netns, allowFailure: true })).exitCode === 0;
+}
+
+async function fetchSha256(netns: string, limitRate?: string): Promise<string> {
+  const out = join(dir, `download-${netns}`);
+  await run('curl', ['-sS', '-m', '40', ...(limitRate ? ['--limit-rate', limitRate] : []), '-o', out, `http://${LAN_HOST_ADDRESS}:${HTTP_PORT}/payload.bin`], { netns, timeoutMs: 45_000 });
+  return createHash('sha256').update(await readFile(out)).digest('hex');
+}
+
+function proxyCommand(command: string, ack: string): Promise<void> {
+  const before = proxyOutput.split(ack).length;
+  proxy.stdin!.write(`${command}\n`);
+  return eventually(`proxy ${command}`, () => proxyOutput.split(ack).length > before, 30_000);
+}
+
+describe('tunnel end to end', { timeout: 10 * STEP_TIMEOUT_MS }, () => {
+  before(async () => {
+    topology = await buildTopology(`tvt-${process.pid % 10000}`, 3);
+    dir = await mkdtemp(join(tmpdir(), 'tapvpn-e2e-'));
+    configs = await writeDemoConfigs(dir, topology.serverAddressFor(0), ['alice', 'bob'], { dialPort: PROXY_PORT, unauthorized: ['mallory'] });
+    const payload = randomBytes(TRANSFER_BYTES);
+    await writeFile(join(dir, 'payload.bin'), payload);
+    transferSha256 = createHash('sha256').update(payload).digest('hex');
+    children.push(spawn('ip', ['netns', 'exec', topology.lan, 'python3', '-m', 'http.server', String(HTTP_PORT), '--bind', LAN_HOST_ADDRESS, '--directory', dir], { stdio: 'ignore' }));
+    // The proxy listens on every client-facing address of the server namespace and forwards to the server.
+    proxy = spawn('ip', ['netns', 'exec', topology.server, process.execPath, '--import', 'tsx', PROXY_SCRIPT, '0.0.0.0', String(PROXY_PORT), '127.0.0.1', '5555'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    proxy.stdout!.on('data', (chunk: Buffer) => (proxyOutput += chunk.toString()));
+    children.push(proxy);
+    server = start(topology.server, ['server', '--config', configs.server]);
+    await eventually('the server to listen', () => server.output().includes('tunnel server ready') && proxyOutput.includes('listening'));
+  });
+
+  after(async () => {
+    await stopChildren(children);
+    await topology?.destroy();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  test('a client takes its lease through dhclient and reaches the LAN host: ping and a checked TCP transfer', { timeout: STEP_TIMEOUT_MS }, async () => {
+    clients[0] = start(topology.clients[0]!, ['client', '--config', configs.clients[0]!]);
+    const address = await waitForAddress(topology.clients[0]!, 'tapvpn0');
+    assert.match(address, /^10\.77\.0\.\d+\/24$/);
+    const routes = (await run('ip', ['route'], { netns: topology.clients[0]! })).stdout;
+    assert.match(routes, /172\.31\.99\.0\/24 via 10\.77\.0\.1 dev tapvpn0/, 'the option-121 route to the LAN');
+    assert.ok(await pingOk(topology.clients[0]!, LAN_HOST_ADDRESS), 'ping the LAN host through the tunnel');
+    assert.equal(await fetchSha256(topology.clients[0]!), transferSha256, 'the downloaded bytes are the served bytes');
+  });
+
+  test('two clients get different addresses and reach each other when client-to-client is allowed', { timeout: STEP_TIMEOUT_MS }, async () => {
+    clients[1] = start(topology.clients[1]!, ['client', '--config', configs.clients[1]!]);
+    const [a, b] = [await waitForAddress(topology.clients[0]!, 'tapvpn0'), await waitForAddress(topology.clients[1]!, 'tapvpn0')];
+    assert.notEqual(a, b);
+    assert.ok(await pingOk(topology.clients[0]!, b.split('/')[0]!), `alice pings bob at ${b}`);
+  });
+
+  test('a client whose key is not authorized is refused with a clear message and gets no lease', { timeout: STEP_TIMEOUT_MS }, async () => {
+    const mallory = start(topology.clients[2]!, ['client', '--config', configs.clients[2]!]);
+    const exitCode = await new Promise<number | null>((resolve) => mallory.child.once('exit', (code) => resolve(code)));
+    assert.equal(exitCode, 1);
+    assert.match(mallory.output(), /AUTHENTICATION_FAILURE/);
+    assert.match(mallory.output(), /refused us/);
+    const link = await run('ip', ['-n', topology.clients[2]!, 'link', 'show', 'tapvpn0'], { allowFailure: true });
+    assert.notEqual(link.exitCode, 0, 'no adapter was created for a refused client');
+    assert.match(server.output(), /client refused/);
+  });
+
+  test('a TCP connection cut mid-transfer: the client reconnects, keeps its address, the transfer completes intact', { timeout: STEP_TIMEOUT_MS }, async () => {
+    const netns = topology.clients[0]!;
+    const before = await waitForAddress(netns, 'tapvpn0');
+    const authorizedBefore = clients[0]!.output().split('tunnel authorized').length;
+    const transfer = fetchSha256(netns, '1M');
+    await new Promise((r) => setTimeout(r, 1000));
+    await proxyCommand('cut', 'cut');
+    assert.equal(await transfer, transferSha256);
+    assert.ok(clients[0]!.output().split('tunnel authorized').length > authorizedBefore, 'the client authorized again');
+    assert.equal(await waitForAddress(netns, 'tapvpn0'), before, 'same address after reconnecting');
+  });
+
+  test('a bit flipped on the wire: integrity failure, CLOSE, reconnect, and traffic flows again', { timeout: STEP_TIMEOUT_MS }, async () => {
+    const netns = topology.clients[0]!;
+    proxy.stdin!.write('flip\n'); // armed: the next large client→server chunk gets one bit flipped
+    await run('ping', ['-c', '3', '-s', '400', '-W', '1', LAN_HOST_ADDRESS], { netns, allowFailure: true });
+    await eventually('the flip to be detected', () => proxyOutput.includes('flipped') && server.output().includes('INTEGRITY_FAILURE'), 20_000);
+    await eventually('traffic to flow again', () => pingOk(netns, LAN_HOST_ADDRESS));
+  });
+
+  test('a server restart keeps every address (persisted leases) and applies the new policy', { timeout: 2 * STEP_TIMEOUT_MS }, async () => {
+    const [a, b] = [await waitForAddress(topology.clients[0]!, 'tapvpn0'), await waitForAddress(topology.clients[1]!, 'tapvpn0')];
+    const leases = JSON.parse(await readFile(join(dir, 'leases.json'), 'utf8')) as { leases: Record<string, string> };
+    assert.deepEqual(leases.leases, { alice: a.split('/')[0], bob: b.split('/')[0] });
+    await stopChildren([server.child]);
+    assert.match(server.output(), /tunnel server stopped/);
+    await writeFile(configs.server, (await readFile(configs.server, 'utf8')).replace('client_to_client = true', 'client_to_client = false'));
+    server = start(topology.server, ['server', '--config', configs.server]);
+    await eventually('both clients to come back', () => (server.output().match(/client authorized/g) ?? []).length >= 2, 30_000);
+    assert.ok(await pingOk(topology.clients[0]!, LAN_HOST_ADDRESS), 'alice reaches the LAN again');
+    assert.equal(await waitForAddress(topology.clients[0]!, 'tapvpn0'), a);
+    assert.equal(await waitForAddress(topology.clients[1]!, 'tapvpn0'), b);
+    assert.equal(await pingOk(topology.clients[0]!, b.split('/')[0]!), false, 'client-to-client is now denied by policy');
+  });
+});

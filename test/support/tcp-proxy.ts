@@ -1,0 +1,51 @@
+/**
+ * A TCP proxy for end-to-end tests, standing on the path between client and
+ * server like a hostile network: it forwards both ways and obeys commands on
+ * stdin, one per line:
+ *   cut   — destroy every open connection (a dropped TCP connection)
+ *   flip  — flip one bit in the next client→server chunk that is large
+ *           enough to hold a DATA frame's payload (an altered frame)
+ * It prints "listening" once ready and "flipped"/"cut" after each command.
+ * Usage: tcp-proxy.ts <listenHost> <listenPort> <targetHost> <targetPort>
+ */
+import { createConnection, createServer, type Socket } from 'node:net';
+import { createInterface } from 'node:readline';
+
+const [listenHost, listenPort, targetHost, targetPort] = process.argv.slice(2);
+const FLIP_MIN_CHUNK = 100; // past the headers of a DATA frame carrying a ping
+const open = new Set<Socket>();
+let flipNext = false;
+
+const server = createServer((client) => {
+  const upstream = createConnection({ host: targetHost!, port: Number(targetPort) });
+  open.add(client).add(upstream);
+  client.on('data', (chunk: Buffer) => {
+    if (flipNext && chunk.length >= FLIP_MIN_CHUNK) {
+      flipNext = false;
+      chunk[chunk.length - 1]! ^= 0x01;
+      console.log('flipped');
+    }
+    upstream.write(chunk);
+  });
+  upstream.on('data', (chunk: Buffer) => client.write(chunk));
+  const end = (): void => {
+    client.destroy();
+    upstream.destroy();
+    open.delete(client);
+    open.delete(upstream);
+  };
+  client.on('close', end).on('error', end);
+  upstream.on('close', end).on('error', end);
+});
+server.listen(Number(listenPort), listenHost, () => console.log('listening'));
+
+createInterface({ input: process.stdin }).on('line', (line) => {
+  if (line === 'cut') {
+    for (const socket of open) socket.destroy();
+    open.clear();
+    console.log('cut');
+  } else if (line === 'flip') {
+    flipNext = true;
+  }
+});
+process.stdin.on('end', () => process.exit(0));
