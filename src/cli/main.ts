@@ -22,6 +22,7 @@ Commands:
                                validate a config file and print a summary
   server --config FILE         run the tunnel server
   client --config FILE         run the road-warrior client
+  relay --config FILE          run a relay node (forwards tunnels, balances server groups)
   demo                         server, client and LAN host in network namespaces (root)
 
 Options: --help, --version, --debug`,
@@ -30,6 +31,7 @@ Options: --help, --version, --debug`,
   'check-config': 'Usage: tapvpn check-config server|client FILE\n  Validates FILE and prints a summary without secrets; exit 2 with every problem listed when invalid.',
   server: 'Usage: tapvpn server --config FILE\n  Runs the tunnel server (root or CAP_NET_ADMIN). SIGHUP reloads the authorized clients; SIGINT/SIGTERM close every tunnel with SHUTTING_DOWN and exit.',
   client: 'Usage: tapvpn client --config FILE\n  Connects to the server, creates the TAP adapter and lets the host take its lease over DHCP. SIGINT/SIGTERM end the tunnel and remove the adapter.',
+  relay: 'Usage: tapvpn relay --config FILE\n  Runs a relay: reads the RELAY frame of each connection, connects to the next hop (or a server group member) and forwards both ways. SIGINT/SIGTERM close every relayed tunnel with SHUTTING_DOWN and exit.',
   demo: 'Usage: tapvpn demo\n  Builds namespaces for a client, a server and a LAN host, runs server and client with fresh keys, and shows ping and HTTP crossing the tunnel. Cleans up on exit and Ctrl-C. Needs root.',
 };
 
@@ -109,6 +111,16 @@ async function main(argv: string[]): Promise<number> {
       onSignals(client.stop);
       await client.done;
       return 1; // done without a signal: the server refused us for good
+    }
+    case 'relay': {
+      if (!values.config) throw new UsageError(USAGE.relay);
+      const { relayConfigSchema } = await import('../config/relay-schema.js');
+      const config = await loadConfigFile(relayConfigSchema, values.config);
+      const log = createLogger('tapvpn-relay');
+      const { startRelay } = await import('../relay/run.js');
+      const relay = await startRelay(config, log);
+      onSignals(relay.stop);
+      return new Promise(() => undefined); // runs until a signal
     }
     case 'demo': {
       const { runDemo } = await import('../demo/run.js');

@@ -1,0 +1,105 @@
+/**
+ * The relay app (`tapvpn relay --config relay.toml`): a TCP listener that
+ * runs one RelayConnection per accepted connection, enforcing the
+ * connection limits (total and per source address) before anything is read,
+ * probing server groups, ticking every connection once a second for the
+ * setup and idle timeouts. The relay holds no keys of any tunnel: it reads
+ * only RELAY frames and frame headers.
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import type { RelayConfig } from '../config/relay-schema.js';
+import { readPrivateKeyFile } from '../keys/keyfile.js';
+import type { Logger } from '../log.js';
+import { CloseCode } from '../protocol/frames/close-codes.js';
+import { RelayConnection } from './connection.js';
+import { RelayCounters, type RelayStatus } from './counters.js';
+import { dialNextHop } from './dial.js';
+import { ServerGroups } from './groups.js';
+
+const TICK_INTERVAL_MS = 1000;
+const SHUTDOWN_GRACE_MS = 2000;
+/** Margin over the connect attempts for the whole setup (RELAY read, dial, failover). */
+const SETUP_MARGIN_MS = 5000;
+
+export interface RelayHandle {
+  readonly port: number;
+  status(): RelayStatus & { groups: ReturnType<ServerGroups['snapshot']> };
+  stop(): Promise<void>;
+}
+
+export async function startRelay(config: RelayConfig, log: Logger): Promise<RelayHandle> {
+  const key = config.status.key_file ? await readPrivateKeyFile(config.status.key_file) : undefined;
+  const groups = new ServerGroups(config, key, log);
+  const counters = new RelayCounters();
+  const connections = new Set<RelayConnection>();
+  const perSource = new Map<string, number>();
+  const inFlight = new Set<string>();
+  const names = [config.name, ...config.aliases];
+  const connectTimeoutMs = config.limits.connect_timeout * 1000;
+  const largestGroup = Math.max(1, ...config.groups.map((g) => g.servers.length));
+  const limits = {
+    maxPathLength: config.limits.max_path_length,
+    maxRelayFrameBytes: config.limits.max_relay_frame_bytes,
+    idleTimeoutMs: config.limits.idle_timeout * 1000,
+    setupTimeoutMs: connectTimeoutMs * largestGroup + SETUP_MARGIN_MS,
+  };
+
+  function accept(socket: Socket): void {
+    const source = socket.remoteAddress ?? 'unknown';
+    counters.connectionsAccepted++;
+    counters.connectionsActive++;
+    perSource.set(source, (perSource.get(source) ?? 0) + 1);
+    const connection = new RelayConnection(socket, {
+      names,
+      limits,
+      counters,
+      log,
+      inFlight,
+      dialNext: (name) => dialNextHop(name, groups, connectTimeoutMs, log),
+      onDone: () => {
+        connections.delete(connection);
+        counters.connectionsActive--;
+        const left = (perSource.get(source) ?? 1) - 1;
+        if (left > 0) perSource.set(source, left);
+        else perSource.delete(source);
+      },
+    });
+    connections.add(connection);
+    // Checked after counting this one, so the limit is the number allowed at once.
+    if (connections.size > config.limits.max_connections) {
+      connection.refuse('too-many-connections', CloseCode.ROUTING_FAILURE, `relay at capacity (max_connections ${config.limits.max_connections})`);
+    } else if ((perSource.get(source) ?? 0) > config.limits.max_connections_per_source) {
+      connection.refuse('too-many-from-source', CloseCode.ROUTING_FAILURE, `too many connections from ${source} (max_connections_per_source ${config.limits.max_connections_per_source})`);
+    }
+  }
+
+  const server: Server = createServer(accept);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.listen.port, config.listen.address, () => resolve());
+  });
+  server.on('error', (error) => log.error({ error: error.message }, 'listener error'));
+  const port = (server.address() as { port: number }).port;
+  const ticker = setInterval(() => {
+    const now = Date.now();
+    for (const connection of connections) connection.tick(now);
+  }, TICK_INTERVAL_MS);
+  groups.startProbing(config.status.probe_interval * 1000);
+  log.info({ name: config.name, listen: `${config.listen.address}:${port}`, groups: config.groups.map((g) => g.name) }, 'relay ready');
+
+  const status = (): ReturnType<RelayHandle['status']> => ({ ...counters.snapshot(), groups: groups.snapshot() });
+  return {
+    port,
+    status,
+    async stop() {
+      clearInterval(ticker);
+      groups.stop();
+      server.close();
+      for (const connection of [...connections]) connection.shutdown();
+      const deadline = Date.now() + SHUTDOWN_GRACE_MS;
+      while (connections.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      for (const connection of connections) connection.destroy();
+      log.info({ status: status() }, 'relay stopped');
+    },
+  };
+}
