@@ -1,82 +1,68 @@
 /**
- * Static X25519 keys as base64 text (the `wg genkey`/`wg pubkey` format) and
- * private key files: created 0600 with O_EXCL (never chmod'ed afterwards, so
- * there is no moment at which they are readable by others), and refused on
- * read when group or others can read them.
+ * Private key files: created 0600 with O_EXCL (never chmod'ed afterwards, so
+ * there is no moment at which they are readable by others, and an existing
+ * key is never overwritten), and refused on read when group or others may
+ * read them, with the chmod that fixes it. Reads stat the open descriptor,
+ * not the path, so the file checked is the file read.
+ *
+ * Re-exports the key text helpers so callers need one import.
  */
-import { x25519 } from '@noble/curves/ed25519.js';
-import { timingSafeEqual } from 'node:crypto';
 import { constants } from 'node:fs';
-import { open, readFile, stat } from 'node:fs/promises';
+import { open, unlink } from 'node:fs/promises';
+import { decodeKey, encodeKey, KeyError } from './base64.js';
 
-export const KEY_LENGTH = 32;
-const BASE64_KEY = /^[A-Za-z0-9+/]{43}=$/;
+export { decodeKey, encodeKey, generateKeyPair, generatePrivateKey, isBase64Key, KEY_LENGTH, KeyError, keysEqual, publicKeyOf, type KeyErrorCode, type StaticKeyPair } from './base64.js';
 
-export class KeyError extends Error {
-  override readonly name = 'KeyError';
-  constructor(
-    readonly code: 'BAD_KEY' | 'INSECURE_MODE' | 'EXISTS' | 'UNREADABLE',
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-export function generatePrivateKey(): Uint8Array {
-  return x25519.utils.randomSecretKey();
-}
-
-export function publicKeyOf(privateKey: Uint8Array): Uint8Array {
-  return x25519.getPublicKey(privateKey);
-}
-
-export function encodeKey(key: Uint8Array): string {
-  return Buffer.from(key).toString('base64');
-}
-
-/** Parses a base64 32-byte key; `what` names it in the error ("clients[2].public_key"). */
-export function decodeKey(text: string, what: string): Uint8Array {
-  const trimmed = text.trim();
-  if (!BASE64_KEY.test(trimmed)) {
-    throw new KeyError('BAD_KEY', `${what}: expected a base64 X25519 key (44 characters ending in "="), got ${trimmed.length} characters`);
-  }
-  return new Uint8Array(Buffer.from(trimmed, 'base64'));
-}
-
-/** Constant-time equality of two public keys. */
-export function keysEqual(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && timingSafeEqual(a, b);
-}
+/** Permission bits that must be clear on a private key file: group and others, any access. */
+const GROUP_OTHER_BITS = 0o077;
+/** A key file is 45 bytes; anything much larger is not a key file (and is not read into memory). */
+const MAX_KEY_FILE_BYTES = 1024;
 
 /** Writes a new private key file with mode 0600; refuses to overwrite. */
 export async function writePrivateKeyFile(path: string, privateKey: Uint8Array): Promise<void> {
+  const text = `${encodeKey(privateKey)}\n`;
   let handle;
   try {
-    handle = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+    handle = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new KeyError('EXISTS', `${path} already exists: not overwriting a key file`);
-    throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') throw new KeyError('EXISTS', `${path} already exists: not overwriting a key file (remove it first if you mean to replace the key)`);
+    throw new KeyError('UNREADABLE', `${path}: cannot create the key file: ${(error as Error).message}`);
   }
   try {
-    await handle.writeFile(`${encodeKey(privateKey)}\n`);
+    await handle.writeFile(text);
     await handle.sync();
-  } finally {
-    await handle.close();
+  } catch (error) {
+    await handle.close().catch(() => undefined);
+    await unlink(path).catch(() => undefined); // never leave a half-written key behind
+    throw new KeyError('UNREADABLE', `${path}: cannot write the key file: ${(error as Error).message}`);
   }
+  await handle.close();
 }
 
 /** Reads a private key file, refusing one that group or others may read. */
 export async function readPrivateKeyFile(path: string): Promise<Uint8Array> {
-  let text: string;
+  let handle;
   try {
-    const info = await stat(path);
-    if ((info.mode & 0o077) !== 0) {
-      throw new KeyError('INSECURE_MODE', `${path}: private key file is readable by group or others (mode ${(info.mode & 0o777).toString(8)}) — fix with: chmod 600 ${path}`);
+    handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const hint = code === 'ENOENT' ? ' (create one with: tapvpn genkey --out ' + path + ')' : code === 'ELOOP' ? ' (a symbolic link: point the config at the file itself)' : '';
+    throw new KeyError('UNREADABLE', `${path}: cannot open the private key file: ${(error as Error).message}${hint}`);
+  }
+  try {
+    const info = await handle.stat();
+    if (!info.isFile()) throw new KeyError('NOT_A_FILE', `${path}: a private key must be a regular file`);
+    if ((info.mode & GROUP_OTHER_BITS) !== 0) {
+      throw new KeyError('INSECURE_MODE', `${path}: private key file is readable by group or others (mode ${(info.mode & 0o777).toString(8).padStart(4, '0')}); fix with: chmod 600 ${path}`);
     }
-    text = await readFile(path, 'utf8');
+    if (info.size > MAX_KEY_FILE_BYTES) throw new KeyError('BAD_KEY', `${path}: ${info.size} bytes is too large for a key file (a key is 44 characters)`);
+    const text = await handle.readFile('utf8');
+    return decodeKey(text, path);
   } catch (error) {
     if (error instanceof KeyError) throw error;
-    throw new KeyError('UNREADABLE', `${path}: cannot read private key file: ${(error as Error).message}`);
+    throw new KeyError('UNREADABLE', `${path}: cannot read the private key file: ${(error as Error).message}`);
+  } finally {
+    await handle.close();
   }
-  return decodeKey(text, path);
 }

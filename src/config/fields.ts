@@ -1,0 +1,85 @@
+/**
+ * Field schemas shared by the server, client and relay configs. Every
+ * message starts with "expected ..." and the loader appends what arrived
+ * ("got ..."), so each problem reads: file: key.path: expected X, got Y.
+ *
+ * Durations are written in seconds in TOML (fractions allowed); every
+ * duration key `foo` also appears in the parsed config as `fooMs`.
+ */
+import { z } from 'zod';
+import { isBase64Key } from '../keys/base64.js';
+import { MAX_NAME_LENGTH } from '../protocol/frames/limits.js';
+import { ipv4ToNumber, prefixToMask } from '../wire/addr.js';
+
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+/** host:port or [v6]:port, as the protocol's names (src/protocol/frames/names.ts). */
+const HOST_PORT = /^(?:\[[0-9A-Fa-f:.]+\]|[^:[\]\s]+):(6553[0-5]|655[0-2]\d|65[0-4]\d\d|6[0-4]\d{3}|[1-5]\d{4}|[1-9]\d{0,3})$/;
+/** Linux IFNAMSIZ is 16 including the NUL; no '/', ':' or whitespace. */
+const INTERFACE_NAME = /^[A-Za-z0-9_.-]{1,15}$/;
+
+export const SUITE_NAMES = ['chacha20-poly1305', 'aes-256-gcm', 'chacha20-hmac-sha256'] as const;
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export interface Cidr {
+  address: string;
+  prefixLength: number;
+}
+
+export const ipv4 = z.string({ error: 'expected an IPv4 address like 10.77.0.1' }).regex(IPV4, 'expected an IPv4 address like 10.77.0.1');
+
+export const cidr = z
+  .string({ error: 'expected a network like 10.77.0.0/24' })
+  .regex(/^[\d.]+\/\d{1,2}$/, 'expected a network like 10.77.0.0/24')
+  .transform((text, ctx): Cidr => {
+    const [address, prefix] = text.split('/') as [string, string];
+    const prefixLength = Number(prefix);
+    if (!IPV4.test(address) || prefixLength > 32) {
+      ctx.addIssue({ code: 'custom', message: `expected a network like 10.77.0.0/24 (prefix 0..32), got "${text}"` });
+      return z.NEVER;
+    }
+    if ((ipv4ToNumber(address) & ~prefixToMask(prefixLength)) !== 0) {
+      ctx.addIssue({ code: 'custom', message: `expected the network address with host bits zero, got "${text}"` });
+      return z.NEVER;
+    }
+    return { address, prefixLength };
+  });
+
+export const publicKey = z
+  .string({ error: 'expected a base64 X25519 public key (44 characters, from `tapvpn pubkey`)' })
+  .refine(isBase64Key, 'expected a base64 X25519 public key (44 characters ending in "=", from `tapvpn pubkey`)');
+
+export const port = z.number({ error: 'expected a TCP port number 1..65535' }).int('expected a whole port number').min(1, 'expected a port 1..65535').max(65535, 'expected a port 1..65535');
+
+export const seconds = z.number({ error: 'expected a duration in seconds (a number)' }).positive('expected a positive number of seconds').max(365 * 24 * 3600, 'expected at most a year in seconds');
+
+export const nodeName = z
+  .string({ error: 'expected a name of printable ASCII characters' })
+  .min(1, 'expected a non-empty name')
+  .max(MAX_NAME_LENGTH, `expected at most ${MAX_NAME_LENGTH} characters`)
+  .regex(/^[\x21-\x7e]+$/, 'expected printable ASCII characters without spaces');
+
+export const hostPort = z.string({ error: 'expected host:port, e.g. vpn.example.net:5555' }).regex(HOST_PORT, 'expected host:port with port 1..65535, e.g. vpn.example.net:5555');
+
+export const interfaceName = z.string({ error: 'expected a network interface name' }).regex(INTERFACE_NAME, 'expected an interface name of 1-15 characters from A-Z a-z 0-9 _ . -');
+
+export const filePath = z.string({ error: 'expected a file path' }).min(1, 'expected a non-empty file path');
+
+export const suites = z.array(z.enum(SUITE_NAMES, { error: `expected one of ${SUITE_NAMES.join(', ')}` })).min(1, 'expected at least one suite');
+
+export const logLevel = z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` });
+
+const KEEPALIVE_INTERVAL_SEC = 10;
+const KEEPALIVE_TIMEOUT_SEC = 30;
+
+/** [keepalive]: how often an idle tunnel sends KEEPALIVE, and how long silence means a dead peer. */
+export const keepalive = z
+  .strictObject({ interval: seconds.default(KEEPALIVE_INTERVAL_SEC), timeout: seconds.default(KEEPALIVE_TIMEOUT_SEC) })
+  .prefault({})
+  .superRefine((k, ctx) => {
+    if (k.timeout <= k.interval) ctx.addIssue({ code: 'custom', path: ['timeout'], message: `expected more than keepalive.interval (${k.interval} s), got ${k.timeout}` });
+  })
+  .transform((k) => ({ ...k, intervalMs: k.interval * 1000, timeoutMs: k.timeout * 1000 }));
+
+export function ipv4Number(address: string): number {
+  return ipv4ToNumber(address);
+}

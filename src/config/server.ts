@@ -1,0 +1,148 @@
+/**
+ * The tunnel server's config (server.toml). Defaults make a minimal file
+ * work: private_key_file, [tunnel] network and the [[clients]]. Cross-field
+ * rules are checked here so a running server never meets them: the gateway
+ * and the pool inside the tunnel network and clear of its network and
+ * broadcast addresses, the pool clear of the gateway, fixed addresses inside
+ * the network, outside nobody else's and unique; client names and keys
+ * unique.
+ */
+import { z } from 'zod';
+import { inSubnet, numberToIpv4 } from '../wire/addr.js';
+import { cidr, filePath, interfaceName, ipv4, ipv4Number, keepalive, logLevel, nodeName, port, publicKey, seconds, suites, hostPort, type Cidr } from './fields.js';
+
+export const DEFAULT_SERVER_PORT = 5555;
+export const DEFAULT_LEASE_FILE = '/var/lib/tapvpn/leases.json';
+const DEFAULT_LEASE_TIME_SEC = 3600;
+const DEFAULT_MTU = 1400;
+const DEFAULT_KEY_LIFETIME_SEC = 600;
+const DEFAULT_KEY_LIFETIME_BYTES = 2 ** 30;
+
+const clientEntry = z.strictObject({
+  name: nodeName,
+  public_key: publicKey,
+  enabled: z.boolean().default(true),
+  fixed_address: ipv4.optional(),
+  /** Replaces tunnel.routes for this client. */
+  routes: z.array(cidr).optional(),
+  /** Overrides the top-level client_to_client for this client. */
+  client_to_client: z.boolean().optional(),
+});
+
+const tunnel = z.strictObject({
+  network: cidr,
+  gateway: ipv4.optional(),
+  pool_start: ipv4.optional(),
+  pool_end: ipv4.optional(),
+  routes: z.array(cidr).default([]),
+  dns: z.array(ipv4).default([]),
+  search_domain: z
+    .string()
+    .max(253, 'expected a domain name of at most 253 characters')
+    .regex(/^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.?$/, 'expected a domain name like corp.example.com')
+    .optional(),
+  lease_time: seconds.min(60, 'expected a lease time of at least 60 seconds').default(DEFAULT_LEASE_TIME_SEC),
+});
+
+const serverObject = z.strictObject({
+  name: hostPort.optional(),
+  log_level: logLevel.optional(),
+  listen: z.strictObject({ address: ipv4.default('0.0.0.0'), port: port.default(DEFAULT_SERVER_PORT) }).prefault({}),
+  private_key_file: filePath,
+  adapter: z
+    .strictObject({ name: interfaceName.default('tapvpn0'), mtu: z.number().int('expected a whole MTU').min(576, 'expected an MTU of at least 576 (RFC 791)').max(65535, 'expected an MTU of at most 65535').default(DEFAULT_MTU) })
+    .prefault({}),
+  tunnel,
+  lease_file: filePath.default(DEFAULT_LEASE_FILE),
+  masquerade: z.strictObject({ enabled: z.boolean().default(false), out_interface: interfaceName.optional() }).prefault({}),
+  client_to_client: z.boolean().default(false),
+  suites: suites.optional(),
+  keepalive,
+  key_lifetime: z
+    .strictObject({ seconds: seconds.default(DEFAULT_KEY_LIFETIME_SEC), bytes: z.number().int('expected a whole number of bytes').min(1 << 20, 'expected at least 1 MiB (1048576)').default(DEFAULT_KEY_LIFETIME_BYTES) })
+    .prefault({}),
+  clients: z.array(clientEntry).default([]),
+});
+
+type RawServer = z.output<typeof serverObject>;
+
+interface Span {
+  network: number;
+  broadcast: number;
+}
+
+function spanOf(network: Cidr): Span {
+  const base = ipv4Number(network.address);
+  return { network: base, broadcast: (base + 2 ** (32 - network.prefixLength) - 1) >>> 0 };
+}
+
+/** The first usable host (gateway default), the pool bounds, as numbers. */
+function addressPlan(config: RawServer): { gateway: number; poolStart: number; poolEnd: number } {
+  const span = spanOf(config.tunnel.network);
+  const gateway = config.tunnel.gateway ? ipv4Number(config.tunnel.gateway) : span.network + 1;
+  const defaultStart = gateway === span.network + 1 ? span.network + 2 : span.network + 1;
+  const poolStart = config.tunnel.pool_start ? ipv4Number(config.tunnel.pool_start) : defaultStart;
+  const poolEnd = config.tunnel.pool_end ? ipv4Number(config.tunnel.pool_end) : span.broadcast - 1;
+  return { gateway, poolStart, poolEnd };
+}
+
+function checkAddresses(config: RawServer, ctx: z.RefinementCtx): void {
+  const { network } = config.tunnel;
+  if (network.prefixLength > 30) {
+    ctx.addIssue({ code: 'custom', path: ['tunnel', 'network'], message: `expected a prefix of /30 or shorter (room for a gateway and clients), got /${network.prefixLength}` });
+    return;
+  }
+  const span = spanOf(network);
+  const text = `${network.address}/${network.prefixLength}`;
+  const usable = (n: number): boolean => inSubnet(n, span.network, network.prefixLength) && n !== span.network && n !== span.broadcast;
+  const plan = addressPlan(config);
+  if (!usable(plan.gateway)) ctx.addIssue({ code: 'custom', path: ['tunnel', 'gateway'], message: `expected a host address inside tunnel.network ${text} (not its network or broadcast address), got ${numberToIpv4(plan.gateway)}` });
+  for (const [key, value] of [['pool_start', plan.poolStart], ['pool_end', plan.poolEnd]] as const) {
+    if (!usable(value)) ctx.addIssue({ code: 'custom', path: ['tunnel', key], message: `expected a host address inside tunnel.network ${text}, got ${numberToIpv4(value)}` });
+  }
+  if (plan.poolStart > plan.poolEnd) ctx.addIssue({ code: 'custom', path: ['tunnel', 'pool_end'], message: `expected an address at or after tunnel.pool_start ${numberToIpv4(plan.poolStart)}, got ${numberToIpv4(plan.poolEnd)}` });
+  else if ((config.tunnel.pool_start || config.tunnel.pool_end) && plan.gateway >= plan.poolStart && plan.gateway <= plan.poolEnd) {
+    ctx.addIssue({ code: 'custom', path: ['tunnel', config.tunnel.pool_start ? 'pool_start' : 'pool_end'], message: `expected a pool that does not contain the gateway ${numberToIpv4(plan.gateway)}, got ${numberToIpv4(plan.poolStart)}-${numberToIpv4(plan.poolEnd)}` });
+  }
+  const fixed = new Map<string, number>();
+  config.clients.forEach((client, i) => {
+    if (!client.fixed_address) return;
+    const value = ipv4Number(client.fixed_address);
+    const path = ['clients', i, 'fixed_address'];
+    if (!usable(value)) ctx.addIssue({ code: 'custom', path, message: `expected a host address inside tunnel.network ${text}, got ${client.fixed_address}` });
+    else if (value === plan.gateway) ctx.addIssue({ code: 'custom', path, message: `expected an address other than the gateway, got ${client.fixed_address}` });
+    const other = fixed.get(client.fixed_address);
+    if (other !== undefined) ctx.addIssue({ code: 'custom', path, message: `expected an address no other client has, got ${client.fixed_address} (also clients[${other}])` });
+    fixed.set(client.fixed_address, i);
+  });
+}
+
+function checkClients(config: RawServer, ctx: z.RefinementCtx): void {
+  const names = new Map<string, number>();
+  const keys = new Map<string, number>();
+  config.clients.forEach((client, i) => {
+    const sameName = names.get(client.name);
+    if (sameName !== undefined) ctx.addIssue({ code: 'custom', path: ['clients', i, 'name'], message: `expected a unique name, got "${client.name}" (also clients[${sameName}])` });
+    const sameKey = keys.get(client.public_key);
+    if (sameKey !== undefined) ctx.addIssue({ code: 'custom', path: ['clients', i, 'public_key'], message: `expected a key no other client has, got the key of clients[${sameKey}]` });
+    names.set(client.name, i);
+    keys.set(client.public_key, i);
+  });
+}
+
+export const serverConfigSchema = serverObject
+  .superRefine((config, ctx) => {
+    checkAddresses(config, ctx);
+    checkClients(config, ctx);
+  })
+  .transform((config) => {
+    const plan = addressPlan(config);
+    return {
+      ...config,
+      tunnel: { ...config.tunnel, gateway: numberToIpv4(plan.gateway), pool: { start: numberToIpv4(plan.poolStart), end: numberToIpv4(plan.poolEnd) }, leaseTimeMs: config.tunnel.lease_time * 1000 },
+      key_lifetime: { ...config.key_lifetime, maxAgeMs: config.key_lifetime.seconds * 1000 },
+    };
+  });
+
+export type ServerConfig = z.output<typeof serverConfigSchema>;
+export type ServerClientConfig = ServerConfig['clients'][number];
