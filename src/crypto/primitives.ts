@@ -76,7 +76,8 @@ export function decryptWithAd(key: Uint8Array, counter: bigint, ad: Uint8Array, 
     plaintext.fill(0);
     throw new DecryptError('authentication tag mismatch');
   }
-  return plaintext;
+  return new Uint8Array(plaintext.buffer, plaintext.byteOffset, plaintext.length); // a plain view, not a Buffer
+
 }
 
 export function concat(...parts: Uint8Array[]): Uint8Array {

@@ -1,0 +1,19 @@
+/**
+ * The crypto layer as the protocol engines consume it (ProtocolCrypto in
+ * src/protocol/crypto-port.ts): Noise IK handshakes and the DATA suites.
+ */
+import type { ProtocolCrypto } from '../protocol/crypto-port.js';
+import { createDataCiphers, SUITES, suiteFromId, suiteId } from './data-cipher.js';
+import { InitiatorHandshake, ResponderHandshake } from './handshake.js';
+
+export { TimestampGuard, generateKeyPair, publicKeyOf, HandshakeError } from './handshake.js';
+export { SUITES, suiteId, suiteFromId, createDataCiphers } from './data-cipher.js';
+
+export const realCrypto: ProtocolCrypto = {
+  suites: SUITES,
+  suiteId,
+  suiteFromId,
+  createInitiator: (opts) => new InitiatorHandshake(opts),
+  createResponder: (opts) => new ResponderHandshake(opts),
+  createDataCiphers,
+};
