@@ -11,7 +11,7 @@ import { readFile } from 'node:fs/promises';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import type { z } from 'zod';
 import { clientConfigSchema, type ClientConfig } from './client.js';
-import { relayConfigSchema, type RelayConfig } from './relay.js';
+import { relayConfigSchema, type RelayConfig } from './relay-schema.js';
 import { serverConfigSchema, type ServerConfig } from './server.js';
 
 export class ConfigError extends Error {
