@@ -7,7 +7,7 @@
 import { x25519 } from '@noble/curves/ed25519.js';
 import { blake2s } from '@noble/hashes/blake2.js';
 import { hmac } from '@noble/hashes/hmac.js';
-import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createPrivateKey, createPublicKey, diffieHellman } from 'node:crypto';
 
 export const DHLEN = 32;
 export const HASHLEN = 32;
@@ -26,9 +26,19 @@ export function dhPublicKey(privateKey: Uint8Array): Uint8Array {
   return x25519.getPublicKey(privateKey);
 }
 
+// RFC 8410 DER wrappings, so node:crypto (OpenSSL, ~20x faster than pure JS here) can use raw X25519 keys.
+const PKCS8_X25519_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
+const SPKI_X25519_PREFIX = Buffer.from('302a300506032b656e032100', 'hex');
+
 /** X25519; refuses a low-order peer key (all-zero shared secret), as WireGuard does. */
 export function dh(privateKey: Uint8Array, publicKey: Uint8Array): Uint8Array {
-  const shared = x25519.getSharedSecret(privateKey, publicKey);
+  if (privateKey.length !== DHLEN || publicKey.length !== DHLEN) throw new DecryptError(`X25519 keys are ${DHLEN} bytes`);
+  const shared = new Uint8Array(
+    diffieHellman({
+      privateKey: createPrivateKey({ key: Buffer.concat([PKCS8_X25519_PREFIX, privateKey]), format: 'der', type: 'pkcs8' }),
+      publicKey: createPublicKey({ key: Buffer.concat([SPKI_X25519_PREFIX, publicKey]), format: 'der', type: 'spki' }),
+    }),
+  );
   if (shared.every((byte) => byte === 0)) throw new DecryptError('peer public key is a low-order point');
   return shared;
 }
