@@ -10,7 +10,9 @@
  *   INIT-REBOOT (no 54, option 50 present: ACK if it is the lease, else NAK),
  *   RENEWING/REBINDING (no 50, ciaddr set: ACK if it is the lease, else NAK).
  * - RELEASE, DECLINE → no reply (the reason is the counter key). The lease is
- *   fixed by the tunnel, so there is nothing to free or mark bad.
+ *   fixed by the tunnel, so there is nothing to free or mark bad; a DECLINE
+ *   means the host found the address in use on its side (ARP conflict), so its
+ *   reason says so ('decline-address-conflict') for the adapter's log.
  * - INFORM → ACK with configuration but no lease times and yiaddr 0.
  * Replies follow RFC 2131 table 3 (xid echoed, flags and giaddr copied, hops
  * 0, sname/file zero) and are addressed per §4.1 (`replyDestination`).
@@ -18,6 +20,14 @@
  * 121 and 249 (when there are routes) as the client's parameter request list
  * (55) asks, in its order, or all of them without one; optional options that
  * would overflow the client's maximum message size (57) are dropped.
+ *
+ * Routes, a documented choice: option 3 is always the gateway and options
+ * 121/249 carry exactly `lease.routes`, nothing added. RFC 3442 §2 says a
+ * client that receives 121 ignores option 3, so a lease whose routes hold no
+ * 0.0.0.0/0 is a split tunnel for RFC 3442 clients (only the pushed networks
+ * via the tunnel); a full tunnel is a lease with a 0.0.0.0/0 route via the
+ * gateway, which then reaches such clients through 121. Clients without 121
+ * support (none of the current ones) would take option 3 as their default.
  *
  * `handle` never throws: a malformed message is ignored with reason
  * `malformed:<WireError code>`. The only state is the host's MAC, learned from
@@ -151,7 +161,7 @@ export class DhcpServerEmulator {
       case DhcpMessageType.RELEASE:
         return ignored('release');
       case DhcpMessageType.DECLINE:
-        return ignored('decline');
+        return ignored('decline-address-conflict');
       default:
         return ignored('unexpected-message-type');
     }

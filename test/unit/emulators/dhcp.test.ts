@@ -168,7 +168,7 @@ test('INFORM → ACK with configuration but no lease times, yiaddr 0, unicast to
 test('RELEASE, DECLINE and server-to-client types get no reply, each with its reason', () => {
   const emulator = new DhcpServerEmulator(LEASE);
   assertIgnored(emulator.handle(request(DhcpMessageType.RELEASE, { ciaddr: LEASED }, [server(GATEWAY)]), NOW_MS), 'release');
-  assertIgnored(emulator.handle(request(DhcpMessageType.DECLINE, {}, [server(GATEWAY), requested(LEASED)]), NOW_MS), 'decline');
+  assertIgnored(emulator.handle(request(DhcpMessageType.DECLINE, {}, [server(GATEWAY), requested(LEASED)]), NOW_MS), 'decline-address-conflict');
   for (const type of [DhcpMessageType.OFFER, DhcpMessageType.ACK, DhcpMessageType.NAK, 9, 0]) {
     assertIgnored(emulator.handle(request(type), NOW_MS), 'unexpected-message-type');
   }
@@ -230,6 +230,16 @@ test('option 57: 121 fits in 1000 but 249 after it does not and is dropped', () 
   assert.ok(length <= 972);
   assert.ok(msg.options.has(121));
   assert.ok(!msg.options.has(249));
+});
+
+test('routes: 121 carries exactly lease.routes (split tunnel, no default added); a 0.0.0.0/0 route in the lease reaches 121; 3 is the gateway', () => {
+  const split = reply(new DhcpServerEmulator(LEASE).handle(DISCOVER, NOW_MS)).msg;
+  assert.deepEqual(classlessStaticRoutes(split.options), [{ destination: ipv4ToNumber('172.31.99.0'), prefixLength: 24, router: GATEWAY }]);
+  assert.equal(u32(split, DhcpOption.ROUTER), GATEWAY);
+  const fullLease: Lease = { ...LEASE, routes: [{ destination: '0.0.0.0', prefixLength: 0, gateway: LEASE.gateway }, ...LEASE.routes] };
+  const full = reply(new DhcpServerEmulator(fullLease).handle(DISCOVER, NOW_MS)).msg;
+  assert.deepEqual(full.options.get(DhcpOption.CLASSLESS_STATIC_ROUTE), Uint8Array.of(0, 10, 77, 0, 1, 24, 172, 31, 99, 10, 77, 0, 1)); // RFC 3442 §2 encoding
+  assert.equal(u32(full, DhcpOption.ROUTER), GATEWAY);
 });
 
 test('setLease: later answers serve the new lease', () => {
