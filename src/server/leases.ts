@@ -1,15 +1,27 @@
 /**
- * The server's address leases: one address per client name, from the tunnel
- * network (network, broadcast and gateway excluded), or the client's fixed
- * address. A client gets the same address back on every reconnect; an
- * address is never given to two clients. The table is persisted with an
- * atomic replace (temp file, fsync, rename, fsync of the directory) after
- * every change, so a restart keeps it; a corrupt file is moved aside and
- * reported, never silently emptied.
+ * The server's address leases: one address per client name, from the pool
+ * (inside the tunnel network; network, broadcast and gateway excluded), or
+ * the client's fixed address, which no other client is ever given.
+ *
+ * Guarantees:
+ * - never the same address to two clients (two maps kept in step; property-tested);
+ * - a client gets its address back on every reconnect: while the lease is
+ *   valid, and after it expired too unless the pool ran short and it went
+ *   to someone else (fresh addresses are handed out before expired ones,
+ *   and a connected client's lease is never taken);
+ * - the table is persisted after every change with an atomic replace
+ *   (src/util/atomic-write.ts), so a restart keeps it; writes are coalesced;
+ * - a corrupt file is moved aside to `<file>.corrupt-<time>` and reported
+ *   (which file, what was wrong, where it went), never silently emptied.
+ *
+ * File format (JSON): {"version": 1, "leases": {name: address}, "expires": {name: epoch ms}}.
  */
-import { open, readFile, rename } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import { ipv4ToNumber, numberToIpv4, prefixToMask, type Ipv4Address } from '../wire/addr.js';
+import { readFile, rename } from 'node:fs/promises';
+import { writeFileAtomic } from '../util/atomic-write.js';
+import { inSubnet, ipv4ToNumber, numberToIpv4, type Ipv4Address } from '../wire/addr.js';
+
+export const DEFAULT_LEASE_TIME_MS = 3600_000;
+const LEASE_FILE_MODE = 0o640;
 
 export interface LeasePool {
   network: Ipv4Address;
@@ -17,6 +29,10 @@ export interface LeasePool {
   gateway: Ipv4Address;
   /** name → fixed address, reserved for that client only. */
   fixed: ReadonlyMap<string, Ipv4Address>;
+  /** Dynamic range, inclusive; default: every host of the network. */
+  start?: Ipv4Address;
+  end?: Ipv4Address;
+  leaseTimeMs?: number;
 }
 
 export class LeaseError extends Error {
@@ -29,25 +45,57 @@ export class LeaseError extends Error {
   }
 }
 
+export interface OpenOptions {
+  /** A corrupt file was moved aside: the message says which file, what was wrong and where it went. */
+  onCorrupt?: (message: string) => void;
+  /** A stored lease no longer fits the configuration (address outside the network, on the gateway or on another's fixed address) and was dropped. */
+  onDropped?: (message: string) => void;
+  nowMs?: () => number;
+}
+
+interface Binding {
+  address: Ipv4Address;
+  expiresAtMs: number;
+  /** Held by a connected client: never reclaimed, whatever its expiry. */
+  active: boolean;
+}
+
 interface LeaseFile {
   version: 1;
   leases: Record<string, Ipv4Address>;
+  expires?: Record<string, number>;
 }
 
 export class LeaseStore {
-  readonly #byName = new Map<string, Ipv4Address>();
+  readonly #byName = new Map<string, Binding>();
   readonly #byAddress = new Map<Ipv4Address, string>();
+  readonly #leaseTimeMs: number;
+  readonly #first: number;
+  readonly #last: number;
+  readonly #reserved: Set<Ipv4Address>;
+  #dirty = false;
+  #writing: Promise<void> = Promise.resolve();
+  #writeError: Error | undefined;
 
   private constructor(
     private readonly pool: LeasePool,
     private readonly file: string | undefined,
-  ) {}
+  ) {
+    const network = ipv4ToNumber(pool.network);
+    const size = 2 ** (32 - pool.prefixLength);
+    this.#first = pool.start ? ipv4ToNumber(pool.start) : network + 1;
+    this.#last = pool.end ? ipv4ToNumber(pool.end) : network + size - 2;
+    this.#leaseTimeMs = pool.leaseTimeMs ?? DEFAULT_LEASE_TIME_MS;
+    this.#reserved = new Set([pool.gateway, ...pool.fixed.values()]);
+  }
 
   /**
-   * Opens the store, loading `file` if it exists. A corrupt file is renamed to
-   * `<file>.corrupt-<time>` and `onCorrupt` is told where it went.
+   * Opens the store, loading `file` if it exists (none: an empty table). A
+   * corrupt file is renamed to `<file>.corrupt-<time>` and reported through
+   * `onCorrupt`; the store then starts empty.
    */
-  static async open(pool: LeasePool, file: string | undefined, onCorrupt?: (message: string) => void): Promise<LeaseStore> {
+  static async open(pool: LeasePool, file: string | undefined, options: OpenOptions | ((message: string) => void) = {}): Promise<LeaseStore> {
+    const opts: OpenOptions = typeof options === 'function' ? { onCorrupt: options } : options;
     const store = new LeaseStore(pool, file);
     if (!file) return store;
     let text: string;
@@ -57,11 +105,13 @@ export class LeaseStore {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return store;
       throw error;
     }
-    const problem = store.#load(text);
+    const problem = store.#load(text, opts.onDropped);
     if (problem) {
-      const aside = `${file}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+      store.#byName.clear(); // nothing from a corrupt file is trusted, not even the part before the problem
+      store.#byAddress.clear();
+      const aside = `${file}.corrupt-${new Date(opts.nowMs?.() ?? Date.now()).toISOString().replace(/[:.]/g, '-')}`;
       await rename(file, aside);
-      onCorrupt?.(`${file}: ${problem}; moved it to ${aside} and started with an empty lease table`);
+      opts.onCorrupt?.(`${file}: corrupt lease file: ${problem}; moved it to ${aside} and started with an empty lease table`);
     }
     return store;
   }
@@ -71,111 +121,184 @@ export class LeaseStore {
   }
 
   addressOf(name: string): Ipv4Address | undefined {
-    return this.#byName.get(name);
+    return this.#byName.get(name)?.address;
   }
 
   holderOf(address: Ipv4Address): string | undefined {
     return this.#byAddress.get(address);
   }
 
+  /** name → { address, expiresAtMs, active }, for status output and tests. */
+  snapshot(): Map<string, Readonly<Binding>> {
+    return new Map([...this.#byName].map(([name, b]) => [name, { ...b }]));
+  }
+
   /**
-   * The client's address: its existing lease, its fixed address, or the
-   * lowest free one. Synchronous so authorization can answer at once; the
-   * table is written to disk in the background (`flush()` awaits it).
+   * The client's address, marked in use: its fixed address, its existing
+   * lease, the lowest never-used address, or else the longest-expired
+   * lease of a client that is not connected. Synchronous so authorization
+   * answers at once; the table is written behind it (`flush()` awaits it).
+   * Throws LeaseError POOL_EXHAUSTED when nothing is left.
    */
-  acquire(name: string): Ipv4Address {
+  acquire(name: string, nowMs: number = Date.now()): Ipv4Address {
     const fixed = this.pool.fixed.get(name);
     const current = this.#byName.get(name);
-    if (current && (!fixed || current === fixed)) return current;
-    if (current) this.#forget(name);
-    const address = fixed ?? this.#firstFree();
-    const holder = this.#byAddress.get(address);
-    if (holder) this.#forget(holder); // a fixed address outranks a dynamic lease held by another client
-    this.#byName.set(name, address);
-    this.#byAddress.set(address, name);
-    this.#persistSoon();
+    let address: Ipv4Address;
+    if (current && (!fixed || current.address === fixed)) {
+      address = current.address;
+    } else {
+      if (current) this.#unbind(name);
+      address = fixed ?? this.#firstFree() ?? this.#reclaim(nowMs);
+      const holder = this.#byAddress.get(address);
+      if (holder !== undefined) this.#unbind(holder); // only for a fixed address a stale dynamic lease sat on
+    }
+    this.#bind(name, { address, expiresAtMs: nowMs + this.#leaseTimeMs, active: true });
     return address;
+  }
+
+  /** Extends a connected client's lease (e.g. on DHCP renewal or periodically). */
+  renew(name: string, nowMs: number = Date.now()): void {
+    const binding = this.#byName.get(name);
+    if (binding) this.#bind(name, { ...binding, expiresAtMs: nowMs + this.#leaseTimeMs });
+  }
+
+  /**
+   * The client disconnected. Its lease stays valid until it expires (so a
+   * reconnect gets the same address) and is reclaimed only after that, and
+   * only when the pool has nothing fresh left.
+   */
+  release(name: string): void {
+    const binding = this.#byName.get(name);
+    if (binding?.active) this.#bind(name, { ...binding, active: false });
+  }
+
+  /** Removes a client's lease entirely (the client was deleted from the config). */
+  forget(name: string): void {
+    if (!this.#byName.has(name)) return;
+    this.#unbind(name);
+    this.#persistSoon();
   }
 
   /** Resolves once every change so far is on disk; rejects with the write error if one failed. */
   async flush(): Promise<void> {
     await this.#writing;
+    if (this.#writeError) {
+      const error = this.#writeError;
+      this.#writeError = undefined;
+      throw error;
+    }
   }
 
-  #writing: Promise<void> = Promise.resolve();
-
-  #persistSoon(): void {
-    this.#writing = this.#writing.catch(() => undefined).then(() => this.#persist());
-    this.#writing.catch(() => undefined); // surfaced by flush(), never an unhandled rejection
-  }
-
-  async release(name: string): Promise<void> {
-    if (!this.#byName.has(name)) return;
-    this.#forget(name);
+  #bind(name: string, binding: Binding): void {
+    this.#byName.set(name, binding);
+    this.#byAddress.set(binding.address, name);
     this.#persistSoon();
-    await this.flush();
   }
 
-  #forget(name: string): void {
-    const address = this.#byName.get(name);
+  #unbind(name: string): void {
+    const binding = this.#byName.get(name);
     this.#byName.delete(name);
-    if (address) this.#byAddress.delete(address);
+    if (binding && this.#byAddress.get(binding.address) === name) this.#byAddress.delete(binding.address);
   }
 
-  #firstFree(): Ipv4Address {
-    const network = ipv4ToNumber(this.pool.network);
-    const hostCount = 2 ** (32 - this.pool.prefixLength);
-    const reserved = new Set([this.pool.gateway, ...this.pool.fixed.values()]);
-    for (let host = 1; host < hostCount - 1; host++) {
-      const address = numberToIpv4((network + host) >>> 0);
-      if (!reserved.has(address) && !this.#byAddress.has(address)) return address;
+  #firstFree(): Ipv4Address | undefined {
+    for (let n = this.#first; n <= this.#last; n++) {
+      const address = numberToIpv4(n >>> 0);
+      if (!this.#reserved.has(address) && !this.#byAddress.has(address)) return address;
     }
-    throw new LeaseError('POOL_EXHAUSTED', `no free address left in ${this.pool.network}/${this.pool.prefixLength} (${this.#byName.size} leases): widen tunnel.network`);
+    return undefined;
   }
 
-  /** Returns a description of what is wrong with `text`, or undefined when it loaded. */
-  #load(text: string): string | undefined {
-    let data: LeaseFile;
-    try {
-      data = JSON.parse(text) as LeaseFile;
-    } catch (error) {
-      return `not valid JSON (${(error as Error).message})`;
+  /** The address of the disconnected client whose lease expired longest ago. */
+  #reclaim(nowMs: number): Ipv4Address {
+    let oldest: [string, Binding] | undefined;
+    for (const entry of this.#byName) {
+      const [name, b] = entry;
+      if (b.active || b.expiresAtMs > nowMs || this.pool.fixed.get(name) === b.address) continue;
+      const n = ipv4ToNumber(b.address);
+      if (n < this.#first || n > this.#last) continue;
+      if (!oldest || b.expiresAtMs < oldest[1].expiresAtMs) oldest = entry;
     }
-    if (data?.version !== 1 || typeof data.leases !== 'object' || data.leases === null) return 'expected {"version": 1, "leases": {...}}';
-    const mask = prefixToMask(this.pool.prefixLength);
+    if (!oldest) {
+      throw new LeaseError('POOL_EXHAUSTED', `no free address left in the pool ${numberToIpv4(this.#first)}-${numberToIpv4(this.#last)} (${this.#byName.size} leases, none expired): widen tunnel.network or the pool, or shorten tunnel.lease_time`);
+    }
+    this.#unbind(oldest[0]);
+    return oldest[1].address;
+  }
+
+  /** Fills the table from `text`; returns what is wrong with it, or undefined when it loaded. */
+  #load(text: string, onDropped?: (message: string) => void): string | undefined {
+    const parsed = parseLeaseFile(text);
+    if (typeof parsed === 'string') return parsed;
     const network = ipv4ToNumber(this.pool.network);
-    for (const [name, address] of Object.entries(data.leases)) {
-      let value: number;
-      try {
-        value = ipv4ToNumber(address);
-      } catch {
-        return `lease of "${name}" is not an IPv4 address: ${JSON.stringify(address)}`;
+    for (const [name, address] of Object.entries(parsed.leases)) {
+      const holder = this.#byAddress.get(address);
+      if (holder !== undefined) return `"${name}" and "${holder}" both hold ${address}`;
+      const fixedFor = [...this.pool.fixed].find(([, a]) => a === address)?.[0];
+      const reason = !inSubnet(ipv4ToNumber(address), network, this.pool.prefixLength)
+        ? `outside ${this.pool.network}/${this.pool.prefixLength}`
+        : address === this.pool.gateway
+          ? 'the gateway address'
+          : fixedFor !== undefined && fixedFor !== name
+            ? `the fixed address of "${fixedFor}"`
+            : undefined;
+      if (reason) {
+        onDropped?.(`lease of "${name}" on ${address} dropped: ${reason} (the client gets a new address)`);
+        continue;
       }
-      // Leases outside a (re-configured) network are dropped, not an error: the client gets a new one.
-      if (((value & mask) >>> 0) !== network || this.#byAddress.has(address)) continue;
-      this.#byName.set(name, address);
+      this.#byName.set(name, { address, expiresAtMs: parsed.expires?.[name] ?? 0, active: false });
       this.#byAddress.set(address, name);
     }
     return undefined;
   }
 
+  #persistSoon(): void {
+    if (!this.file || this.#dirty) return;
+    this.#dirty = true;
+    // One write after the current one, carrying every change made until it starts.
+    this.#writing = this.#writing.then(() => this.#persist());
+  }
+
   async #persist(): Promise<void> {
-    if (!this.file) return;
-    const data: LeaseFile = { version: 1, leases: Object.fromEntries(this.#byName) };
-    const temp = `${this.file}.tmp-${process.pid}`;
-    const handle = await open(temp, 'w', 0o640);
-    try {
-      await handle.writeFile(`${JSON.stringify(data, null, 2)}\n`);
-      await handle.sync();
-    } finally {
-      await handle.close();
+    this.#dirty = false;
+    const data: LeaseFile = { version: 1, leases: {}, expires: {} };
+    for (const [name, b] of this.#byName) {
+      data.leases[name] = b.address;
+      data.expires![name] = b.expiresAtMs;
     }
-    await rename(temp, this.file);
-    const dir = await open(dirname(this.file), 'r');
     try {
-      await dir.sync();
-    } finally {
-      await dir.close();
+      await writeFileAtomic(this.file!, `${JSON.stringify(data, null, 2)}\n`, { mode: LEASE_FILE_MODE });
+    } catch (error) {
+      this.#writeError = new Error(`${this.file}: cannot write the lease file: ${(error as Error).message}`);
     }
   }
+}
+
+/** Checks the file's shape; returns the parsed table or a description of the problem. */
+export function parseLeaseFile(text: string): LeaseFile | string {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    return `not valid JSON (${(error as Error).message})`;
+  }
+  const file = data as Partial<LeaseFile> | null;
+  if (typeof file !== 'object' || file === null || Array.isArray(file)) return 'expected a JSON object {"version": 1, "leases": {...}}';
+  if (file.version !== 1) return `expected "version": 1, got ${JSON.stringify(file.version)}`;
+  if (typeof file.leases !== 'object' || file.leases === null || Array.isArray(file.leases)) return 'expected "leases" to be an object of client name → address';
+  for (const [name, address] of Object.entries(file.leases)) {
+    if (typeof address !== 'string') return `lease of "${name}": expected an IPv4 address string, got ${JSON.stringify(address)}`;
+    try {
+      ipv4ToNumber(address);
+    } catch {
+      return `lease of "${name}": expected an IPv4 address, got ${JSON.stringify(address)}`;
+    }
+  }
+  if (file.expires !== undefined) {
+    if (typeof file.expires !== 'object' || file.expires === null || Array.isArray(file.expires)) return 'expected "expires" to be an object of client name → time in ms';
+    for (const [name, at] of Object.entries(file.expires)) {
+      if (typeof at !== 'number' || !Number.isFinite(at)) return `expiry of "${name}": expected a time in ms, got ${JSON.stringify(at)}`;
+    }
+  }
+  return file as LeaseFile;
 }

@@ -9,7 +9,8 @@ import { CloseCode } from '../protocol/frames/close-codes.js';
 import type { AuthorizeRequest, AuthorizeResult } from '../protocol/machines/server.js';
 import { DEFAULT_GATEWAY_MAC, type Lease } from '../lease.js';
 import { numberToIpv4, ipv4ToNumber } from '../wire/addr.js';
-import type { LeaseStore } from './leases.js';
+import type { LeasePool, LeaseStore } from './leases.js';
+import type { Cidr } from '../config/fields.js';
 
 export interface ClientPolicy {
   name: string;
@@ -21,11 +22,27 @@ interface AuthorizedClient {
   publicKey: Uint8Array;
   enabled: boolean;
   clientToClient: boolean;
+  /** Routes pushed to this client: its own list, or tunnel.routes. */
+  routes: readonly Cidr[];
 }
 
-/** The tunnel gateway: configured, or the network's first host. */
+/** The tunnel gateway: configured, or the network's first host (the schema fills it in; kept for older callers). */
 export function gatewayOf(config: ServerConfig): string {
   return config.tunnel.gateway ?? numberToIpv4(ipv4ToNumber(config.tunnel.network.address) + 1);
+}
+
+/** The lease pool the config describes: network, gateway, dynamic range, fixed addresses and lease time. */
+export function leasePoolOf(config: ServerConfig): LeasePool {
+  const { tunnel } = config;
+  return {
+    network: tunnel.network.address,
+    prefixLength: tunnel.network.prefixLength,
+    gateway: gatewayOf(config),
+    start: tunnel.pool.start,
+    end: tunnel.pool.end,
+    leaseTimeMs: tunnel.leaseTimeMs,
+    fixed: new Map(config.clients.flatMap((c) => (c.fixed_address ? [[c.name, c.fixed_address] as const] : []))),
+  };
 }
 
 export class ServerPolicy {
@@ -44,7 +61,13 @@ export class ServerPolicy {
     this.#clients = new Map(
       config.clients.map((c) => [
         c.name,
-        { name: c.name, publicKey: decodeKey(c.public_key, `clients.${c.name}.public_key`), enabled: c.enabled, clientToClient: c.client_to_client ?? config.client_to_client },
+        {
+          name: c.name,
+          publicKey: decodeKey(c.public_key, `clients.${c.name}.public_key`, { secret: false }),
+          enabled: c.enabled,
+          clientToClient: c.client_to_client ?? config.client_to_client,
+          routes: c.routes ?? config.tunnel.routes,
+        },
       ]),
     );
   }
@@ -69,17 +92,18 @@ export class ServerPolicy {
       return { ok: false, code: CloseCode.POLICY, reason: (error as Error).message };
     }
     const policy: ClientPolicy = { name: client.name, clientToClient: client.clientToClient };
-    return { ok: true, lease: this.leaseFor(address), policy, ...(this.config.suites ? { suites: this.config.suites } : {}) };
+    return { ok: true, lease: this.leaseFor(address, client.routes), policy, ...(this.config.suites ? { suites: this.config.suites } : {}) };
   }
 
-  leaseFor(address: string): Lease {
+  /** The lease for `address`, pushing `routes` (default: tunnel.routes). */
+  leaseFor(address: string, routes: readonly Cidr[] = this.config.tunnel.routes): Lease {
     const { tunnel, adapter } = this.config;
     const gateway = gatewayOf(this.config);
     return {
       address,
       prefixLength: tunnel.network.prefixLength,
       gateway,
-      routes: tunnel.routes.map((r) => ({ destination: r.address, prefixLength: r.prefixLength, gateway })),
+      routes: routes.map((r) => ({ destination: r.address, prefixLength: r.prefixLength, gateway })),
       dnsServers: tunnel.dns,
       ...(tunnel.search_domain ? { searchDomain: tunnel.search_domain } : {}),
       mtu: adapter.mtu,
