@@ -3,7 +3,7 @@
     {
       "target_name": "tapvpn_tap",
       "sources": ["adapter/native/tap.c"],
-      "cflags": ["-Wall", "-Wextra", "-O2"]
+      "cflags": ["-Wall", "-Wextra", "-Wshadow", "-O2", "-D_FORTIFY_SOURCE=2"]
     }
   ]
 }

@@ -5,11 +5,15 @@
  * tests that need no root (memory-pair.ts).
  */
 
+/** Traffic counters every device of ours keeps (monotonic, never reset). */
 export interface DeviceCounters {
+  /** Frames handed to the onFrames handler. */
   framesRead: number;
-  batchesRead: number;
+  /** Handler calls: framesRead / batches is the mean batch size. */
+  batches: number;
+  /** Frames the device accepted from writeFrames. */
   framesWritten: number;
-  /** Frames the device refused (kernel queue full, device gone, not a frame). */
+  /** Frames the device refused (kernel queue full, device gone, closed, not a frame). */
   writeDrops: number;
 }
 
@@ -33,5 +37,5 @@ export interface CountingDevice extends FrameDevice {
 }
 
 export function newDeviceCounters(): DeviceCounters {
-  return { framesRead: 0, batchesRead: 0, framesWritten: 0, writeDrops: 0 };
+  return { framesRead: 0, batches: 0, framesWritten: 0, writeDrops: 0 };
 }

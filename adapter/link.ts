@@ -12,9 +12,12 @@ export class LinkError extends Error {
     readonly commandLine: string,
     readonly detail: string,
   ) {
-    super(`configuring ${device}: \`${commandLine}\` failed: ${detail}`);
+    super(`configuring ${device}: \`${commandLine}\` failed: ${detail || 'no error output'}`);
   }
 }
+
+const MIN_MTU = 68; // RFC 791: every IPv4 host must handle 68-byte datagrams
+const MAX_MTU = 65535;
 
 async function ip(device: string, args: readonly string[], netns?: string): Promise<string> {
   const argv = netns ? ['-n', netns, ...args] : [...args];
@@ -34,14 +37,14 @@ export async function setLinkDown(device: string, netns?: string): Promise<void>
   await ip(device, ['link', 'set', 'dev', device, 'down'], netns);
 }
 
-export async function setLinkMtu(device: string, mtu: number, netns?: string): Promise<void> {
-  if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535) {
-    throw new LinkError(device, 'ip link set mtu', `MTU must be an integer 68..65535, got ${mtu}`);
+export async function setMtu(device: string, mtu: number, netns?: string): Promise<void> {
+  if (!Number.isInteger(mtu) || mtu < MIN_MTU || mtu > MAX_MTU) {
+    throw new LinkError(device, `ip link set dev ${device} mtu ${mtu}`, `MTU must be an integer ${MIN_MTU}..${MAX_MTU}, got ${mtu}`);
   }
   await ip(device, ['link', 'set', 'dev', device, 'mtu', String(mtu)], netns);
 }
 
-export async function setLinkMac(device: string, mac: string, netns?: string): Promise<void> {
+export async function setMac(device: string, mac: string, netns?: string): Promise<void> {
   await ip(device, ['link', 'set', 'dev', device, 'address', mac], netns);
 }
 
@@ -50,19 +53,58 @@ export async function addAddress(device: string, address: string, prefixLength: 
   await ip(device, ['addr', 'add', `${address}/${prefixLength}`, 'dev', device], netns);
 }
 
-/** Adds a route `destination/prefixLength via gateway dev device`. */
+/** Adds (or replaces) the route `destination/prefixLength via gateway dev device`. */
 export async function addRoute(device: string, destination: string, prefixLength: number, gateway: string, netns?: string): Promise<void> {
   await ip(device, ['route', 'replace', `${destination}/${prefixLength}`, 'via', gateway, 'dev', device], netns);
 }
 
-/** Moves the device into a network namespace (an open TAP fd stays valid). */
-export async function moveToNamespace(device: string, netns: string): Promise<void> {
-  await ip(device, ['link', 'set', 'dev', device, 'netns', netns]);
+/** A permanent neighbour entry: `address` is at `mac` on the device (no ARP needed). */
+export async function addNeighbour(device: string, address: string, mac: string, netns?: string): Promise<void> {
+  await ip(device, ['neigh', 'replace', address, 'lladdr', mac, 'nud', 'permanent', 'dev', device], netns);
+}
+
+/** Moves the device from `fromNetns` (default: ours) into `netns`; an open TAP fd stays valid. */
+export async function moveToNamespace(device: string, netns: string, fromNetns?: string): Promise<void> {
+  await ip(device, ['link', 'set', 'dev', device, 'netns', netns], fromNetns);
+}
+
+export async function deleteLink(device: string, netns?: string): Promise<void> {
+  await ip(device, ['link', 'del', 'dev', device], netns);
+}
+
+export interface LinkStats {
+  mtu: number;
+  mac: string;
+  rxPackets: number;
+  rxBytes: number;
+  rxDropped: number;
+  txPackets: number;
+  txBytes: number;
+  txDropped: number;
+}
+
+/** The link's MTU, MAC and kernel counters (`ip -s -j link show`). */
+export async function readLinkStats(device: string, netns?: string): Promise<LinkStats> {
+  const out = await ip(device, ['-s', '-j', 'link', 'show', 'dev', device], netns);
+  type Counts = { packets?: number; bytes?: number; dropped?: number };
+  const [link] = JSON.parse(out) as Array<{ mtu?: number; address?: string; stats64?: { rx?: Counts; tx?: Counts } }>;
+  if (!link?.stats64?.rx || !link.stats64.tx) throw new LinkError(device, 'ip -s -j link show', 'no statistics reported');
+  const { rx, tx } = link.stats64;
+  return {
+    mtu: link.mtu ?? 0,
+    mac: link.address ?? '',
+    rxPackets: rx.packets ?? 0,
+    rxBytes: rx.bytes ?? 0,
+    rxDropped: rx.dropped ?? 0,
+    txPackets: tx.packets ?? 0,
+    txBytes: tx.bytes ?? 0,
+    txDropped: tx.dropped ?? 0,
+  };
 }
 
 export async function readLinkMac(device: string, netns?: string): Promise<string> {
   const out = await ip(device, ['-j', 'link', 'show', 'dev', device], netns);
   const [link] = JSON.parse(out) as Array<{ address?: string }>;
-  if (!link?.address) throw new LinkError(device, 'ip -j link show', 'no link-layer address reported');
+  if (!link?.address) throw new LinkError(device, `ip -j link show dev ${device}`, 'no link-layer address reported');
   return link.address;
 }

@@ -1,55 +1,66 @@
 /**
  * The Linux TAP device: a FrameDevice over /dev/net/tun (IFF_TAP | IFF_NO_PI).
- * Reads are driven by the event loop; every wake-up delivers all ready
- * frames as one batch of views into a reused slab (no allocation per frame).
+ * Reads are driven by the event loop; every wake-up delivers all ready frames
+ * (up to `batchFrames`) as one batch of views into a reused slab, so the read
+ * path allocates nothing per frame. Writes are one write() per frame, in one
+ * call into the addon per batch; refused frames are counted drops.
+ * Open failures are TapOpenErrors whose message says what to do.
  */
-import { newDeviceCounters, type DeviceCounters, type CountingDevice } from './device.js';
-import { loadTapBinding, type TapBinding } from './native-binding.js';
-import { readLinkMac, setLinkMtu } from './link.js';
+import { newDeviceCounters, type CountingDevice, type DeviceCounters } from './device.js';
+import { setMtu } from './link.js';
+import { AddonMissingError, loadTapBinding, type TapBinding } from './native-binding.js';
 
-export type TapOpenErrorCode = 'NO_TUN_DEVICE' | 'PERMISSION_DENIED' | 'NAME_IN_USE' | 'BAD_NAME' | 'OPEN_FAILED';
+export type TapOpenErrorCode = 'NO_TUN_DEVICE' | 'PERMISSION_DENIED' | 'NAME_IN_USE' | 'BAD_NAME' | 'ADDON_MISSING' | 'OPEN_FAILED';
 
 export class TapOpenError extends Error {
   override readonly name = 'TapOpenError';
   constructor(
     readonly code: TapOpenErrorCode,
     message: string,
+    /** The errno name behind it (ENOENT, EPERM ...), when there is one. */
+    readonly errno?: string,
   ) {
     super(message);
   }
 }
 
 export interface TapOptions {
-  /** Interface name (at most 15 bytes); empty or absent lets the kernel pick tapN. */
+  /** Interface name (at most 15 bytes); empty or absent lets the kernel pick tapN, "x%d" picks xN. */
   name?: string;
-  /** Set the link MTU after opening (through `ip link`). */
+  /** Set the link MTU after opening (through `ip link`); also sizes the read slab. */
   mtu?: number;
-  /** Frames per read batch. */
+  /** Most frames per read batch (one handler call). */
   batchFrames?: number;
 }
 
 const DEFAULT_MTU = 1500;
 const DEFAULT_BATCH_FRAMES = 64;
 const ETHERNET_HEADER_LENGTH = 14;
-/** Largest frame a TAP delivers: 64 KiB datagram + Ethernet header. */
+/** Largest frame a TAP can deliver: a 64 KiB datagram + Ethernet header (no GSO: we never ask for IFF_VNET_HDR). */
 const MAX_FRAME_LENGTH = 65535 + ETHERNET_HEADER_LENGTH;
-const IFNAMSIZ_MAX = 15;
+const IFNAMSIZ_MAX_BYTES = 15;
+const MAX_BATCH_FRAMES = 1024;
 
 export async function openTap(options: TapOptions = {}): Promise<LinuxTap> {
   const name = options.name ?? '';
-  if (Buffer.byteLength(name) > IFNAMSIZ_MAX || /[\s/:]/.test(name)) {
-    throw new TapOpenError('BAD_NAME', `invalid TAP device name "${name}": at most ${IFNAMSIZ_MAX} bytes, no spaces, slashes or colons`);
+  if (Buffer.byteLength(name) > IFNAMSIZ_MAX_BYTES || /[\s/:]/.test(name) || name === '.' || name === '..') {
+    throw new TapOpenError('BAD_NAME', `invalid TAP device name "${name}": use at most ${IFNAMSIZ_MAX_BYTES} bytes, no spaces, slashes or colons (or leave it empty and the kernel picks tapN)`);
   }
-  const binding = loadTapBinding();
+  const batchFrames = options.batchFrames ?? DEFAULT_BATCH_FRAMES;
+  if (!Number.isInteger(batchFrames) || batchFrames < 1 || batchFrames > MAX_BATCH_FRAMES) {
+    throw new RangeError(`batchFrames must be an integer 1..${MAX_BATCH_FRAMES}, got ${batchFrames}`);
+  }
+  let binding: TapBinding;
   let opened: { fd: number; name: string };
   try {
+    binding = loadTapBinding();
     opened = binding.open(name);
   } catch (error) {
     throw explainOpenError(error as NodeJS.ErrnoException, name);
   }
-  const tap = new LinuxTap(binding, opened.fd, opened.name, options.mtu ?? DEFAULT_MTU, options.batchFrames ?? DEFAULT_BATCH_FRAMES);
+  const tap = new LinuxTap(binding, opened.fd, opened.name, options.mtu ?? DEFAULT_MTU, batchFrames);
   try {
-    if (options.mtu !== undefined) await setLinkMtu(opened.name, options.mtu);
+    if (options.mtu !== undefined) await setMtu(opened.name, options.mtu);
   } catch (error) {
     await tap.close();
     throw error;
@@ -58,27 +69,32 @@ export async function openTap(options: TapOptions = {}): Promise<LinuxTap> {
 }
 
 function explainOpenError(error: NodeJS.ErrnoException, name: string): Error {
+  if (error instanceof AddonMissingError) return new TapOpenError('ADDON_MISSING', `cannot open a TAP device: ${error.message}`);
+  const shown = name || 'tap%d';
   switch (error.code) {
     case 'ENOENT':
     case 'ENODEV':
-      return new TapOpenError('NO_TUN_DEVICE', '/dev/net/tun does not exist: load the tun module (modprobe tun) or, in a container, pass the device through (--device /dev/net/tun)');
+    case 'ENXIO':
+      return new TapOpenError('NO_TUN_DEVICE', '/dev/net/tun does not exist — load the tun module: modprobe tun (in a container, pass the device through: --device /dev/net/tun --cap-add NET_ADMIN)', error.code);
     case 'EPERM':
     case 'EACCES':
-      return new TapOpenError('PERMISSION_DENIED', 'cannot open a TAP device: permission denied — run as root, or grant CAP_NET_ADMIN (setcap cap_net_admin+ep "$(command -v node)")');
+      return new TapOpenError('PERMISSION_DENIED', `cannot open /dev/net/tun and create "${shown}": permission denied — run as root or grant CAP_NET_ADMIN (setcap cap_net_admin+ep $(readlink -f $(which node)))`, error.code);
     case 'EBUSY':
-      return new TapOpenError('NAME_IN_USE', `cannot create TAP device "${name}": the name is in use by another device or process — pick another name or remove it (ip link del ${name})`);
+      return new TapOpenError('NAME_IN_USE', `cannot attach to TAP device "${shown}": another process has it open — pick another name, or stop that process`, error.code);
     case 'EINVAL':
-      return new TapOpenError('NAME_IN_USE', `cannot create TAP device "${name}": a device of another type has that name — pick another name`);
+      return new TapOpenError('NAME_IN_USE', `cannot create TAP device "${shown}": the name belongs to a device that is not a TAP (ip link show ${shown}) — pick another name`, error.code);
     default:
-      return new TapOpenError('OPEN_FAILED', `cannot open TAP device: ${error.message}`);
+      return new TapOpenError('OPEN_FAILED', `cannot open TAP device "${shown}": ${error.message}`, error.code);
   }
 }
 
 export class LinuxTap implements CountingDevice {
   readonly counters: DeviceCounters = newDeviceCounters();
-  #handler: ((frames: readonly Uint8Array[]) => void) | undefined;
+  #frameHandler: ((frames: readonly Uint8Array[]) => void) | undefined;
+  #errorHandler: ((error: NodeJS.ErrnoException) => void) | undefined;
   #reader: object | undefined;
   #closed = false;
+  #readError: NodeJS.ErrnoException | undefined;
   readonly #slab: Uint8Array;
   readonly #lengths: Uint32Array;
   readonly #views: Uint8Array[] = [];
@@ -90,25 +106,39 @@ export class LinuxTap implements CountingDevice {
     readonly mtu: number,
     batchFrames: number,
   ) {
-    // Room for a full batch of MTU-sized frames, and always for one maximal frame.
-    this.#slab = new Uint8Array(Math.max(batchFrames * (mtu + ETHERNET_HEADER_LENGTH), MAX_FRAME_LENGTH) + MAX_FRAME_LENGTH);
+    // Room for a full batch of MTU-sized (VLAN-tagged) frames, and always for one maximal frame after them.
+    const batchBytes = batchFrames * (mtu + ETHERNET_HEADER_LENGTH + 4);
+    this.#slab = new Uint8Array(batchBytes + MAX_FRAME_LENGTH);
     this.#lengths = new Uint32Array(batchFrames);
   }
 
-  /** The device's MAC address as the kernel reports it. */
-  mac(netns?: string): Promise<string> {
-    return readLinkMac(this.name, netns);
+  /** The device's MAC as "02:xx:..", asked of the TAP fd (works after the link moved to another namespace). */
+  mac(): string {
+    if (this.#closed) throw new Error(`TAP device ${this.name} is closed`);
+    return [...this.binding.getMac(this.fd)].map((octet) => octet.toString(16).padStart(2, '0')).join(':');
+  }
+
+  /** The read error that stopped reading (the device was deleted under us), if any. */
+  get readError(): NodeJS.ErrnoException | undefined {
+    return this.#readError;
+  }
+
+  /** Called once if reading stops on an error (e.g. the link was deleted); the device then only closes. */
+  onError(handler: (error: NodeJS.ErrnoException) => void): void {
+    this.#errorHandler = handler;
   }
 
   onFrames(handler: (frames: readonly Uint8Array[]) => void): void {
-    this.#handler = handler;
+    this.#frameHandler = handler;
     if (this.#reader || this.#closed) return;
-    this.#reader = this.binding.startReading(this.fd, this.#slab, this.#lengths, MAX_FRAME_LENGTH, (count, error) => this.#onBatch(count, error));
+    this.#reader = this.binding.startReading(this.fd, this.#slab, this.#lengths, MAX_FRAME_LENGTH, (count, error) =>
+      error ? this.#onReadError(error) : this.#onBatch(count),
+    );
   }
 
   writeFrames(frames: readonly Uint8Array[]): number {
-    if (this.#closed || frames.length === 0) return 0;
-    const written = this.binding.writeFrames(this.fd, frames);
+    if (frames.length === 0) return 0;
+    const written = this.#closed ? 0 : this.binding.writeFrames(this.fd, frames);
     this.counters.framesWritten += written;
     this.counters.writeDrops += frames.length - written;
     return written;
@@ -117,13 +147,13 @@ export class LinuxTap implements CountingDevice {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#reader) this.binding.stopReading(this.#reader); // the poll stops before the fd goes
+    if (this.#reader) this.binding.stopReading(this.#reader); // out of epoll before the fd goes
     this.#reader = undefined;
     this.binding.close(this.fd);
   }
 
-  #onBatch(count: number, error: Error | undefined): void {
-    if (error || this.#closed) return; // a read error other than EAGAIN ends with the device; close() reports nothing more
+  #onBatch(count: number): void {
+    if (this.#closed) return;
     const views = this.#views;
     views.length = count;
     let offset = 0;
@@ -133,7 +163,13 @@ export class LinuxTap implements CountingDevice {
       offset += length;
     }
     this.counters.framesRead += count;
-    this.counters.batchesRead++;
-    this.#handler?.(views);
+    this.counters.batches++;
+    this.#frameHandler?.(views);
+  }
+
+  #onReadError(error: NodeJS.ErrnoException): void {
+    if (this.#closed) return;
+    this.#readError = error;
+    this.#errorHandler?.(error);
   }
 }

@@ -8,29 +8,42 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+/** The addon's functions (see tap.c); errno failures throw Errors with `code` (ENOENT ...) and `syscall`. */
 export interface TapBinding {
+  /** Opens /dev/net/tun and attaches a TAP named `name` ("" or "x%d": the kernel numbers it). */
   open(name: string): { fd: number; name: string };
+  /** The device's MAC (SIOCGIFHWADDR on the TAP fd; works whatever namespace the link is in). */
+  getMac(fd: number): Uint8Array;
+  /** Starts event-loop reads: each wake-up fills `slab` back to back and calls `callback` once. */
   startReading(
     fd: number,
     slab: Uint8Array,
     lengths: Uint32Array,
     maxFrame: number,
-    callback: (count: number, error: Error | undefined) => void,
+    callback: (count: number, error: NodeJS.ErrnoException | undefined) => void,
   ): object;
+  /** Stops the poll (idempotent); must precede close(fd). */
   stopReading(handle: object): void;
+  /** write()s each frame; returns how many the kernel took whole. */
   writeFrames(fd: number, frames: readonly Uint8Array[]): number;
   close(fd: number): void;
 }
 
 const ADDON_PATH = join('build', 'Release', 'tapvpn_tap.node');
+const MAX_PARENT_DEPTH = 6; // adapter/ or dist/adapter/ sit at most two levels down; six leaves slack
+
+/** Thrown when build/Release/tapvpn_tap.node is missing; linux-tap turns it into a TapOpenError. */
+export class AddonMissingError extends Error {
+  override readonly name = 'AddonMissingError';
+}
 
 function packageRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
-  for (let depth = 0; depth < 6; depth++) {
+  for (let depth = 0; depth < MAX_PARENT_DEPTH; depth++) {
     if (existsSync(join(dir, 'package.json'))) return dir;
     dir = dirname(dir);
   }
-  throw new Error('tapvpn: cannot find the package root (package.json) above adapter/');
+  throw new AddonMissingError('cannot find the tapvpn package root (package.json) above adapter/');
 }
 
 let binding: TapBinding | undefined;
@@ -39,7 +52,7 @@ export function loadTapBinding(): TapBinding {
   if (binding) return binding;
   const path = join(packageRoot(), ADDON_PATH);
   if (!existsSync(path)) {
-    throw new Error(`tapvpn: the TAP addon ${path} is not built — run \`npm install\` (it builds it with node-gyp; needs g++, make and python3)`);
+    throw new AddonMissingError(`the TAP addon ${path} is not built — run \`npm install\` in ${packageRoot()} (node-gyp builds it; needs gcc, make and python3)`);
   }
   binding = createRequire(import.meta.url)(path) as TapBinding;
   return binding;

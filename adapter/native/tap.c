@@ -10,11 +10,18 @@
  * Writes take an array of frames and write() each (a TAP accepts exactly one
  * frame per write). A frame the kernel refuses (EAGAIN, ENOBUFS, EINVAL) is a
  * drop, reported by count, never an exception: a NIC drops, it does not throw.
+ *
+ * Guarantees: a read never goes past the slab (each read is offered at most
+ * maxFrame bytes and only while that much room is left); EINTR is retried;
+ * a read error other than EAGAIN (the device was deleted under us) stops the
+ * poll and is reported once; the poll is stopped (and so removed from epoll)
+ * before JavaScript closes the fd.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if.h>
 #include <linux/if_tun.h>
+#include <stdbool.h>
 #include <node_api.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -24,46 +31,55 @@
 #include <unistd.h>
 #include <uv.h>
 
-#define CHECK(call)                                                     \
-  do {                                                                  \
-    if ((call) != napi_ok) {                                            \
-      napi_throw_error(env, "ERR_TAPVPN_NAPI", "Node-API call failed: " #call); \
-      return NULL;                                                      \
-    }                                                                   \
+#define ETHER_ADDR_LEN_BYTES 6
+#define NAME_BUFFER_BYTES 64 /* larger than IFNAMSIZ so an over-long name is seen, not truncated */
+
+#define CHECK(call)                                                              \
+  do {                                                                           \
+    if ((call) != napi_ok) {                                                     \
+      napi_throw_error(env, "ERR_TAPVPN_NAPI", "Node-API call failed: " #call);  \
+      return NULL;                                                               \
+    }                                                                            \
   } while (0)
 
-/* Throws an Error with .code = errno name and .syscall, like Node's own errors. */
-static napi_value throw_errno(napi_env env, int err, const char *syscall, const char *detail) {
+/* An Error with .code = the errno name (ENOENT ...), .syscall and .errno, like Node's own. */
+static napi_value errno_error(napi_env env, int err, const char *syscall, const char *detail) {
   char message[256];
-  snprintf(message, sizeof message, "%s failed: %s%s%s", syscall, strerror(err), detail ? ": " : "", detail ? detail : "");
+  snprintf(message, sizeof message, "%s failed: %s%s%s", syscall, strerror(err), detail ? ": " : "",
+           detail ? detail : "");
   napi_value msg, error, code, sc, num;
-  const char *name = err == ENOENT ? "ENOENT" : err == EPERM ? "EPERM" : err == EACCES ? "EACCES"
-                   : err == EBUSY ? "EBUSY" : err == EINVAL ? "EINVAL" : err == ENODEV ? "ENODEV"
-                   : err == EBADF ? "EBADF" : "EIO";
   napi_create_string_utf8(env, message, NAPI_AUTO_LENGTH, &msg);
   napi_create_error(env, NULL, msg, &error);
-  napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &code);
+  napi_create_string_utf8(env, uv_err_name(-err), NAPI_AUTO_LENGTH, &code); /* libuv errors are -errno on Unix */
   napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &sc);
   napi_create_int32(env, err, &num);
   napi_set_named_property(env, error, "code", code);
   napi_set_named_property(env, error, "syscall", sc);
   napi_set_named_property(env, error, "errno", num);
-  napi_throw(env, error);
+  return error;
+}
+
+static napi_value throw_errno(napi_env env, int err, const char *syscall, const char *detail) {
+  napi_throw(env, errno_error(env, err, syscall, detail));
   return NULL;
 }
 
-/* open(name: string) -> { fd: number, name: string } */
+static int get_fd(napi_env env, napi_value value, int32_t *fd) {
+  return napi_get_value_int32(env, value, fd) == napi_ok && *fd >= 0;
+}
+
+/* open(name: string) -> { fd: number, name: string }; "" or a "%d" pattern lets the kernel number it. */
 static napi_value tap_open(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  char name[IFNAMSIZ] = {0};
+  char name[NAME_BUFFER_BYTES] = {0};
   size_t name_len = 0;
   if (argc < 1 || napi_get_value_string_utf8(env, argv[0], name, sizeof name, &name_len) != napi_ok) {
     napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "open(name): name must be a string");
     return NULL;
   }
-  if (name_len >= IFNAMSIZ - 1) {
+  if (name_len > IFNAMSIZ - 1) {
     napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "open(name): interface names have at most 15 bytes");
     return NULL;
   }
@@ -72,7 +88,7 @@ static napi_value tap_open(napi_env env, napi_callback_info info) {
   struct ifreq ifr;
   memset(&ifr, 0, sizeof ifr);
   ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
-  memcpy(ifr.ifr_name, name, name_len); /* empty: the kernel picks tap%d */
+  memcpy(ifr.ifr_name, name, name_len); /* fits: name_len <= IFNAMSIZ - 1, and ifr is zeroed */
   if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
     int err = errno;
     close(fd);
@@ -87,11 +103,32 @@ static napi_value tap_open(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* getMac(fd) -> Uint8Array(6): the device's MAC, asked of the TAP fd, so it works in any namespace. */
+static napi_value tap_get_mac(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t fd;
+  if (argc < 1 || !get_fd(env, argv[0], &fd)) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "getMac(fd)");
+    return NULL;
+  }
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  if (ioctl(fd, SIOCGIFHWADDR, &ifr) < 0) return throw_errno(env, errno, "ioctl(SIOCGIFHWADDR)", NULL);
+  void *data;
+  napi_value buffer, result;
+  CHECK(napi_create_arraybuffer(env, ETHER_ADDR_LEN_BYTES, &data, &buffer));
+  memcpy(data, ifr.ifr_hwaddr.sa_data, ETHER_ADDR_LEN_BYTES);
+  CHECK(napi_create_typedarray(env, napi_uint8_array, ETHER_ADDR_LEN_BYTES, buffer, 0, &result));
+  return result;
+}
+
 typedef struct {
   uv_poll_t poll;
   napi_env env;
   napi_ref callback;
-  napi_ref slab_ref;
+  napi_ref slab_ref; /* keeps the slab (and so `slab`) alive while libuv may still call us */
   napi_ref lengths_ref;
   napi_async_context async_context;
   uint8_t *slab;
@@ -100,11 +137,11 @@ typedef struct {
   size_t max_batch;
   size_t max_frame;
   int fd;
-  int stopped;
+  int stopped; /* no more reads: stopReading was called or a fatal error was reported */
+  int closing; /* uv_close was called; reader_closed frees the reader */
 } reader_t;
 
-static void reader_closed(uv_handle_t *handle) {
-  reader_t *reader = (reader_t *)handle->data;
+static void reader_release(reader_t *reader) {
   napi_env env = reader->env;
   napi_delete_reference(env, reader->callback);
   napi_delete_reference(env, reader->slab_ref);
@@ -113,68 +150,79 @@ static void reader_closed(uv_handle_t *handle) {
   free(reader);
 }
 
+static void reader_closed(uv_handle_t *handle) { reader_release((reader_t *)handle->data); }
+
+/* Calls callback(count, error|undefined); an exception it throws becomes an uncaughtException, not a lost one. */
+static void deliver(reader_t *reader, size_t count, int error, const char *syscall) {
+  napi_env env = reader->env;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  napi_value callback, global, argv[2], result;
+  napi_get_reference_value(env, reader->callback, &callback);
+  napi_get_global(env, &global);
+  napi_create_uint32(env, (uint32_t)count, &argv[0]);
+  if (error) argv[1] = errno_error(env, error, syscall, "reading the TAP device");
+  else napi_get_undefined(env, &argv[1]);
+  if (napi_make_callback(env, reader->async_context, global, callback, 2, argv, &result) != napi_ok) {
+    bool pending = false;
+    napi_is_exception_pending(env, &pending);
+    if (pending) {
+      napi_value exception;
+      napi_get_and_clear_last_exception(env, &exception);
+      napi_fatal_exception(env, exception);
+    }
+  }
+  napi_close_handle_scope(env, scope);
+}
+
 /* Reads every ready frame (bounded by the batch and the slab) and hands the batch to JS. */
 static void on_readable(uv_poll_t *poll, int status, int events) {
   (void)events;
   reader_t *reader = (reader_t *)poll->data;
   if (reader->stopped) return;
-  napi_env env = reader->env;
   size_t count = 0, offset = 0;
   int error = status < 0 ? -status : 0;
+  const char *syscall = "uv_poll";
+  /* Room check first: a read is offered max_frame bytes, so it can never write past the slab. */
   while (!error && count < reader->max_batch && reader->slab_size - offset >= reader->max_frame) {
     ssize_t n = read(reader->fd, reader->slab + offset, reader->max_frame);
     if (n < 0) {
       if (errno == EINTR) continue;
-      if (errno != EAGAIN && errno != EWOULDBLOCK) error = errno;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) {
+        error = errno;
+        syscall = "read";
+      }
       break;
     }
-    if (n == 0) break;
+    if (n == 0) break; /* a TAP never returns 0 for a frame; treat it as "nothing ready" */
     reader->lengths[count++] = (uint32_t)n;
     offset += (size_t)n;
   }
-  if (count == 0 && !error) return;
-
-  napi_handle_scope scope;
-  napi_open_handle_scope(env, &scope);
-  napi_value callback, global, argv[2], result;
-  napi_get_reference_value(env, reader->callback, &callback);
-  napi_get_global(env, &global);
-  napi_create_uint32(env, (uint32_t)count, &argv[0]);
   if (error) {
-    napi_value msg;
-    napi_create_string_utf8(env, strerror(error), NAPI_AUTO_LENGTH, &msg);
-    napi_create_error(env, NULL, msg, &argv[1]);
-  } else {
-    napi_get_undefined(env, &argv[1]);
+    /* The device is gone (EBADFD after deletion) or the fd is bad: stop, or epoll would wake us forever. */
+    reader->stopped = 1;
+    uv_poll_stop(&reader->poll);
   }
-  napi_make_callback(env, reader->async_context, global, callback, 2, argv, &result);
-  napi_close_handle_scope(env, scope);
+  if (count > 0) deliver(reader, count, 0, NULL);
+  if (error) deliver(reader, 0, error, syscall);
 }
 
-/* startReading(fd, slab: Uint8Array, lengths: Uint32Array, maxFrame: number, callback(count, error)) -> handle */
-static napi_value tap_start_reading(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 5) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "startReading(fd, slab, lengths, maxFrame, callback)");
-    return NULL;
-  }
+static int reader_init(napi_env env, napi_value *argv, reader_t **out) {
   int32_t fd, max_frame;
-  CHECK(napi_get_value_int32(env, argv[0], &fd));
-  CHECK(napi_get_value_int32(env, argv[3], &max_frame));
   napi_typedarray_type slab_type, lengths_type;
   size_t slab_len, lengths_len;
   void *slab_data, *lengths_data;
-  CHECK(napi_get_typedarray_info(env, argv[1], &slab_type, &slab_len, &slab_data, NULL, NULL));
-  CHECK(napi_get_typedarray_info(env, argv[2], &lengths_type, &lengths_len, &lengths_data, NULL, NULL));
-  if (slab_type != napi_uint8_array || lengths_type != napi_uint32_array || max_frame <= 0 ||
+  napi_valuetype callback_type;
+  if (!get_fd(env, argv[0], &fd) || napi_get_value_int32(env, argv[3], &max_frame) != napi_ok ||
+      napi_get_typedarray_info(env, argv[1], &slab_type, &slab_len, &slab_data, NULL, NULL) != napi_ok ||
+      napi_get_typedarray_info(env, argv[2], &lengths_type, &lengths_len, &lengths_data, NULL, NULL) != napi_ok ||
+      napi_typeof(env, argv[4], &callback_type) != napi_ok || callback_type != napi_function ||
+      slab_type != napi_uint8_array || lengths_type != napi_uint32_array || max_frame <= 0 ||
       (size_t)max_frame > slab_len || lengths_len == 0) {
-    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "startReading: need a Uint8Array slab >= maxFrame and a non-empty Uint32Array");
-    return NULL;
+    return 0;
   }
   reader_t *reader = calloc(1, sizeof *reader);
-  if (!reader) return throw_errno(env, ENOMEM, "calloc", NULL);
+  if (!reader) return -1;
   reader->env = env;
   reader->fd = fd;
   reader->slab = slab_data;
@@ -188,31 +236,42 @@ static napi_value tap_start_reading(napi_env env, napi_callback_info info) {
   napi_create_reference(env, argv[4], 1, &reader->callback);
   napi_create_reference(env, argv[1], 1, &reader->slab_ref);
   napi_create_reference(env, argv[2], 1, &reader->lengths_ref);
+  *out = reader;
+  return 1;
+}
 
+/* startReading(fd, slab: Uint8Array, lengths: Uint32Array, maxFrame: number, callback(count, error)) -> handle */
+static napi_value tap_start_reading(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  reader_t *reader = NULL;
+  int ok = argc < 5 ? 0 : reader_init(env, argv, &reader);
+  if (ok < 0) return throw_errno(env, ENOMEM, "calloc", NULL);
+  if (ok == 0) {
+    napi_throw_range_error(env, "ERR_INVALID_ARG_TYPE",
+                           "startReading(fd, slab: Uint8Array >= maxFrame, lengths: non-empty Uint32Array, maxFrame > 0, callback)");
+    return NULL;
+  }
   uv_loop_t *loop;
-  CHECK(napi_get_uv_event_loop(env, &loop));
-  int rc = uv_poll_init(loop, &reader->poll, fd);
-  if (rc == 0) {
-    reader->poll.data = reader;
-    rc = uv_poll_start(&reader->poll, UV_READABLE, on_readable);
-    if (rc != 0) {
-      uv_close((uv_handle_t *)&reader->poll, reader_closed);
-      return throw_errno(env, -rc, "uv_poll_start", NULL);
-    }
-  } else {
-    napi_delete_reference(env, reader->callback);
-    napi_delete_reference(env, reader->slab_ref);
-    napi_delete_reference(env, reader->lengths_ref);
-    napi_async_destroy(env, reader->async_context);
-    free(reader);
+  int rc = napi_get_uv_event_loop(env, &loop) == napi_ok ? uv_poll_init(loop, &reader->poll, reader->fd) : UV_EINVAL;
+  if (rc != 0) {
+    reader_release(reader);
     return throw_errno(env, -rc, "uv_poll_init", NULL);
+  }
+  reader->poll.data = reader;
+  rc = uv_poll_start(&reader->poll, UV_READABLE, on_readable);
+  if (rc != 0) {
+    reader->closing = 1;
+    uv_close((uv_handle_t *)&reader->poll, reader_closed);
+    return throw_errno(env, -rc, "uv_poll_start", NULL);
   }
   napi_value handle;
   CHECK(napi_create_external(env, reader, NULL, NULL, &handle));
   return handle;
 }
 
-/* stopReading(handle): stops the poll; the reader is freed once libuv has closed it. Idempotent. */
+/* stopReading(handle): stops the poll now (the fd leaves epoll); the reader is freed once libuv has closed it. Idempotent. */
 static napi_value tap_stop_reading(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -222,8 +281,9 @@ static napi_value tap_stop_reading(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "stopReading(handle)");
     return NULL;
   }
-  if (!reader->stopped) {
+  if (!reader->closing) {
     reader->stopped = 1;
+    reader->closing = 1;
     uv_poll_stop(&reader->poll);
     uv_close((uv_handle_t *)&reader->poll, reader_closed);
   }
@@ -237,9 +297,8 @@ static napi_value tap_write_frames(napi_env env, napi_callback_info info) {
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   int32_t fd;
   uint32_t count;
-  if (argc < 2 || napi_get_value_int32(env, argv[0], &fd) != napi_ok ||
-      napi_get_array_length(env, argv[1], &count) != napi_ok) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "writeFrames(fd, frames[])");
+  if (argc < 2 || !get_fd(env, argv[0], &fd) || napi_get_array_length(env, argv[1], &count) != napi_ok) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "writeFrames(fd, frames: Uint8Array[])");
     return NULL;
   }
   uint32_t written = 0;
@@ -250,29 +309,32 @@ static napi_value tap_write_frames(napi_env env, napi_callback_info info) {
     void *data;
     if (napi_get_element(env, argv[1], i, &element) != napi_ok ||
         napi_get_typedarray_info(env, element, &type, &length, &data, NULL, NULL) != napi_ok ||
-        type != napi_uint8_array) {
+        type != napi_uint8_array || length == 0) {
       continue; /* not a frame: a drop */
     }
     ssize_t n;
-    do n = write(fd, data, length); while (n < 0 && errno == EINTR);
+    do n = write(fd, data, length);
+    while (n < 0 && errno == EINTR);
     if (n == (ssize_t)length) written++;
     else if (n < 0 && errno == EBADF) return throw_errno(env, EBADF, "write", "the TAP device is closed");
+    /* EAGAIN, ENOBUFS, EINVAL (runt frame), EIO: the kernel refused this frame; a drop. */
   }
   napi_value result;
   CHECK(napi_create_uint32(env, written, &result));
   return result;
 }
 
-/* close(fd): closes the TAP file descriptor; the kernel removes a non-persistent device. */
+/* close(fd): closes the TAP file descriptor; the kernel removes a non-persistent device. Stop reading first. */
 static napi_value tap_close(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   int32_t fd;
-  if (argc < 1 || napi_get_value_int32(env, argv[0], &fd) != napi_ok) {
+  if (argc < 1 || !get_fd(env, argv[0], &fd)) {
     napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "close(fd)");
     return NULL;
   }
+  /* On Linux the fd is released even when close() reports EINTR: never retry it. */
   if (close(fd) < 0 && errno != EINTR) return throw_errno(env, errno, "close", NULL);
   return NULL;
 }
@@ -280,6 +342,7 @@ static napi_value tap_close(napi_env env, napi_callback_info info) {
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"open", NULL, tap_open, NULL, NULL, NULL, napi_default, NULL},
+      {"getMac", NULL, tap_get_mac, NULL, NULL, NULL, napi_default, NULL},
       {"startReading", NULL, tap_start_reading, NULL, NULL, NULL, napi_default, NULL},
       {"stopReading", NULL, tap_stop_reading, NULL, NULL, NULL, napi_default, NULL},
       {"writeFrames", NULL, tap_write_frames, NULL, NULL, NULL, napi_default, NULL},
