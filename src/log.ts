@@ -1,20 +1,58 @@
 /**
- * Structured logging: pino, human-readable (pino-pretty) on a terminal and
- * JSON otherwise. Key material is redacted by path as a second line of
- * defence; the first is never passing it to a logger.
+ * Structured logging: pino, human-readable (pino-pretty, in this thread and
+ * synchronous, so nothing is lost when the process exits on a signal) when
+ * stdout is a terminal, one JSON object per line otherwise (journald, files).
+ *
+ * Level: TAPVPN_LOG_LEVEL, else the config's log_level, else "info";
+ * TAPVPN_DEBUG=1 means "debug". The environment wins so a deployed service
+ * can be debugged without editing its config.
+ *
+ * Keys: the first line of defence is never handing key material to a
+ * logger; the second is redaction by path below.
+ *
+ * Convention: one root logger per process, named after the command
+ * (`tapvpn-server`), and one child per component with `childLogger(log,
+ * 'leases')`, which adds {"component": "leases"} to every line.
  */
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
+import pretty from 'pino-pretty';
 
 export type { Logger };
 
-const REDACT_PATHS = ['privateKey', 'private_key', '*.privateKey', '*.private_key', 'key', '*.key', 'keys', '*.keys'];
+export const REDACT_PATHS: readonly string[] = [
+  'privateKey', '*.privateKey', 'private_key', '*.private_key',
+  'secretKey', '*.secretKey', 'sendKey', '*.sendKey', 'receiveKey', '*.receiveKey',
+  'psk', '*.psk', 'key', '*.key', 'keys', '*.keys',
+];
 
-export function createLogger(component: string, level = process.env.TAPVPN_LOG_LEVEL ?? 'info'): Logger {
-  const pretty = process.stdout.isTTY && !process.env.TAPVPN_LOG_JSON;
-  return pino({
-    name: component,
-    level,
-    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-    ...(pretty ? { transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' } } } : {}),
-  });
+export interface LoggerOptions {
+  /** From the config's log_level; TAPVPN_LOG_LEVEL overrides it. */
+  level?: string;
+  /** Default: stdout is a TTY and TAPVPN_LOG_JSON is unset. */
+  pretty?: boolean;
+  /** Default: stdout. Tests pass a stream to read the lines back. */
+  destination?: DestinationStream;
+}
+
+/** The level in effect: environment, then config, then info. */
+export function resolveLevel(configured?: string, env: NodeJS.ProcessEnv = process.env): string {
+  if (env.TAPVPN_LOG_LEVEL) return env.TAPVPN_LOG_LEVEL;
+  if (env.TAPVPN_DEBUG && env.TAPVPN_DEBUG !== '0') return 'debug';
+  return configured ?? 'info';
+}
+
+export function createLogger(component: string, options: LoggerOptions | string = {}): Logger {
+  const opts: LoggerOptions = typeof options === 'string' ? { level: options } : options;
+  const usePretty = opts.pretty ?? (process.stdout.isTTY === true && !process.env.TAPVPN_LOG_JSON);
+  const config = { name: component, level: resolveLevel(opts.level), redact: { paths: [...REDACT_PATHS], censor: '[redacted]' } };
+  if (usePretty) {
+    const stream = pretty({ colorize: opts.destination === undefined, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname', sync: true, ...(opts.destination ? { destination: opts.destination as NodeJS.WritableStream } : {}) });
+    return pino(config, stream);
+  }
+  return opts.destination ? pino(config, opts.destination) : pino(config);
+}
+
+/** A component's logger: every line carries {"component": name}. */
+export function childLogger(parent: Logger, component: string): Logger {
+  return parent.child({ component });
 }

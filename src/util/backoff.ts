@@ -30,8 +30,8 @@ export function backoffDelay(attempt: number, options: BackoffOptions, draw: num
   const { minMs, maxMs } = options;
   const factor = options.factor ?? 2;
   const jitter = options.jitter ?? 0.2;
-  // Math.min before the power overflows to Infinity keeps it finite for any attempt count.
-  const nominal = Math.min(maxMs, minMs * Math.pow(factor, Math.min(attempt, 1024)));
+  // The exponent is capped so the power stays finite (and 0 · Infinity never makes NaN).
+  const nominal = Math.min(maxMs, minMs * Math.pow(factor, Math.min(attempt, 64)));
   const spread = nominal * jitter * (draw - 0.5);
   return Math.max(0, Math.min(maxMs, Math.round(nominal + spread)));
 }
