@@ -91,6 +91,55 @@ test('emit: re-emitting the captures reproduces them byte for byte (zero padding
   }
 });
 
+// Wireshark's sample capture dhcp.pcap: a client's DISCOVER/REQUEST and a real server's OFFER/ACK.
+const WIRESHARK = {
+  discover: loadDhcpFixture('wireshark-discover'),
+  offer: loadDhcpFixture('wireshark-offer'),
+  request: loadDhcpFixture('wireshark-request'),
+  ack: loadDhcpFixture('wireshark-ack'),
+};
+const WS_CHADDR = '00:0b:82:01:fc:42';
+
+test('deconstruct: Wireshark dhcp.pcap client messages (client id 61, option 50 = 0.0.0.0 in DISCOVER, SELECTING REQUEST)', () => {
+  const discover = parseDhcp(WIRESHARK.discover);
+  assert.deepEqual([discover.op, discover.xid, discover.flags, discover.ciaddr], [BootpOp.BOOTREQUEST, 0x3d1d, 0, 0]);
+  assert.equal(bytesToMac(discover.chaddr), WS_CHADDR);
+  assert.deepEqual([...discover.options.keys()], [53, 61, 50, 55]);
+  assert.equal(messageType(discover.options), 1);
+  assert.deepEqual([...clientIdentifier(discover.options)!], [1, 0x00, 0x0b, 0x82, 0x01, 0xfc, 0x42]);
+  assert.equal(requestedIpAddress(discover.options), 0);
+  assert.deepEqual([...parameterRequestList(discover.options)!], [1, 3, 6, 42]);
+  const request = parseDhcp(WIRESHARK.request);
+  assert.equal(request.xid, 0x3d1e);
+  assert.equal(messageType(request.options), 3);
+  assert.equal(requestedIpAddress(request.options), ipv4ToNumber('192.168.0.10'));
+  assert.equal(serverIdentifier(request.options), ipv4ToNumber('192.168.0.1'));
+});
+
+test('deconstruct: Wireshark dhcp.pcap server replies (OFFER with siaddr, ACK), lease times and mask', () => {
+  const offer = parseDhcp(WIRESHARK.offer);
+  assert.deepEqual([offer.op, offer.xid, offer.yiaddr, offer.siaddr], [BootpOp.BOOTREPLY, 0x3d1d, ipv4ToNumber('192.168.0.10'), ipv4ToNumber('192.168.0.1')]);
+  assert.deepEqual([...offer.options.keys()], [53, 1, 58, 59, 51, 54]);
+  assert.deepEqual(
+    [messageType(offer.options), subnetMask(offer.options), renewalTime(offer.options), rebindingTime(offer.options), leaseTime(offer.options)],
+    [2, 0xffffff00, 1800, 3150, 3600],
+  );
+  const ack = parseDhcp(WIRESHARK.ack);
+  assert.deepEqual([ack.xid, ack.yiaddr, ack.siaddr], [0x3d1e, ipv4ToNumber('192.168.0.10'), 0]);
+  assert.deepEqual([...ack.options.keys()], [53, 58, 59, 51, 54, 1]);
+  assert.equal(serverIdentifier(ack.options), ipv4ToNumber('192.168.0.1'));
+});
+
+test('emit: re-emitting the Wireshark packets reproduces them (the 272-octet requests zero-padded to 300)', () => {
+  for (const capture of Object.values(WIRESHARK)) {
+    const msg = parseDhcp(capture);
+    const buf = new Uint8Array(dhcpLength(msg));
+    assert.equal(emitDhcp(msg, buf), Math.max(300, capture.length));
+    assert.deepEqual(buf.subarray(0, capture.length), capture);
+    assert.ok(buf.subarray(capture.length).every((b) => b === 0));
+  }
+});
+
 // RFC 3442 §2, the table of destination descriptors (subnet number, mask → descriptor).
 const RFC3442_EXAMPLES: Array<[string, number, number[]]> = [
   ['0.0.0.0', 0, [0]],
