@@ -18,8 +18,9 @@
  * 0, sname/file zero) and are addressed per §4.1 (`replyDestination`).
  * Options: 53, 54 (= the gateway) and 51 always; 1, 3, 6, 15, 26, 28, 58, 59,
  * 121 and 249 (when there are routes) as the client's parameter request list
- * (55) asks, in its order, or all of them without one; optional options that
- * would overflow the client's maximum message size (57) are dropped.
+ * (55) asks, in its order, or all of them without one; 58 and 59 also unasked
+ * after those (with 51, as ISC dhcpd does); optional options that would
+ * overflow the client's maximum message size (57) are dropped.
  *
  * Routes, a documented choice: option 3 is always the gateway and options
  * 121/249 carry exactly `lease.routes`, nothing added. RFC 3442 §2 says a
@@ -235,6 +236,11 @@ export class DhcpServerEmulator {
     for (const code of asked) {
       const value = this.#lease.optional.get(code);
       if (value && !(inform && LEASE_TIME_OPTIONS.has(code))) offer(code, value);
+    }
+    if (!inform) {
+      // T1/T2 go with the lease time even unasked (dhclient does not ask), as ISC dhcpd does, so a lease's overrides reach the client.
+      offer(DhcpOption.RENEWAL_TIME, this.#lease.optional.get(DhcpOption.RENEWAL_TIME)!);
+      offer(DhcpOption.REBINDING_TIME, this.#lease.optional.get(DhcpOption.REBINDING_TIME)!);
     }
     return options;
   }

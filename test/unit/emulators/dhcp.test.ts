@@ -81,8 +81,8 @@ test('DISCOVER (dhclient capture) → OFFER of the lease, unicast to yiaddr/chad
   assert.deepEqual([msg.ciaddr, msg.yiaddr, msg.siaddr, msg.giaddr], [0, LEASED, 0, 0]);
   assert.deepEqual(msg.chaddr, parseDhcp(DISCOVER).chaddr);
   assert.ok(msg.sname.every((b) => b === 0) && msg.file.every((b) => b === 0));
-  // dhclient asks for 1 28 2 3 15 6 119 12 44 47 26 121 42: we have 1 28 3 15 6 26 121 of those, sent in that order after 53 54 51.
-  assert.deepEqual([...msg.options.keys()], [53, 54, 51, 1, 28, 3, 15, 6, 26, 121]);
+  // dhclient asks for 1 28 2 3 15 6 119 12 44 47 26 121 42: we have 1 28 3 15 6 26 121 of those, sent in that order after 53 54 51; T1/T2 unasked last.
+  assert.deepEqual([...msg.options.keys()], [53, 54, 51, 1, 28, 3, 15, 6, 26, 121, 58, 59]);
   assert.equal(u32(msg, DhcpOption.SERVER_IDENTIFIER), GATEWAY);
   assert.equal(u32(msg, DhcpOption.IP_ADDRESS_LEASE_TIME), 600);
   assert.equal(u32(msg, DhcpOption.SUBNET_MASK), 0xffffff00);
@@ -199,7 +199,7 @@ test('a group address in chaddr is never learned as the host MAC', () => {
 test('option 55 order is honoured and unknown or unavailable codes are skipped', () => {
   const prl: [number, Uint8Array] = [DhcpOption.PARAMETER_REQUEST_LIST, Uint8Array.of(121, 42, 3, 1, 3)];
   const { msg } = reply(new DhcpServerEmulator(LEASE).handle(request(DhcpMessageType.DISCOVER, {}, [prl]), NOW_MS));
-  assert.deepEqual([...msg.options.keys()], [53, 54, 51, 121, 3, 1]);
+  assert.deepEqual([...msg.options.keys()], [53, 54, 51, 121, 3, 1, 58, 59]);
 });
 
 /** 60 host routes: options 121 and 249 take 9 octets per route, 540 each, so they do not fit in 576. */
@@ -240,6 +240,22 @@ test('routes: 121 carries exactly lease.routes (split tunnel, no default added);
   const full = reply(new DhcpServerEmulator(fullLease).handle(DISCOVER, NOW_MS)).msg;
   assert.deepEqual(full.options.get(DhcpOption.CLASSLESS_STATIC_ROUTE), Uint8Array.of(0, 10, 77, 0, 1, 24, 172, 31, 99, 10, 77, 0, 1)); // RFC 3442 §2 encoding
   assert.equal(u32(full, DhcpOption.ROUTER), GATEWAY);
+});
+
+test('Wireshark dhcp.pcap: our OFFER/ACK to its client carry what its real server sent (header per table 3, same 53/54/51/1/58/59 values)', () => {
+  // The lease that server granted: 192.168.0.10/24, server 192.168.0.1, 3600 s (T1 1800 and T2 3150 are our 0.5 and 0.875 defaults).
+  const lease: Lease = { ...LEASE, address: '192.168.0.10', gateway: '192.168.0.1', routes: [], dnsServers: [], searchDomain: undefined, leaseTimeSec: 3600 };
+  const emulator = new DhcpServerEmulator(lease);
+  for (const [asked, answered] of [['wireshark-discover', 'wireshark-offer'], ['wireshark-request', 'wireshark-ack']] as const) {
+    const { msg: ours, to } = reply(emulator.handle(loadDhcpFixture(asked), NOW_MS));
+    const theirs = parseDhcp(loadDhcpFixture(answered));
+    const header = (m: DhcpMessage) => [m.op, m.htype, m.hlen, m.hops, m.xid, m.flags, m.ciaddr, m.yiaddr, m.giaddr, [...m.chaddr]];
+    assert.deepEqual(header(ours), header(theirs), answered);
+    assert.equal(ours.siaddr, 0, 'no next server (theirs named itself as one in the OFFER)');
+    for (const [code, value] of theirs.options) assert.deepEqual(ours.options.get(code), value, `${answered}: option ${code}`);
+    assert.deepEqual(to, { ip: '192.168.0.10', mac: '00:0b:82:01:fc:42' });
+  }
+  assert.equal(emulator.hostMac, '00:0b:82:01:fc:42');
 });
 
 test('setLease: later answers serve the new lease', () => {
