@@ -165,7 +165,7 @@ async function setClientPath(file: string, relays: string[], server: string): Pr
 /** Sends raw bytes to a relay from inside `netns`; returns what came back before the relay closed. */
 async function rawExchange(netns: string, address: string, bytes: Uint8Array, endAfter: boolean): Promise<Buffer> {
   const [host, port] = address.split(':') as [string, string];
-  const script = `const s=require('net').connect(${port},'${host}');let b=[];s.on('connect',()=>{s.write(Buffer.from(process.argv[1],'hex'));${endAfter ? 's.end();' : ''}});s.on('data',d=>b.push(d));s.on('error',()=>{});s.on('close',()=>{process.stdout.write(Buffer.concat(b).toString('hex'));});setTimeout(()=>s.destroy(),8000);`;
+  const script = `const s=require('net').connect(${port},'${host}');let b=[];s.on('connect',()=>{s.write(Buffer.from(process.argv[1],'hex'));${endAfter ? 's.end();' : ''}});s.on('data',d=>b.push(d));s.on('error',()=>{});s.on('close',()=>{process.stdout.write(Buffer.concat(b).toString('hex'));});setTimeout(()=>s.destroy(),8000).unref();`;
   const out = await run(process.execPath, ['-e', script, Buffer.from(bytes).toString('hex')], { netns, timeoutMs: 15_000 });
   return Buffer.from(out.stdout.trim(), 'hex');
 }
