@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfigFile } from '../config/load.js';
-import { clientConfigSchema, serverConfigSchema } from '../config/schema.js';
+import { clientConfigSchema, relayConfigSchema, serverConfigSchema } from '../config/schema.js';
 import { decodeKey, encodeKey, generatePrivateKey, KeyError, publicKeyOf, writePrivateKeyFile } from '../keys/keyfile.js';
 import { createLogger } from '../log.js';
 
@@ -18,7 +18,7 @@ Usage: tapvpn <command> [options]
 Commands:
   genkey [--out FILE]          print a new private key (or write it to FILE, mode 0600)
   pubkey                       read a private key on stdin, print its public key
-  check-config server|client FILE
+  check-config server|client|relay FILE
                                validate a config file and print a summary
   server --config FILE         run the tunnel server
   client --config FILE         run the road-warrior client
@@ -28,7 +28,7 @@ Commands:
 Options: --help, --version, --debug`,
   genkey: 'Usage: tapvpn genkey [--out FILE]\n  Prints a new base64 X25519 private key, or writes it to FILE created with mode 0600 (never overwrites).',
   pubkey: 'Usage: tapvpn pubkey < private.key\n  Reads a base64 private key on stdin and prints its public key (as `wg pubkey`).',
-  'check-config': 'Usage: tapvpn check-config server|client FILE\n  Validates FILE and prints a summary without secrets; exit 2 with every problem listed when invalid.',
+  'check-config': 'Usage: tapvpn check-config server|client|relay FILE\n  Validates FILE and prints a summary without secrets; exit 2 with every problem listed when invalid.',
   server: 'Usage: tapvpn server --config FILE\n  Runs the tunnel server (root or CAP_NET_ADMIN). SIGHUP reloads the authorized clients; SIGINT/SIGTERM close every tunnel with SHUTTING_DOWN and exit.',
   client: 'Usage: tapvpn client --config FILE\n  Connects to the server, creates the TAP adapter and lets the host take its lease over DHCP. SIGINT/SIGTERM end the tunnel and remove the adapter.',
   relay: 'Usage: tapvpn relay --config FILE\n  Runs a relay: reads the RELAY frame of each connection, connects to the next hop (or a server group member) and forwards both ways. SIGINT/SIGTERM close every relayed tunnel with SHUTTING_DOWN and exit.',
@@ -84,8 +84,8 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case 'check-config': {
       const [kind, file] = rest;
-      if ((kind !== 'server' && kind !== 'client') || !file) throw new UsageError(USAGE['check-config']);
-      const config = await loadConfigFile(kind === 'server' ? serverConfigSchema : clientConfigSchema, file);
+      if ((kind !== 'server' && kind !== 'client' && kind !== 'relay') || !file) throw new UsageError(USAGE['check-config']);
+      const config = await loadConfigFile(kind === 'server' ? serverConfigSchema : kind === 'client' ? clientConfigSchema : relayConfigSchema, file);
       const summary = kind === 'server' ? { ...config, clients: (config as { clients: unknown[] }).clients.length } : config;
       console.log(`${file}: valid ${kind} config\n${JSON.stringify(summary, null, 2)}`);
       return 0;
@@ -94,7 +94,7 @@ async function main(argv: string[]): Promise<number> {
       if (!values.config) throw new UsageError(USAGE.server);
       const file = values.config;
       const config = await loadConfigFile(serverConfigSchema, file);
-      const log = createLogger('tapvpn-server');
+      const log = createLogger('tapvpn-server', { ...(config.log_level ? { level: config.log_level } : {}) });
       const { startServer } = await import('../server/run.js');
       const server = await startServer(config, log);
       onSignals(server.stop, () => {
@@ -105,7 +105,7 @@ async function main(argv: string[]): Promise<number> {
     case 'client': {
       if (!values.config) throw new UsageError(USAGE.client);
       const config = await loadConfigFile(clientConfigSchema, values.config);
-      const log = createLogger('tapvpn-client');
+      const log = createLogger('tapvpn-client', { ...(config.log_level ? { level: config.log_level } : {}) });
       const { startClient } = await import('../client/run.js');
       const client = await startClient(config, log);
       onSignals(client.stop);
