@@ -257,4 +257,26 @@ describe('relays end to end', { timeout: 12 * STEP_TIMEOUT_MS }, () => {
     assert.ok(await pingOk(NS.c1, '10.77.0.1'), 'bob reaches the surviving server with the same address');
     assert.equal(await waitForAddress(NS.c1, 'tapvpn0'), `${FIXED.bob}/24`);
   });
+
+  test('benchmark: throughput and latency, direct vs one and two relay hops (TVT_RELAY_BENCH=1)', { timeout: 4 * STEP_TIMEOUT_MS, skip: !process.env.TVT_RELAY_BENCH }, async () => {
+    children.push(spawn('ip', ['netns', 'exec', NS.lan, 'iperf3', '-s', '-B', LAN_HOST_ADDRESS], { stdio: 'ignore' }));
+    const results: string[] = [];
+    for (const [label, relays] of [['direct (IP-routed through r1, r2)', []], ['1 relay (r1)', [R1]], ['2 relays (r1, r2)', [R1, R2]]] as Array<[string, string[]]>) {
+      await stopChildren([procs.alice!.child]);
+      await setClientPath(configs.clients[0]!, relays, S1);
+      procs.alice = startTapvpn(NS.c0, ['client', '--config', configs.clients[0]!]);
+      await waitForAddress(NS.c0, 'tapvpn0');
+      await eventually('the tunnel to carry pings', () => pingOk(NS.c0, LAN_HOST_ADDRESS));
+      const ping = (await run('ping', ['-c', '20', '-i', '0.1', '-q', LAN_HOST_ADDRESS], { netns: NS.c0 })).stdout;
+      const rtt = /= ([\d.]+)\/([\d.]+)\/([\d.]+)/.exec(ping)!;
+      const mbps = async (reverse: boolean): Promise<number> => {
+        const out = await run('iperf3', ['-c', LAN_HOST_ADDRESS, '-t', '5', '-J', ...(reverse ? ['-R'] : [])], { netns: NS.c0, timeoutMs: 30_000 });
+        return (JSON.parse(out.stdout) as { end: { sum_received: { bits_per_second: number } } }).end.sum_received.bits_per_second / 1e6;
+      };
+      const up = await mbps(false);
+      const down = await mbps(true);
+      results.push(`| ${label} | ${rtt[2]} | ${up.toFixed(0)} | ${down.toFixed(0)} |`);
+    }
+    console.log(['| path | ping RTT avg (ms) | client→LAN (Mbit/s) | LAN→client (Mbit/s) |', '| --- | --- | --- | --- |', ...results].join('\n'));
+  });
 });
