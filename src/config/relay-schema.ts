@@ -21,27 +21,27 @@ const hostPort = z
 const port = z.number().int().min(1).max(65535);
 const seconds = z.number().positive();
 
-const groupMember = z.object({
+const groupMember = z.strictObject({
   /** Where the tunnel server listens (host:port). */
   address: hostPort,
   /** Its status port (src/server/status.ts) on the same host; without it, health is learned from connects only. */
   status_port: port.optional(),
 });
 
-const group = z.object({
+const group = z.strictObject({
   /** The host:port name clients put as the last hop (their `server.address:server.port`). */
   name: hostPort,
   servers: z.array(groupMember).min(1).max(32),
 });
 
 export const relayConfigSchema = z
-  .object({
+  .strictObject({
     name: hostPort,
     /** Other names the relay answers to (e.g. an address on a second network). */
     aliases: z.array(hostPort).default([]),
-    listen: z.object({ address: z.string().regex(IPV4, 'expected an IPv4 address like 0.0.0.0').default('0.0.0.0'), port: port.default(7000) }).prefault({}),
+    listen: z.strictObject({ address: z.string().regex(IPV4, 'expected an IPv4 address like 0.0.0.0').default('0.0.0.0'), port: port.default(7000) }).prefault({}),
     limits: z
-      .object({
+      .strictObject({
         max_path_length: z.number().int().min(2).max(MAX_PATH_HOPS).default(MAX_PATH_HOPS),
         max_relay_frame_bytes: z.number().int().min(16).max(MAX_FRAME_LENGTH).default(4096),
         connect_timeout: seconds.default(5),
@@ -52,7 +52,7 @@ export const relayConfigSchema = z
       .prefault({}),
     /** Health probing of group members: the shared key file and how often to ask. */
     status: z
-      .object({
+      .strictObject({
         key_file: z.string().min(1).optional(),
         probe_interval: seconds.default(2),
         /** A member that has not answered for this long is unhealthy. */

@@ -232,3 +232,18 @@ test('property: a mutated valid server config is valid or says which key is wron
     { numRuns: 200 },
   );
 });
+
+test('relay: an unknown key (a typo) is an error too, at every level', () => {
+  const base = `name = "relay1.example.net:7000"\n`;
+  assert.doesNotThrow(() => parseConfigText(relayConfigSchema, base, 'relay.toml'));
+  for (const [text, path] of [
+    [`${base}listn_port = 7000\n`, 'listn_port'],
+    [`${base}[listen]\nprot = 7000\n`, 'listen.prot'],
+    [`${base}[limits]\nmax_conections = 5\n`, 'limits.max_conections'],
+    [`${base}[status]\nprobe_intreval = 5\n`, 'status.probe_intreval'],
+    [`${base}[[groups]]\nname = "vpn.example.net:5555"\n[[groups.servers]]\naddress = "10.0.0.1:5555"\nstatus_prot = 5556\n`, 'groups[0].servers[0].status_prot'],
+  ] as const) {
+    const error = configError(() => parseConfigText(relayConfigSchema, text, 'relay.toml'));
+    assert.match(error.message, new RegExp(`^relay\\.toml: ${path.replace(/[.[\]]/g, '\\$&')}: unknown key`), error.message);
+  }
+});
