@@ -61,7 +61,7 @@ export function isBase64Key(text: string): boolean {
 export function decodeKey(text: string, what: string, options: { secret?: boolean } = {}): Uint8Array {
   const trimmed = text.trim();
   if (!BASE64_KEY.test(trimmed)) {
-    const got = options.secret === false ? JSON.stringify(trimmed.length > 60 ? `${trimmed.slice(0, 60)}...` : trimmed) : `${trimmed.length} characters`;
+    const got = options.secret === false ? JSON.stringify(trimmed.length > 60 ? `${trimmed.slice(0, 60)}...` : trimmed) : `${trimmed.length} character${trimmed.length === 1 ? '' : 's'}`;
     throw new KeyError('BAD_KEY', `${what}: expected a base64 X25519 key (44 characters ending in "=", as \`tapvpn genkey\` prints), got ${got}`);
   }
   return new Uint8Array(Buffer.from(trimmed, 'base64'));
