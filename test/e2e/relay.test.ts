@@ -11,7 +11,9 @@
  * log line and CLOSE, and the relay keeps serving. bob (c1) names the group
  * "pool.tvt:5555" that r2 balances over s1 and s2 by their authenticated
  * status answers: he lands on the less loaded one, and when it stops he
- * comes back through the relays on the other. Relays and servers also route
+ * comes back through the relays on the other. A proxy in front of r2 (its
+ * second name) flips a bit: the server closes with INTEGRITY_FAILURE and the
+ * client reconnects. Relays and servers also route
  * IP (ip_forward), so the same clients can dial s1 directly for the
  * benchmark (TVT_RELAY_BENCH=1). Root and /dev/net/tun needed.
  */
@@ -36,6 +38,9 @@ const NS = { c0: `${P}c0`, c1: `${P}c1`, r1: `${P}r1`, r2: `${P}r2`, s1: `${P}s1
 const R1 = '198.18.20.1:7000';
 const R1_ALIAS = '198.18.21.1:7000';
 const R2 = '198.18.11.2:7000';
+/** r2's second name, where a tampering proxy stands in front of it. */
+const R2_VIA_PROXY = '198.18.11.2:7001';
+const PROXY_SCRIPT = fileURLToPath(new URL('../support/tcp-proxy.ts', import.meta.url));
 const S1 = '198.18.12.2:5555';
 const S2 = '198.18.13.2:5555';
 const GROUP = 'pool.tvt:5555';
@@ -148,7 +153,7 @@ async function writeConfigs(): Promise<void> {
   await writeFile(join(dir, 'r1.toml'), `name = "${R1}"\naliases = ["${R1_ALIAS}"]\n[listen]\nport = 7000\n[limits]\nmax_path_length = ${R1_MAX_PATH}\nmax_connections_per_source = ${R1_MAX_PER_SOURCE}\nconnect_timeout = 2\n`);
   await writeFile(
     join(dir, 'r2.toml'),
-    `name = "${R2}"\n[listen]\nport = 7000\n[limits]\nconnect_timeout = 2\n[status]\nkey_file = "${join(dir, 'status.key')}"\nprobe_interval = 0.5\nhealthy_for = 1.5\n` +
+    `name = "${R2}"\naliases = ["${R2_VIA_PROXY}"]\n[listen]\nport = 7000\n[limits]\nconnect_timeout = 2\n[status]\nkey_file = "${join(dir, 'status.key')}"\nprobe_interval = 0.5\nhealthy_for = 1.5\n` +
       `[[groups]]\nname = "${GROUP}"\nservers = [ { address = "${S1}", status_port = ${STATUS_PORT} }, { address = "${S2}", status_port = ${STATUS_PORT} } ]\n`,
   );
 }
@@ -256,6 +261,24 @@ describe('relays end to end', { timeout: 12 * STEP_TIMEOUT_MS }, () => {
     await eventually('bob to be authorized by s1', () => /"client":"bob"[^\n]*client authorized/.test(procs.s1!.output()), 30_000);
     assert.ok(await pingOk(NS.c1, '10.77.0.1'), 'bob reaches the surviving server with the same address');
     assert.equal(await waitForAddress(NS.c1, 'tapvpn0'), `${FIXED.bob}/24`);
+  });
+
+  test('a hop that flips a bit in a DATA frame: the server detects it (INTEGRITY_FAILURE), the client reconnects', { timeout: STEP_TIMEOUT_MS }, async () => {
+    const proxy = spawn('ip', ['netns', 'exec', NS.r2, process.execPath, '--import', 'tsx', PROXY_SCRIPT, '198.18.11.2', '7001', '127.0.0.1', '7000'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    children.push(proxy);
+    let proxyOutput = '';
+    proxy.stdout!.on('data', (chunk: Buffer) => (proxyOutput += chunk.toString()));
+    await eventually('the proxy to listen', () => proxyOutput.includes('listening'));
+    await stopChildren([procs.alice!.child]);
+    await setClientPath(configs.clients[0]!, [R1, R2_VIA_PROXY], S1);
+    procs.alice = startTapvpn(NS.c0, ['client', '--config', configs.clients[0]!]);
+    await waitForAddress(NS.c0, 'tapvpn0');
+    await eventually('traffic through the proxied hop', () => pingOk(NS.c0, LAN_HOST_ADDRESS));
+    proxy.stdin!.write('flip\n');
+    await run('ping', ['-c', '3', '-s', '400', '-W', '1', LAN_HOST_ADDRESS], { netns: NS.c0, allowFailure: true });
+    await eventually('the flip to be detected', () => proxyOutput.includes('flipped') && /INTEGRITY_FAILURE/.test(procs.s1!.output()), 20_000);
+    await eventually('traffic to flow again', () => pingOk(NS.c0, LAN_HOST_ADDRESS));
+    await stopChildren([proxy]);
   });
 
   test('benchmark: throughput and latency, direct vs one and two relay hops (TVT_RELAY_BENCH=1)', { timeout: 4 * STEP_TIMEOUT_MS, skip: !process.env.TVT_RELAY_BENCH }, async () => {
