@@ -44,6 +44,14 @@ export async function setMtu(device: string, mtu: number, netns?: string): Promi
   await ip(device, ['link', 'set', 'dev', device, 'mtu', String(mtu)], netns);
 }
 
+/** The device's transmit queue length; for a TAP also the size of the ring of frames waiting for our read(). */
+export async function setTxQueueLength(device: string, frames: number, netns?: string): Promise<void> {
+  if (!Number.isInteger(frames) || frames < 1) {
+    throw new LinkError(device, `ip link set dev ${device} txqueuelen ${frames}`, `txqueuelen must be a positive integer, got ${frames}`);
+  }
+  await ip(device, ['link', 'set', 'dev', device, 'txqueuelen', String(frames)], netns);
+}
+
 export async function setMac(device: string, mac: string, netns?: string): Promise<void> {
   await ip(device, ['link', 'set', 'dev', device, 'address', mac], netns);
 }

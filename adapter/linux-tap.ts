@@ -7,7 +7,7 @@
  * Open failures are TapOpenErrors whose message says what to do.
  */
 import { newDeviceCounters, type CountingDevice, type DeviceCounters } from './device.js';
-import { setMtu } from './link.js';
+import { setMtu, setTxQueueLength } from './link.js';
 import { AddonMissingError, loadTapBinding, type TapBinding } from './native-binding.js';
 
 export type TapOpenErrorCode = 'NO_TUN_DEVICE' | 'PERMISSION_DENIED' | 'NAME_IN_USE' | 'BAD_NAME' | 'ADDON_MISSING' | 'OPEN_FAILED';
@@ -31,6 +31,12 @@ export interface TapOptions {
   mtu?: number;
   /** Most frames per read batch (one handler call). */
   batchFrames?: number;
+  /**
+   * Set the link's txqueuelen: the ring of frames the kernel holds for our
+   * read(). The default (1000) overflows when Node is not scheduled for a few
+   * milliseconds under a flood; 4096-8192 rides that out (docs/ADAPTER.md).
+   */
+  txQueueLength?: number;
 }
 
 const DEFAULT_MTU = 1500;
@@ -61,6 +67,7 @@ export async function openTap(options: TapOptions = {}): Promise<LinuxTap> {
   const tap = new LinuxTap(binding, opened.fd, opened.name, options.mtu ?? DEFAULT_MTU, batchFrames);
   try {
     if (options.mtu !== undefined) await setMtu(opened.name, options.mtu);
+    if (options.txQueueLength !== undefined) await setTxQueueLength(opened.name, options.txQueueLength);
   } catch (error) {
     await tap.close();
     throw error;

@@ -17,7 +17,7 @@ import {
   IP_PROTOCOL_ICMP, IP_PROTOCOL_UDP, ip, isArpRequestFor, mac, sameBytes,
 } from '../support/craft.js';
 import { FrameCollector } from '../support/frame-collector.js';
-import { moveTapToNamespace, uniqueName, withNamespaces, type Namespace, type TestBed } from '../support/netns.js';
+import { ipCommand, moveTapToNamespace, uniqueName, withNamespaces, type Namespace, type TestBed } from '../support/netns.js';
 
 const HOST_IP = '10.99.0.1'; // the namespace's address on the TAP
 const PEER_IP = '10.99.0.99'; // an address on the subnet that only we (the test) answer for
@@ -108,6 +108,16 @@ test('the MAC read from the TAP fd is the link address the namespace sees', () =
     assert.equal(tap.mac(), stats.mac);
     assert.equal(stats.mtu, 1400);
   }));
+
+test('openTap applies txQueueLength', async () => {
+  const tap = await openTap({ name: uniqueName('q'), txQueueLength: 4096 });
+  try {
+    const [link] = JSON.parse((await ipCommand(['-j', 'link', 'show', 'dev', tap.name])).stdout) as Array<{ txqlen?: number }>;
+    assert.equal(link?.txqlen, 4096);
+  } finally {
+    await tap.close();
+  }
+});
 
 test('the kernel numbers a "%d" name', async () => {
   const pattern = `${uniqueName('k')}%d`;
