@@ -9,6 +9,8 @@
  * Root and /dev/net/tun needed (scripts/test.sh enforces that).
  */
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { run } from '../../src/io/command.js';
 import assert from 'node:assert/strict';
 import { openTap, TapOpenError, type LinuxTap } from '../../adapter/linux-tap.js';
 import { addAddress, addNeighbour, readLinkStats, setLinkUp } from '../../adapter/link.js';
@@ -149,6 +151,17 @@ test('open errors say what is wrong and what to do', async () => {
   } finally {
     await first.close();
   }
+});
+
+test('without privileges, openTap says to run as root or grant CAP_NET_ADMIN', async () => {
+  const linuxTap = fileURLToPath(new URL('../../adapter/linux-tap.ts', import.meta.url));
+  const script = `const { openTap } = await import(${JSON.stringify(linuxTap)});
+    try { await openTap({ name: 'tvt-noperm0' }); console.log('opened'); } catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })); }`;
+  const nobody = ['--reuid=65534', '--regid=65534', '--clear-groups', 'node', '--import', 'tsx', '--input-type=module', '-e', script];
+  const { stdout } = await run('setpriv', nobody, { timeoutMs: 30_000 });
+  const result = JSON.parse(stdout.trim()) as { code: string; message: string };
+  assert.equal(result.code, 'PERMISSION_DENIED');
+  assert.match(result.message, /permission denied — run as root or grant CAP_NET_ADMIN \(setcap cap_net_admin\+ep/);
 });
 
 test('close() is idempotent; afterwards writes are counted drops', async () => {
