@@ -4,8 +4,10 @@
  *
  *   node --import tsx bench/vpn-bench.ts [--runs N] [--seconds S] [--only name,name]   (root)
  *
- * Topology: the demo's namespaces (client0 ── veth ── server), prefix tvt-b-.
- * Contenders, one at a time on the same veth: plain veth (the ceiling),
+ * Topology: the demo's namespaces (client0 ── veth ── server), one set per
+ * contender (prefix tvt-b<i>-), all up at once so that the runs interleave
+ * (run 1 of every contender, then run 2 ...) and a busy machine's noise falls
+ * on all alike. Contenders, each over its own identical veth: plain veth (the ceiling),
  * tapvpn direct with each AEAD suite, OpenVPN TAP/TCP with AES-256-GCM and
  * CHACHA20-POLY1305. For each, N runs of: ping idle; iperf3 TCP 1 and 4
  * streams, both directions, each with a ping alongside (RTT under load) and
@@ -25,7 +27,7 @@ import { run } from '../src/io/command.js';
 import { cpuSeconds, iperf3, kernelRelease, median, peakRssMiB, ping, pingDuring, startIperf3Server } from './measure.js';
 import { makePki, OPENVPN_SERVER_TUNNEL_ADDRESS, startOpenVpn } from './openvpn.js';
 
-const PREFIX = 'tvt-b-';
+const PREFIX = 'tvt-b';
 const IDLE_PINGS = 20;
 const IDLE_PING_INTERVAL_S = 0.05;
 const LOAD_PING_INTERVAL_S = 0.1;
@@ -203,33 +205,38 @@ async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'tvt-bench-'));
   const summaries: Summary[] = [];
   const load = (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ');
-  let topology: Topology | undefined;
+  const topologies: Topology[] = [];
   const children: ChildProcess[] = [];
   const onSignal = (): void => void cleanup().then(() => process.exit(130));
   async function cleanup(): Promise<void> {
     await stopChildren(children);
     children.length = 0;
-    await topology?.destroy();
-    topology = undefined;
+    for (const topology of topologies.splice(0)) await topology.destroy();
   }
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
     if (contenders.some((c) => c.name.startsWith('OpenVPN'))) await makePki(dir);
-    for (const contender of contenders) {
-      console.error(`bench: ${contender.name}`);
-      topology = await buildTopology(PREFIX, 1);
+    // Every contender up at once, each in its own namespaces, so the runs can be interleaved:
+    // on a shared machine the noise then falls on all of them alike.
+    const live: Array<{ contender: Contender; topology: Topology; target: string; pids: number[]; runs: RunFigures[] }> = [];
+    for (const [i, contender] of contenders.entries()) {
+      console.error(`bench: starting ${contender.name}`);
+      const topology = await buildTopology(`${PREFIX}${i}-`, 1);
+      topologies.push(topology);
       const { target, pids } = await contender.start(topology, dir, children);
       startIperf3Server(topology.server, target, children);
-      await new Promise((r) => setTimeout(r, IPERF_READY_MS));
-      const runs: RunFigures[] = [];
-      for (let i = 0; i < options.runs; i++) {
-        runs.push(await measureOnce(topology.clients[0]!, target, pids, options.seconds));
-        console.error(`  run ${i + 1}: ${TESTS.map((t) => `${t.key} ${fmt(runs[i]!.mbit[t.key])}`).join(', ')} Mbit/s`);
-      }
-      summaries.push(summarize(contender, runs, pids.map(peakRssMiB)));
-      await cleanup();
+      live.push({ contender, topology, target, pids, runs: [] });
     }
+    await new Promise((r) => setTimeout(r, IPERF_READY_MS));
+    for (let i = 0; i < options.runs; i++) {
+      for (const entry of live) {
+        const figures = await measureOnce(entry.topology.clients[0]!, entry.target, entry.pids, options.seconds);
+        entry.runs.push(figures);
+        console.error(`  run ${i + 1} ${entry.contender.name}: ${TESTS.map((t) => `${t.key} ${fmt(figures.mbit[t.key])}`).join(', ')} Mbit/s; RTT idle ${fmt(figures.idleRttMs, 2)} ms, loaded ${fmt(figures.loadRttMs, 1)} ms`);
+      }
+    }
+    for (const entry of live) summaries.push(summarize(entry.contender, entry.runs, entry.pids.map(peakRssMiB)));
     const kernel = await kernelRelease();
     const date = new Date().toISOString().slice(0, 10);
     const cpu = ((await readFile('/proc/cpuinfo', 'utf8')).match(/model name\s*:\s*(.*)/)?.[1] ?? 'unknown CPU').trim();

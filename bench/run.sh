@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# `npm run bench`: installs what the benchmark drives (iperf3, openvpn, ping,
+# iproute2; through scripts/system-deps.sh --bench), then runs the tapvpn vs
+# OpenVPN comparison (bench/vpn-bench.ts) as root. Arguments pass through:
+#   npm run bench -- --runs 5 --seconds 10 --only veth,tapvpn
+# tapvpn runs from source through tsx (as bin/tapvpn.js does without a build);
+# the adapter-only figures come from bench/adapter-bench.ts.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ "$(id -u)" -ne 0 ]; then
+  echo "bench: needs root (network namespaces, TAP devices): sudo npm run bench" >&2
+  exit 2
+fi
+bash scripts/system-deps.sh --bench
+command -v openssl >/dev/null || { echo "bench: installing openssl" >&2; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl >/dev/null; }
+[ -d node_modules ] || npm install --no-audit --no-fund
+exec node --import tsx bench/vpn-bench.ts "$@"
