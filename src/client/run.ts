@@ -26,6 +26,8 @@ import { realCrypto } from '../protocol/real-crypto.js';
 import { startDhcpClient } from './dhcp-client.js';
 
 const TICK_INTERVAL_MS = 1000;
+/** Frames the kernel queues for us to read: the default 1000 overflows while Node is busy for a few ms (docs/ADAPTER.md). */
+const TAP_TX_QUEUE_FRAMES = 4096;
 const STOP_GRACE_MS = 1000;
 
 export interface ClientHandle {
@@ -61,7 +63,7 @@ export async function startClient(config: ClientConfig, log: Logger): Promise<Cl
   const done = new Promise<void>((resolve) => (finish = resolve));
 
   async function bringUpAdapter(lease: Lease): Promise<void> {
-    tap = await openTap({ name: config.adapter.name, mtu: lease.mtu });
+    tap = await openTap({ name: config.adapter.name, mtu: lease.mtu, txQueueLength: TAP_TX_QUEUE_FRAMES });
     const dhcp = new DhcpServerEmulator(lease);
     adapter = new PseudoAdapter({
       device: tap,

@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { inSubnet, numberToIpv4 } from '../wire/addr.js';
 import { cidr, filePath, interfaceName, ipv4, ipv4Number, keepalive, logLevel, nodeName, port, publicKey, seconds, suites, hostPort, type Cidr } from './fields.js';
 
+export const DEFAULT_STATUS_PORT = 5556;
 export const DEFAULT_SERVER_PORT = 5555;
 export const DEFAULT_LEASE_FILE = '/var/lib/tapvpn/leases.json';
 const DEFAULT_LEASE_TIME_SEC = 3600;
@@ -55,6 +56,12 @@ const serverObject = z.strictObject({
   tunnel,
   lease_file: filePath.default(DEFAULT_LEASE_FILE),
   masquerade: z.strictObject({ enabled: z.boolean().default(false), out_interface: interfaceName.optional() }).prefault({}),
+  /** The authenticated load/health endpoint relays probe (src/server/status.ts). */
+  status: z
+    .strictObject({ enabled: z.boolean().default(false), address: ipv4.default('0.0.0.0'), port: port.default(DEFAULT_STATUS_PORT), key_file: filePath.optional() })
+    .prefault({}),
+  /** Run as this user (and its group) once the TAP is open and the sockets are bound. */
+  user: z.string().regex(/^[a-z_][a-z0-9_-]*$/, 'expected a system user name like tapvpn').optional(),
   client_to_client: z.boolean().default(false),
   suites: suites.optional(),
   keepalive,
@@ -130,10 +137,23 @@ function checkClients(config: RawServer, ctx: z.RefinementCtx): void {
   });
 }
 
+function checkServices(config: RawServer, ctx: z.RefinementCtx): void {
+  if (config.status.enabled && !config.status.key_file) {
+    ctx.addIssue({ code: 'custom', path: ['status', 'key_file'], message: 'expected the shared status key file (tapvpn genkey --out status.key) when status.enabled = true' });
+  }
+  if (config.masquerade.enabled && !config.masquerade.out_interface) {
+    ctx.addIssue({ code: 'custom', path: ['masquerade', 'out_interface'], message: 'expected the LAN-facing interface (e.g. "eth0") when masquerade.enabled = true' });
+  }
+  if (config.masquerade.enabled && config.user) {
+    ctx.addIssue({ code: 'custom', path: ['user'], message: 'expected no user when masquerade.enabled = true: removing the NAT rules at exit needs the privileges a dropped user no longer has (use the systemd unit\'s capabilities instead)' });
+  }
+}
+
 export const serverConfigSchema = serverObject
   .superRefine((config, ctx) => {
     checkAddresses(config, ctx);
     checkClients(config, ctx);
+    checkServices(config, ctx);
   })
   .transform((config) => {
     const plan = addressPlan(config);

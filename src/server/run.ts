@@ -26,9 +26,14 @@ import { ServerMachine } from '../protocol/machines/server.js';
 import { realCrypto, TimestampGuard } from '../protocol/real-crypto.js';
 import { inSubnet, ipv4ToNumber, readIpv4Number } from '../wire/addr.js';
 import { LeaseStore } from './leases.js';
-import { gatewayOf, ServerPolicy, type ClientPolicy } from './policy.js';
+import { gatewayOf, leasePoolOf, ServerPolicy, type ClientPolicy } from './policy.js';
+import { startStatusListener } from './status.js';
+import { enableMasquerade, type Masquerade } from '../util/masquerade.js';
+import { dropPrivileges } from '../util/privileges.js';
 
 const TICK_INTERVAL_MS = 1000;
+/** Frames the kernel queues for us to read: the default 1000 overflows while Node is busy for a few ms (docs/ADAPTER.md). */
+const TAP_TX_QUEUE_FRAMES = 4096;
 const SHUTDOWN_GRACE_MS = 2000;
 const ETHERTYPE_IPV4 = 0x0800;
 const IPV4_SOURCE_OFFSET = 12;
@@ -54,6 +59,8 @@ interface ClientTunnel {
 export interface ServerHandle {
   readonly port: number;
   readonly counters: Counters;
+  /** Authorized tunnels right now (what the status endpoint reports). */
+  readonly activeTunnels: number;
   reload(config: ServerConfig): void;
   stop(): Promise<void>;
 }
@@ -65,18 +72,14 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Se
   const { network } = config.tunnel;
   const networkNumber = ipv4ToNumber(network.address);
   const gatewayNumber = ipv4ToNumber(gateway);
-  const leases = await LeaseStore.open(
-    { network: network.address, prefixLength: network.prefixLength, gateway, fixed: new Map(config.clients.flatMap((c) => (c.fixed_address ? [[c.name, c.fixed_address] as const] : []))) },
-    config.lease_file,
-    (message) => log.error(message),
-  );
+  const leases = await LeaseStore.open(leasePoolOf(config), config.lease_file, (message) => log.error(message));
   const policy = new ServerPolicy(config, leases);
   const counters = new Counters();
   const tunnels = new Map<number, ClientTunnel>(); // by client address
   const connections = new Set<TunnelLink>();
   const replayGuard = new TimestampGuard();
 
-  const tap = await openTap({ name: config.adapter.name, mtu: config.adapter.mtu });
+  const tap = await openTap({ name: config.adapter.name, mtu: config.adapter.mtu, txQueueLength: TAP_TX_QUEUE_FRAMES });
   let adapter: PseudoAdapter;
   try {
     await addAddress(tap.name, gateway, network.prefixLength);
@@ -143,7 +146,10 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Se
       },
       onClosed: (code, reason, by) => {
         connections.delete(link);
-        if (tunnel && tunnels.get(tunnel.address) === tunnel) tunnels.delete(tunnel.address);
+        if (tunnel && tunnels.get(tunnel.address) === tunnel) {
+          tunnels.delete(tunnel.address);
+          leases.release(tunnel.name); // the address stays this client's until the lease expires
+        }
         log.info({ peer, client: tunnel?.name, code: closeCodeName(code), reason, by }, 'tunnel closed');
       },
     });
@@ -159,6 +165,19 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Se
   });
   server.on('error', (error) => log.error({ error: error.message }, 'listener error'));
   const port = (server.address() as { port: number }).port;
+  const status = config.status.enabled
+    ? await startStatusListener({ address: config.status.address, port: config.status.port, key: await readPrivateKeyFile(config.status.key_file!) }, () => ({ activeTunnels: tunnels.size }), log)
+    : undefined;
+  let masquerade: Masquerade | undefined;
+  if (config.masquerade.enabled) {
+    masquerade = await enableMasquerade({ network: network.address, prefixLength: network.prefixLength, adapter: tap.name, ...(config.masquerade.out_interface ? { outInterface: config.masquerade.out_interface } : {}) });
+    log.info({ table: masquerade.table, outInterface: config.masquerade.out_interface }, 'masquerading the tunnel network');
+  }
+  if (config.user) {
+    // Everything that needs root is done: the TAP is open, its address set, the sockets bound.
+    const ids = dropPrivileges(config.user, config.user);
+    log.info({ user: config.user, ...ids }, 'dropped privileges');
+  }
   const ticker = setInterval(() => {
     for (const link of connections) link.handle({ type: 'tick' });
   }, TICK_INTERVAL_MS);
@@ -167,6 +186,9 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Se
   return {
     port,
     counters,
+    get activeTunnels() {
+      return tunnels.size;
+    },
     reload(next: ServerConfig) {
       policy.reload(next);
       for (const tunnel of [...tunnels.values()]) {
@@ -180,11 +202,13 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Se
     async stop() {
       clearInterval(ticker);
       server.close();
+      await status?.close();
       for (const link of [...connections]) link.handle({ type: 'closeRequested', code: CloseCode.SHUTTING_DOWN, reason: 'server shutting down' });
       const deadline = Date.now() + SHUTDOWN_GRACE_MS;
       while (connections.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       for (const link of connections) link.frames?.destroy();
       await leases.flush().catch((error: Error) => log.error({ error: error.message }, 'could not write the lease file'));
+      await masquerade?.remove().catch((error: Error) => log.error({ error: error.message }, 'could not remove the masquerade table'));
       await closeTap(tap);
       log.info({ counters: counters.snapshot() }, 'tunnel server stopped');
     },
