@@ -43,11 +43,13 @@ export function dial(address: string, timeoutMs: number): Promise<DialResult> {
 export async function dialNextHop(name: string, groups: ServerGroups, timeoutMs: number, log: Logger): Promise<DialResult> {
   if (!groups.has(name)) return dial(name, timeoutMs);
   const failures: string[] = [];
-  for (const member of groups.candidates(name)) {
+  const candidates = groups.candidates(name);
+  const order = candidates.map((m) => `${m.address}=${m.reportedTunnels}+${m.sentSinceAnswer}`).join(' ');
+  for (const member of candidates) {
     const result = await dial(member.address, timeoutMs);
     if (result.ok) {
       groups.connected(member);
-      log.info({ group: name, server: member.address, failedFirst: failures.length }, 'group member chosen');
+      log.info({ group: name, server: member.address, failedFirst: failures.length, order }, 'group member chosen');
       return result;
     }
     groups.connectFailed(member);

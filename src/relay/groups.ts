@@ -10,6 +10,8 @@ import { splitHostPort } from '../protocol/frames/names.js';
 import { probeStatus } from '../server/status.js';
 import { isHealthy, newMemberState, orderCandidates, type MemberState, type SelectPolicy } from './select.js';
 
+const PROBE_TIMEOUT_MAX_MS = 2000;
+
 interface Member {
   state: MemberState;
   host: string;
@@ -31,7 +33,8 @@ export class ServerGroups {
   ) {
     const probeIntervalMs = config.status.probe_interval * 1000;
     this.policy = { healthyForMs: config.status.healthy_for * 1000, failureHoldMs: Math.max(probeIntervalMs * 2, 2000) };
-    this.probeTimeoutMs = Math.min(probeIntervalMs, 2000);
+    // A slow answer is still an answer: allow up to the health window (at most 2 s), not just the interval.
+    this.probeTimeoutMs = Math.min(this.policy.healthyForMs, PROBE_TIMEOUT_MAX_MS);
     for (const group of config.groups) {
       this.groups.set(
         group.name,

@@ -153,7 +153,7 @@ async function writeConfigs(): Promise<void> {
   await writeFile(join(dir, 'r1.toml'), `name = "${R1}"\naliases = ["${R1_ALIAS}"]\n[listen]\nport = 7000\n[limits]\nmax_path_length = ${R1_MAX_PATH}\nmax_connections_per_source = ${R1_MAX_PER_SOURCE}\nconnect_timeout = 2\n`);
   await writeFile(
     join(dir, 'r2.toml'),
-    `name = "${R2}"\naliases = ["${R2_VIA_PROXY}"]\n[listen]\nport = 7000\n[limits]\nconnect_timeout = 2\n[status]\nkey_file = "${join(dir, 'status.key')}"\nprobe_interval = 0.5\nhealthy_for = 1.5\n` +
+    `name = "${R2}"\naliases = ["${R2_VIA_PROXY}"]\n[listen]\nport = 7000\n[limits]\nconnect_timeout = 2\n[status]\nkey_file = "${join(dir, 'status.key')}"\nprobe_interval = 0.5\nhealthy_for = 3\n` +
       `[[groups]]\nname = "${GROUP}"\nservers = [ { address = "${S1}", status_port = ${STATUS_PORT} }, { address = "${S2}", status_port = ${STATUS_PORT} } ]\n`,
   );
 }
@@ -254,11 +254,14 @@ describe('relays end to end', { timeout: 12 * STEP_TIMEOUT_MS }, () => {
     await new Promise((r) => setTimeout(r, 1500)); // a probe round after alice's tunnel is counted on s1
     procs.bob = startTapvpn(NS.c1, ['client', '--config', configs.clients[1]!]);
     assert.equal(await waitForAddress(NS.c1, 'tapvpn0'), `${FIXED.bob}/24`);
-    assert.match(procs.r2!.output(), /"group":"pool\.tvt:5555","server":"198\.18\.13\.2:5555"[^\n]*group member chosen/, 's1 carries alice: bob goes to s2');
+    const groupLog = (): string => procs.r2!.output().split('\n').filter((line) => line.includes('group')).join('\n');
+    assert.match(procs.r2!.output(), /"group":"pool\.tvt:5555","server":"198\.18\.13\.2:5555"[^\n]*group member chosen/, `s1 carries alice: bob goes to s2; r2 said:\n${groupLog()}`);
     assert.match(procs.s2!.output(), /"client":"bob"[^\n]*client authorized/);
     assert.ok(await pingOk(NS.c1, '10.77.0.1'), 'bob reaches his server through the group');
     await stopChildren([procs.s2!.child]);
-    await eventually('bob to be authorized by s1', () => /"client":"bob"[^\n]*client authorized/.test(procs.s1!.output()), 30_000);
+    await eventually('bob to be authorized by s1', () => /"client":"bob"[^\n]*client authorized/.test(procs.s1!.output()), 30_000).catch((error: Error) => {
+      throw new Error(`${error.message}\nr2 said:\n${groupLog()}\nbob said:\n${procs.bob!.output().slice(-2000)}`);
+    });
     assert.ok(await pingOk(NS.c1, '10.77.0.1'), 'bob reaches the surviving server with the same address');
     assert.equal(await waitForAddress(NS.c1, 'tapvpn0'), `${FIXED.bob}/24`);
   });
