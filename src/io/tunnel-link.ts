@@ -8,18 +8,12 @@
 import type { Socket } from 'node:net';
 import { FrameDecoder } from '../protocol/decoder.js';
 import type { Action, AuthorizedInfo } from '../protocol/machines/actions.js';
+import type { InitiatorEvent } from '../protocol/machines/initiator.js';
+import type { ServerEvent } from '../protocol/machines/server.js';
 import { ProtocolError } from '../protocol/frames/errors.js';
 import { FrameSocket } from './frame-socket.js';
 
-type MachineEvent =
-  | { type: 'start' }
-  | { type: 'tcpOpened' }
-  | { type: 'accepted' }
-  | { type: 'frame'; frame: Uint8Array }
-  | { type: 'tick' }
-  | { type: 'closeRequested'; code?: number; reason?: string }
-  | { type: 'tcpClosed'; error?: Error }
-  | { type: 'decodeError'; error: ProtocolError };
+type MachineEvent = InitiatorEvent | ServerEvent;
 
 export interface DrivenMachine {
   readonly state: string;

@@ -2,39 +2,15 @@
  * What the protocol engines need from src/crypto/, as an injectable port
  * (like js-libp2p-noise's pluggable crypto): the Noise IK handshake halves,
  * the per-direction DATA ciphers and the suite ids. The types mirror the
- * crypto contract exactly; the engines take a `ProtocolCrypto` so tests can
+ * crypto contract; the engines take a `ProtocolCrypto` so tests can
  * drive them with a stand-in and the apps with the real implementation.
  */
 
-export type SuiteName = 'chacha20-poly1305' | 'aes-256-gcm' | 'chacha20-hmac-sha256';
+// The value types are src/crypto's own (one definition); the port adds only what the engines call.
+import type { DataOpener, DataSealer, SuiteName } from '../crypto/data-cipher.js';
+import type { SessionKeys, StaticKeyPair } from '../crypto/handshake.js';
 
-export interface StaticKeyPair {
-  privateKey: Uint8Array;
-  publicKey: Uint8Array;
-}
-
-export interface SessionKeys {
-  sendKey: Uint8Array;
-  receiveKey: Uint8Array;
-  handshakeHash: Uint8Array;
-}
-
-export interface DataSealer {
-  readonly suite: SuiteName;
-  readonly keyId: number;
-  readonly digestLength: number;
-  readonly framesSealed: number;
-  readonly bytesSealed: number;
-  seal(header: Uint8Array, plaintext: Uint8Array, ciphertextOut: Uint8Array, digestOut: Uint8Array): void;
-}
-
-export interface DataOpener {
-  readonly suite: SuiteName;
-  readonly keyId: number;
-  readonly digestLength: number;
-  readonly framesOpened: number;
-  open(header: Uint8Array, ciphertext: Uint8Array, digest: Uint8Array, plaintextOut: Uint8Array): boolean;
-}
+export type { DataOpener, DataSealer, SessionKeys, StaticKeyPair, SuiteName };
 
 export interface HandshakeInitiator {
   writeRequest(payload: Uint8Array): Uint8Array;
