@@ -50,7 +50,6 @@ const R1_MAX_PER_SOURCE = 6;
 const FIXED = { alice: '10.77.0.50', bob: '10.77.0.60' };
 const TRANSFER_BYTES = 3 * 1024 * 1024;
 const STEP_TIMEOUT_MS = 60_000;
-const LAUNCHER = fileURLToPath(new URL('./relay-server-with-status.ts', import.meta.url));
 
 interface Proc {
   child: ChildProcess;
@@ -76,9 +75,7 @@ function startTapvpn(netns: string, args: string[]): Proc {
 }
 
 function startServer(netns: string, config: string): Proc {
-  const child = spawn('ip', ['netns', 'exec', netns, process.execPath, '--import', 'tsx', LAUNCHER, config, String(STATUS_PORT), join(dir, 'status.key')], { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  return capture(child);
+  return startTapvpn(netns, ['server', '--config', config]);
 }
 
 async function eventually(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
@@ -145,6 +142,8 @@ async function writeConfigs(): Promise<void> {
   // Fixed addresses, so a client keeps its address on whichever group member serves it.
   let server = await readFile(configs.server, 'utf8');
   for (const [name, address] of Object.entries(FIXED)) server = server.replace(new RegExp(`(name = "${name}"\\npublic_key = "[^"]+"\\n)`), `$1fixed_address = "${address}"\n`);
+  // Each member answers the relays' authenticated load probes (src/server/status.ts).
+  server += `\n[status]\nenabled = true\nport = ${STATUS_PORT}\nkey_file = "${join(dir, 'status.key')}"\n`;
   await writeFile(configs.server, server);
   // s2: the same service key and clients (the group is one service), its own lease file.
   await writeFile(join(dir, 'server2.toml'), server.replace(join(dir, 'leases.json'), join(dir, 'leases2.json')));
