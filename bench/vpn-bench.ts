@@ -70,13 +70,29 @@ function tapvpn(suite: string, reference: string): Contender {
       // Bind the listener to the namespace's address, and pin the suite on the client (top-level keys go first in TOML).
       await editFile(configs.server, (text) => text.replace('address = "0.0.0.0"', `address = "${topology.serverAddressFor(0)}"`));
       await editFile(configs.clients[0]!, (text) => `suites = ["${suite}"]\n${text}`);
-      const server = spawnTapvpn(topology.server, ['server', '--config', configs.server], 'server', children, true);
+      const server = withProfiling(() => spawnTapvpn(topology.server, ['server', '--config', configs.server], 'server', children, true));
       await new Promise((r) => setTimeout(r, SERVER_START_MS));
-      const client = spawnTapvpn(topology.clients[0]!, ['client', '--config', configs.clients[0]!], 'client', children, true);
+      const client = withProfiling(() => spawnTapvpn(topology.clients[0]!, ['client', '--config', configs.clients[0]!], 'client', children, true));
+      if (PROFILE_DIR) console.error(`  profiling ${suite}: client pid ${client.pid}, server pid ${server.pid} → ${PROFILE_DIR}`);
       await waitForAddress(topology.clients[0]!, 'tapvpn0');
       return { target: TUNNEL_GATEWAY, pids: [client.pid!, server.pid!] };
     },
   };
+}
+
+/** TAPVPN_BENCH_CPU_PROF=<dir>: tapvpn processes run with --cpu-prof, profiles written there on exit (bench/profile-summary.ts reads them). */
+const PROFILE_DIR = process.env.TAPVPN_BENCH_CPU_PROF;
+
+function withProfiling<T>(spawnIt: () => T): T {
+  if (!PROFILE_DIR) return spawnIt();
+  const saved = process.env.NODE_OPTIONS;
+  process.env.NODE_OPTIONS = `${saved ?? ''} --cpu-prof --cpu-prof-dir=${PROFILE_DIR}`.trim();
+  try {
+    return spawnIt();
+  } finally {
+    if (saved === undefined) delete process.env.NODE_OPTIONS;
+    else process.env.NODE_OPTIONS = saved;
+  }
 }
 
 function openvpn(cipher: string): Contender {
