@@ -16,7 +16,8 @@
  * the same cipher), printed and written to bench/results/<date>-<kernel>.md.
  * Namespaces and every process started here are removed in finally.
  */
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,6 +29,7 @@ import { cpuSeconds, iperf3, kernelRelease, median, peakRssMiB, ping, pingDuring
 import { makePki, OPENVPN_SERVER_TUNNEL_ADDRESS, startOpenVpn } from './openvpn.js';
 
 const PREFIX = 'tvt-b';
+const TAPVPN_BIN = fileURLToPath(new URL('../bin/tapvpn.js', import.meta.url));
 const IDLE_PINGS = 20;
 const IDLE_PING_INTERVAL_S = 0.05;
 const LOAD_PING_INTERVAL_S = 0.1;
@@ -70,9 +72,9 @@ function tapvpn(suite: string, reference: string): Contender {
       // Bind the listener to the namespace's address, and pin the suite on the client (top-level keys go first in TOML).
       await editFile(configs.server, (text) => text.replace('address = "0.0.0.0"', `address = "${topology.serverAddressFor(0)}"`));
       await editFile(configs.clients[0]!, (text) => `suites = ["${suite}"]\n${text}`);
-      const server = withProfiling(() => spawnTapvpn(topology.server, ['server', '--config', configs.server], 'server', children, true));
+      const server = startTapvpn(topology.server, ['server', '--config', configs.server], 'server', children);
       await new Promise((r) => setTimeout(r, SERVER_START_MS));
-      const client = withProfiling(() => spawnTapvpn(topology.clients[0]!, ['client', '--config', configs.clients[0]!], 'client', children, true));
+      const client = startTapvpn(topology.clients[0]!, ['client', '--config', configs.clients[0]!], 'client', children);
       if (PROFILE_DIR) console.error(`  profiling ${suite}: client pid ${client.pid}, server pid ${server.pid} → ${PROFILE_DIR}`);
       await waitForAddress(topology.clients[0]!, 'tapvpn0');
       return { target: TUNNEL_GATEWAY, pids: [client.pid!, server.pid!] };
@@ -83,16 +85,12 @@ function tapvpn(suite: string, reference: string): Contender {
 /** TAPVPN_BENCH_CPU_PROF=<dir>: tapvpn processes run with --cpu-prof, profiles written there on exit (bench/profile-summary.ts reads them). */
 const PROFILE_DIR = process.env.TAPVPN_BENCH_CPU_PROF;
 
-function withProfiling<T>(spawnIt: () => T): T {
-  if (!PROFILE_DIR) return spawnIt();
-  const saved = process.env.NODE_OPTIONS;
-  process.env.NODE_OPTIONS = `${saved ?? ''} --cpu-prof --cpu-prof-dir=${PROFILE_DIR}`.trim();
-  try {
-    return spawnIt();
-  } finally {
-    if (saved === undefined) delete process.env.NODE_OPTIONS;
-    else process.env.NODE_OPTIONS = saved;
-  }
+/** spawnTapvpn, or with TAPVPN_BENCH_CPU_PROF the same command under `node --cpu-prof` (not allowed in NODE_OPTIONS). */
+function startTapvpn(netns: string, args: string[], label: string, children: ChildProcess[]): ChildProcess {
+  if (!PROFILE_DIR) return spawnTapvpn(netns, args, label, children, true);
+  const child = spawn('ip', ['netns', 'exec', netns, process.execPath, '--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, TAPVPN_BIN, ...args], { stdio: 'ignore' });
+  children.push(child);
+  return child;
 }
 
 function openvpn(cipher: string): Contender {
@@ -268,7 +266,8 @@ async function main(): Promise<void> {
     console.log(`\n${output}`);
     const resultsDir = fileURLToPath(new URL('./results/', import.meta.url));
     await mkdir(resultsDir, { recursive: true });
-    const file = join(resultsDir, `${date}-${kernel}.md`);
+    let file = join(resultsDir, `${date}-${kernel}.md`);
+    for (let n = 2; existsSync(file); n++) file = join(resultsDir, `${date}-${kernel}-${n}.md`); // never overwrite an earlier run
     await writeFile(file, output);
     console.error(`bench: written to ${file}`);
   } finally {
