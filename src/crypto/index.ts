@@ -6,8 +6,9 @@ import type { ProtocolCrypto } from '../protocol/crypto-port.js';
 import { createDataCiphers, SUITES, suiteFromId, suiteId } from './data-cipher.js';
 import { InitiatorHandshake, ResponderHandshake } from './handshake.js';
 
-export { TimestampGuard, generateKeyPair, publicKeyOf, HandshakeError } from './handshake.js';
-export { SUITES, suiteId, suiteFromId, createDataCiphers } from './data-cipher.js';
+export { TimestampGuard, HandshakeError, InitiatorHandshake, ResponderHandshake, type SessionKeys } from './handshake.js';
+export { generateKeyPair, publicKeyOf, constantTimeEqual, type StaticKeyPair } from './keys.js';
+export { SUITES, DEFAULT_SUITE, suiteId, suiteFromId, createDataCiphers, type SuiteName, type DataSealer, type DataOpener } from './data-cipher.js';
 
 export const realCrypto: ProtocolCrypto = {
   suites: SUITES,
