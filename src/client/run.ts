@@ -108,7 +108,7 @@ export async function startClient(config: ClientConfig, log: Logger): Promise<Cl
       }
     },
     onDeliver: (_etherType, datagram) => {
-      adapter?.deliver([datagram]);
+      adapter?.deliverSoon(datagram);
     },
     onClosed: (code, reason, by) => {
       const entry = { code: closeCodeName(code), reason, by };

@@ -144,6 +144,24 @@ export class PseudoAdapter {
     return accepted + this.#flushDeliveries();
   }
 
+  /**
+   * Like deliver([datagram]), but batched: the frame is staged now (the
+   * datagram may be reused after the call) and written with every other
+   * datagram staged in this turn of the event loop, in one writeFrames call.
+   */
+  deliverSoon(datagram: Uint8Array): void {
+    if (!this.#hostMac) return this.#count('deliver:drop:host-mac-unknown');
+    if (this.#batch.length === this.#pool.length) this.#flushDeliveries();
+    if (!this.#stageForDelivery(datagram, this.#hostMac) || this.#flushQueued) return;
+    this.#flushQueued = true;
+    queueMicrotask(() => {
+      this.#flushQueued = false;
+      this.#flushDeliveries();
+    });
+  }
+
+  #flushQueued = false;
+
   #stageForDelivery(datagram: Uint8Array, hostMac: Uint8Array): boolean {
     if (datagram.length < IPV4_MIN_HEADER_LENGTH || datagram[0]! >>> 4 !== IPV4_VERSION_4) {
       this.#count('deliver:drop:not-ipv4');

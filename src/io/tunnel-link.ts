@@ -109,10 +109,15 @@ export class TunnelLink {
     this.#batchLength = 0;
   }
 
+  /**
+   * Flushes once the current callback is done: a TAP batch is handled in one
+   * synchronous loop, so a microtask runs right after its last datagram —
+   * one write per batch without waiting for another event-loop phase.
+   */
   #scheduleFlush(): void {
     if (this.#flushScheduled) return;
     this.#flushScheduled = true;
-    setImmediate(() => {
+    queueMicrotask(() => {
       this.#flushScheduled = false;
       this.flush();
     });

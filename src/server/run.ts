@@ -111,7 +111,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Se
       if (!peer.link.sendDatagram(etherType, datagram)) counters.increment('route:drop:congested');
       return counters.increment('route:client-to-client');
     }
-    adapter.deliver([datagram]);
+    adapter.deliverSoon(datagram);
   }
 
   function accept(socket: Socket): void {

@@ -155,6 +155,29 @@ test('deliver writes well-formed frames in batches no larger than the pool', () 
   assert.equal(adapter.counters.get('deliver:frames'), 10);
 });
 
+test('deliverSoon stages each datagram at once and writes the turn\'s datagrams together, in pool-sized batches', async () => {
+  const device = new ScriptedDevice();
+  const batches: number[] = [];
+  const write = device.writeFrames.bind(device);
+  device.writeFrames = (frames) => (batches.push(frames.length), write(frames));
+  const adapter = new PseudoAdapter({ device, lease, dhcp: new ScriptedDhcp(), onDatagram: () => {}, deliverBatchFrames: 4 });
+  device.hostWrites(arpRequestFrame('10.77.0.2', '10.77.0.1'));
+  device.written.length = 0;
+  batches.length = 0;
+  const reused = new Uint8Array(60);
+  const expected: string[] = [];
+  for (let i = 0; i < 6; i++) {
+    const datagram = ipv4Frame({ dstMac: HOST_MAC, src: '172.31.99.10', dst: '10.77.0.2', payload: new Uint8Array(12).fill(i) }).subarray(14);
+    reused.set(datagram);
+    adapter.deliverSoon(reused.subarray(0, datagram.length)); // the caller reuses its buffer right away
+    expected.push(toHex(datagram));
+  }
+  assert.deepEqual(batches, [4], 'a full pool is written at once; the rest waits for the end of the turn');
+  await Promise.resolve();
+  assert.deepEqual(batches, [4, 2]);
+  assert.deepEqual(device.written.map((frame) => toHex(parseEthernet(frame).payload)), expected);
+});
+
 test('deliver counts non-IPv4, oversized and device-rejected datagrams', () => {
   const { device, adapter } = setup();
   device.hostWrites(arpRequestFrame('10.77.0.2', '10.77.0.1'));
