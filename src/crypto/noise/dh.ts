@@ -13,7 +13,7 @@
  * it throws DhError instead (WireGuard refuses these too).
  */
 import { x25519 } from '@noble/curves/ed25519.js';
-import { createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, type JsonWebKey, type KeyObject } from 'node:crypto';
 
 export const DHLEN = 32;
 
@@ -36,13 +36,20 @@ function checkLength(what: string, bytes: Uint8Array): void {
   if (bytes.length !== DHLEN) throw new DhError(`${what}: expected ${DHLEN} bytes, got ${bytes.length}`);
 }
 
-/** GENERATE_KEYPAIR() (§4.1): a fresh key pair from the OS's CSPRNG. */
+/**
+ * GENERATE_KEYPAIR() (§4.1): a fresh key pair from the OS's CSPRNG.
+ * The key is encoded as JWK inside the generation job, never exported from
+ * the KeyObject afterwards: on Node 20, KeyObject.export({format:'jwk'})
+ * right after generateKeyPairSync can deadlock (the export holds the key's
+ * mutex while allocating; a GC then finalizes the finished KeyGenJob, whose
+ * destructor takes the same mutex) — seen here in bench/crypto-bench.ts.
+ * The OpenSSL key object for DH is imported from the JWK on first use.
+ */
 export function generateKeypair(): KeyPair {
-  const { privateKey: keyObject } = generateKeyPairSync('x25519');
-  const jwk = keyObject.export({ format: 'jwk' });
-  const pair = { privateKey: fromBase64Url(jwk.d!), publicKey: fromBase64Url(jwk.x!) };
-  privateKeyObjects.set(pair.privateKey, keyObject);
-  return pair;
+  // @types/node 20 lacks the 'jwk' encoding overload that Node 20 supports.
+  const generate = generateKeyPairSync as unknown as (type: 'x25519', options: object) => { privateKey: JsonWebKey };
+  const { privateKey: jwk } = generate('x25519', { privateKeyEncoding: { format: 'jwk' }, publicKeyEncoding: { format: 'jwk' } });
+  return { privateKey: fromBase64Url(jwk.d!), publicKey: fromBase64Url(jwk.x!) };
 }
 
 /** The X25519 public key of a private key (RFC 7748 §6.1: X25519(k, 9)). */
