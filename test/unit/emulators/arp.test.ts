@@ -6,18 +6,10 @@ import { ArpOperation, parseArp, type ArpRepr } from '../../../src/wire/arp.js';
 import { ipv4ToNumber, macToBytes, bytesToMac } from '../../../src/wire/addr.js';
 import { DEFAULT_CLIENT_MAC, DEFAULT_GATEWAY_MAC, type Lease } from '../../../src/lease.js';
 import { ARP_REQUEST_FRAME } from '../wire/fixtures.js';
+import { TEST_LEASE } from '../../support/lease.js';
 
 const HOST_MAC = '02:00:5e:10:00:01';
-const lease: Lease = {
-  address: '10.77.0.2',
-  prefixLength: 24,
-  gateway: '10.77.0.1',
-  routes: [{ destination: '172.31.99.0', prefixLength: 24, gateway: '10.77.0.1' }],
-  dnsServers: [],
-  mtu: 1400,
-  leaseTimeSec: 3600,
-  gatewayMac: DEFAULT_GATEWAY_MAC,
-};
+const lease: Lease = { ...TEST_LEASE };
 const clientConfig = compileArpConfig(clientArpConfig(lease));
 
 function request(spa: string, tpa: string, operation: ArpRepr['operation'] = ArpOperation.REQUEST): ArpRepr {

@@ -5,17 +5,9 @@ import { classifierConfigFromLease, FrameClassifier, Verdict, VERDICT_NAMES } fr
 import { DEFAULT_GATEWAY_MAC, type Lease } from '../../../src/lease.js';
 import { arpRequestFrame, ipv4Frame } from './frames.js';
 import { ARP_REQUEST_FRAME, ICMP_ECHO_FRAME } from '../wire/fixtures.js';
+import { TEST_LEASE } from '../../support/lease.js';
 
-const lease: Lease = {
-  address: '10.77.0.2',
-  prefixLength: 24,
-  gateway: '10.77.0.1',
-  routes: [{ destination: '172.31.99.0', prefixLength: 24, gateway: '10.77.0.1' }],
-  dnsServers: [],
-  mtu: 1400,
-  leaseTimeSec: 3600,
-  gatewayMac: DEFAULT_GATEWAY_MAC,
-};
+const lease: Lease = { ...TEST_LEASE };
 const GW = DEFAULT_GATEWAY_MAC;
 const BCAST = 'ff:ff:ff:ff:ff:ff';
 const DHCP_PORTS = { sourcePort: 68, destinationPort: 67 };

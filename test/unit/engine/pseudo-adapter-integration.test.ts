@@ -14,17 +14,9 @@ import { EtherType, parseEthernet } from '../../../src/wire/ethernet.js';
 import { parseIpv4 } from '../../../src/wire/ipv4.js';
 import { arpRequestFrame, HOST_MAC, ipv4Frame } from './frames.js';
 import { toHex } from '../wire/fixtures.js';
+import { TEST_LEASE } from '../../support/lease.js';
 
-const lease: Lease = {
-  address: '10.77.0.2',
-  prefixLength: 24,
-  gateway: '10.77.0.1',
-  routes: [{ destination: '172.31.99.0', prefixLength: 24, gateway: '10.77.0.1' }],
-  dnsServers: [],
-  mtu: 1400,
-  leaseTimeSec: 3600,
-  gatewayMac: DEFAULT_GATEWAY_MAC,
-};
+const lease: Lease = { ...TEST_LEASE };
 
 const noDhcp: DhcpResponder = { hostMac: undefined, setLease() {}, handle: (): DhcpVerdict => ({ kind: 'ignored', reason: 'not-for-us' }) };
 

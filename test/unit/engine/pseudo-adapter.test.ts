@@ -17,17 +17,9 @@ import { parseUdp } from '../../../src/wire/udp.js';
 import { bytesToMac, ipv4ToNumber } from '../../../src/wire/addr.js';
 import { arpRequestFrame, HOST_MAC, ipv4Frame } from './frames.js';
 import { toHex } from '../wire/fixtures.js';
+import { TEST_LEASE } from '../../support/lease.js';
 
-const lease: Lease = {
-  address: '10.77.0.2',
-  prefixLength: 24,
-  gateway: '10.77.0.1',
-  routes: [{ destination: '172.31.99.0', prefixLength: 24, gateway: '10.77.0.1' }],
-  dnsServers: [],
-  mtu: 1400,
-  leaseTimeSec: 3600,
-  gatewayMac: DEFAULT_GATEWAY_MAC,
-};
+const lease: Lease = { ...TEST_LEASE };
 
 class ScriptedDevice implements FrameDevice {
   readonly name = 'scripted0';
