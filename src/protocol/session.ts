@@ -56,6 +56,19 @@ interface KeyUse {
   bytes: number;
 }
 
+let plainBufferForAll: Uint8Array | undefined;
+
+/**
+ * One default plaintext buffer for every session of the process: an opened
+ * datagram is a view valid only until the next event, and events are handled
+ * one at a time, so sessions never need theirs at once. A buffer each would
+ * cost 64 KiB per connected client (measured by bench/server-scale.ts).
+ */
+function sharedPlainBuffer(): Uint8Array {
+  plainBufferForAll ??= new Uint8Array(ETHERNET_HEADROOM + MAX_DATAGRAM_LENGTH + MAX_PADDING_LENGTH);
+  return plainBufferForAll;
+}
+
 export class TunnelSession {
   readonly suite: SuiteName;
   readonly digestLength: number;
@@ -68,7 +81,7 @@ export class TunnelSession {
   private opener: DataOpener;
   private readonly sendUse: KeyUse;
   private readonly receiveUse: KeyUse;
-  private readonly plainBuffer = new Uint8Array(ETHERNET_HEADROOM + MAX_DATAGRAM_LENGTH + MAX_PADDING_LENGTH);
+  private readonly plainBuffer = sharedPlainBuffer();
   private readonly empty = new Uint8Array(0);
 
   constructor(opts: { crypto: ProtocolCrypto; suite: SuiteName; keys: SessionKeys; nowMs: number; inBandRekey: boolean; lifetime?: Partial<KeyLifetime> }) {
