@@ -28,7 +28,7 @@ export const REDACT_PATHS: readonly string[] = [
 export interface LoggerOptions {
   /** From the config's log_level; TAPVPN_LOG_LEVEL overrides it. */
   level?: string;
-  /** Default: stdout is a TTY and TAPVPN_LOG_JSON is unset. */
+  /** Default: TAPVPN_LOG_PRETTY=1, or stdout is a TTY and TAPVPN_LOG_JSON is unset. */
   pretty?: boolean;
   /** Default: stdout. Tests pass a stream to read the lines back. */
   destination?: DestinationStream;
@@ -43,7 +43,7 @@ export function resolveLevel(configured?: string, env: NodeJS.ProcessEnv = proce
 
 export function createLogger(component: string, options: LoggerOptions | string = {}): Logger {
   const opts: LoggerOptions = typeof options === 'string' ? { level: options } : options;
-  const usePretty = opts.pretty ?? (process.stdout.isTTY === true && !process.env.TAPVPN_LOG_JSON);
+  const usePretty = opts.pretty ?? (process.env.TAPVPN_LOG_PRETTY === '1' || (process.stdout.isTTY === true && !process.env.TAPVPN_LOG_JSON));
   const config = { name: component, level: resolveLevel(opts.level), redact: { paths: [...REDACT_PATHS], censor: '[redacted]' } };
   if (usePretty) {
     const stream = pretty({ colorize: opts.destination === undefined, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname', sync: true, ...(opts.destination ? { destination: opts.destination as NodeJS.WritableStream } : {}) });

@@ -33,7 +33,7 @@ function say(text: string): void {
 
 /** Starts `tapvpn <args>` inside a namespace; its output is shown with a prefix. */
 export function spawnTapvpn(netns: string, args: string[], label: string, children: ChildProcess[], quiet = false): ChildProcess {
-  const child = spawn('ip', ['netns', 'exec', netns, process.execPath, BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TAPVPN_LOG_JSON: '' } });
+  const child = spawn('ip', ['netns', 'exec', netns, process.execPath, BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TAPVPN_LOG_PRETTY: !quiet && process.stdout.isTTY ? '1' : '' } });
   const show = (chunk: Buffer): void => {
     if (quiet) return;
     for (const line of chunk.toString().split('\n')) if (line.trim()) console.log(`  [${label}] ${line}`);
