@@ -32,6 +32,7 @@ import { generatePrivateKey, writePrivateKeyFile } from '../../src/keys/keyfile.
 import { CloseCode, closeCodeName } from '../../src/protocol/frames/close-codes.js';
 import { parseClose } from '../../src/protocol/frames/close.js';
 import { encodeRelay } from '../../src/protocol/frames/relay.js';
+import { eventually } from '../support/eventually.js';
 
 const P = `tvt-r${process.pid % 1000}-`;
 const NS = { c0: `${P}c0`, c1: `${P}c1`, r1: `${P}r1`, r2: `${P}r2`, s1: `${P}s1`, s2: `${P}s2`, lan: `${P}lan` };
@@ -76,15 +77,6 @@ function startTapvpn(netns: string, args: string[]): Proc {
 
 function startServer(netns: string, config: string): Proc {
   return startTapvpn(netns, ['server', '--config', config]);
-}
-
-async function eventually(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  assert.fail(`timed out after ${timeoutMs / 1000} s waiting for: ${what}`);
 }
 
 const count = (text: string, needle: string): number => text.split(needle).length - 1;

@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { run } from '../../src/io/command.js';
 import { HTTP_PORT, spawnTapvpn, stopChildren, waitForAddress, writeDemoConfigs } from '../../src/demo/run.js';
 import { buildTopology, LAN_HOST_ADDRESS, type Topology } from '../../src/demo/topology.js';
+import { eventually } from '../support/eventually.js';
 
 const PROXY_PORT = 6000;
 const PROXY_SCRIPT = fileURLToPath(new URL('../support/tcp-proxy.ts', import.meta.url));
@@ -44,15 +45,6 @@ function start(netns: string, args: string[]): Tapvpn {
   child.stdout!.on('data', (chunk: Buffer) => (text += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (text += chunk.toString()));
   return { child, output: () => text };
-}
-
-async function eventually(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  assert.fail(`timed out after ${timeoutMs / 1000} s waiting for: ${what}`);
 }
 
 async function pingOk(netns: string, address: string, extra: string[] = []): Promise<boolean> {
