@@ -114,6 +114,33 @@ describe('tunnel end to end', { timeout: 10 * STEP_TIMEOUT_MS }, () => {
     assert.match(server.output(), /client refused/);
   });
 
+  test('garbage and an oversized frame length sent to the server: those connections are closed, the server keeps serving', { timeout: STEP_TIMEOUT_MS }, async () => {
+    // A hostile peer, from a client namespace: random bytes, then a frame header claiming 1 GiB.
+    const hostile = `
+import os, socket, sys
+for payload in (os.urandom(4096), bytes.fromhex('40000000' + '0401')):
+    s = socket.create_connection(('${topology.serverAddressFor(0)}', 5555), timeout=5)
+    s.sendall(payload)
+    got = b''
+    try:
+        while True:
+            chunk = s.recv(4096)
+            if not chunk: break
+            got += chunk
+    except (ConnectionResetError, socket.timeout):
+        pass
+    print(len(got), got[4:5].hex() if len(got) > 4 else '-')
+`;
+    const out = (await run('python3', ['-c', hostile], { netns: topology.clients[2]!, timeoutMs: 20_000 })).stdout.trim().split('\n');
+    assert.equal(out.length, 2);
+    for (const line of out) {
+      const [received, type] = line.split(' ');
+      assert.ok(Number(received) === 0 || type === '05', `closed, or answered with a CLOSE frame (type 5): ${line}`);
+    }
+    assert.ok(await pingOk(topology.clients[0]!, LAN_HOST_ADDRESS), 'the existing tunnel still works');
+    assert.equal(server.child.exitCode, null, 'the server is still running');
+  });
+
   test('a TCP connection cut mid-transfer: the client reconnects, keeps its address, the transfer completes intact', { timeout: STEP_TIMEOUT_MS }, async () => {
     const netns = topology.clients[0]!;
     const before = await waitForAddress(netns, 'tapvpn0');
