@@ -1,0 +1,32 @@
+/**
+ * The native AEAD (src/crypto/native/aead.c, built by `npm install` into
+ * build/Release/tapvpn_aead.node): one reusable OpenSSL context per
+ * direction. Undefined when the addon is not built, and then the suites use
+ * node:crypto's per-frame cipher objects instead (same bytes, slower).
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface NativeAead {
+  create(suite: 'aes-256-gcm' | 'chacha20-poly1305', key: Uint8Array, encrypt: boolean): object;
+  seal(handle: object, nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array, ciphertextOut: Uint8Array, tagOut: Uint8Array): void;
+  open(handle: object, nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array, tag: Uint8Array, plaintextOut: Uint8Array): boolean;
+}
+
+const MAX_PARENT_DEPTH = 6;
+
+function load(): NativeAead | undefined {
+  if (process.env.TAPVPN_NO_NATIVE_AEAD === '1') return undefined; // for measuring the node:crypto path
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let depth = 0; depth < MAX_PARENT_DEPTH; depth++) {
+    const candidate = join(dir, 'build', 'Release', 'tapvpn_aead.node');
+    if (existsSync(candidate)) return createRequire(import.meta.url)(candidate) as NativeAead;
+    if (existsSync(join(dir, 'package.json'))) return undefined;
+    dir = dirname(dir);
+  }
+  return undefined;
+}
+
+export const nativeAead: NativeAead | undefined = load();
