@@ -10,7 +10,7 @@ import type { Action, Side, Transition } from './actions.js';
 
 export const MAX_HISTORY = 64;
 
-export abstract class MachineBase<S extends string> {
+export abstract class MachineBase<S extends string, E extends { type: string }> {
   protected stateValue: S;
   readonly history: Transition[] = [];
   /** The code the connection ended with (set when closing). */
@@ -25,6 +25,28 @@ export abstract class MachineBase<S extends string> {
   get state(): S {
     return this.stateValue;
   }
+
+  /**
+   * Feeds one event; returns the actions to carry out, in order. Never
+   * throws: a bug or an unexpected crypto failure inside a transition closes
+   * the connection with INTERNAL_ERROR instead of escaping to the caller.
+   */
+  handle(event: E, nowMs: number): Action[] {
+    const actions: Action[] = [];
+    try {
+      this.dispatch(event, nowMs, actions);
+    } catch (error) {
+      if (this.stateValue !== 'dying' && this.stateValue !== 'dead') {
+        this.closeOnError(actions, CloseCode.INTERNAL_ERROR, `internal error: ${String(error)}`, nowMs, event.type);
+      }
+    }
+    return actions;
+  }
+
+  protected abstract dispatch(event: E, nowMs: number, actions: Action[]): void;
+
+  /** This machine's local close (CLOSE to whichever sides are up). */
+  protected abstract closeOnError(actions: Action[], code: number, reason: string, nowMs: number, event: string): void;
 
   protected go(to: S, event: string): void {
     this.history.push({ from: this.stateValue, to, event });

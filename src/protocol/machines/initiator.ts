@@ -16,7 +16,8 @@ import { parseResponse, parseResponseBody } from '../frames/response.js';
 import { handshakePrologue, type HandshakeInitiator, type ProtocolCrypto, type StaticKeyPair, type SuiteName } from '../crypto-port.js';
 import { TunnelSession, type KeyLifetime } from '../session.js';
 import { DEFAULT_TIMING, type Action, type Timing } from './actions.js';
-import { MachineBase, illegal } from './base.js';
+import { illegal } from './base.js';
+import { EndpointMachine } from './endpoint.js';
 import { Established } from './established.js';
 
 export type InitiatorState = 'idle' | 'tcp-open' | 'send-relay' | 'connect' | 'response-wait' | 'authorized' | 'reconnect' | 'close' | 'dying' | 'dead';
@@ -54,12 +55,11 @@ export interface InitiatorOptions {
 
 export const DEFAULT_RECONNECT = { minDelayMs: 1_000, maxDelayMs: 60_000 };
 
-export class InitiatorMachine extends MachineBase<InitiatorState> {
+export class InitiatorMachine extends EndpointMachine<InitiatorState, InitiatorEvent> {
   private readonly timing: Timing;
   private readonly relayFrame: Uint8Array;
   private readonly destination: string;
   private handshake: HandshakeInitiator | undefined;
-  private established: Established | undefined;
   private phaseSinceMs = 0;
   private failures = 0;
 
@@ -70,35 +70,7 @@ export class InitiatorMachine extends MachineBase<InitiatorState> {
     this.destination = opts.destination ?? opts.path[opts.path.length - 1]!;
   }
 
-  /** The data engine once authorized (stats, key ids). */
-  get session(): TunnelSession | undefined {
-    return this.established?.session;
-  }
-
-  /**
-   * Seals a datagram into `out[offset..]` as a DATA frame (possibly preceded
-   * by REKEY); returns bytes written, 0 when not authorized or dropped.
-   * Write the bytes in this order before sealing anything else.
-   */
-  sealDatagram(etherType: number, datagram: Uint8Array, out: Uint8Array, offset: number, nowMs: number): number {
-    if (this.stateValue !== 'authorized' || !this.established) return 0;
-    return this.established.sealDatagram(etherType, datagram, out, offset, nowMs);
-  }
-
-  handle(event: InitiatorEvent, nowMs: number): Action[] {
-    const actions: Action[] = [];
-    try {
-      this.dispatch(event, nowMs, actions);
-    } catch (error) {
-      // A bug or an unexpected crypto failure: still no exception for the caller.
-      if (this.stateValue !== 'dying' && this.stateValue !== 'dead') {
-        this.closeLocal(actions, CloseCode.INTERNAL_ERROR, `internal error: ${String(error)}`, nowMs, event.type);
-      }
-    }
-    return actions;
-  }
-
-  private dispatch(event: InitiatorEvent, nowMs: number, actions: Action[]): void {
+  protected dispatch(event: InitiatorEvent, nowMs: number, actions: Action[]): void {
     const state = this.stateValue;
     if (state === 'dying' || state === 'dead') return this.whileClosed(event, nowMs, actions);
     switch (event.type) {
@@ -256,6 +228,10 @@ export class InitiatorMachine extends MachineBase<InitiatorState> {
     const delayMs = Math.min(maxDelayMs, minDelayMs * 2 ** Math.min(this.failures, 20));
     this.failures++;
     actions.push({ type: 'reconnect', delayMs });
+  }
+
+  protected closeOnError(actions: Action[], code: number, reason: string, nowMs: number, event: string): void {
+    this.closeLocal(actions, code, reason, nowMs, event);
   }
 
   private closeLocal(actions: Action[], code: number, reason: string, nowMs: number, event: string): Action[] {

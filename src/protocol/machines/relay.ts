@@ -39,7 +39,7 @@ export interface RelayOptions {
 /** The initiator sends REQUEST right after RELAY: room for that, with margin. */
 export const DEFAULT_MAX_PENDING_BYTES = 2 * MAX_FRAME_LENGTH;
 
-export class RelayMachine extends MachineBase<RelayState> {
+export class RelayMachine extends MachineBase<RelayState, RelayEvent> {
   private readonly timing: Timing;
   private relayFrame: Uint8Array | undefined;
   private pending: Uint8Array[] = [];
@@ -55,17 +55,7 @@ export class RelayMachine extends MachineBase<RelayState> {
     this.timing = { ...DEFAULT_TIMING, ...opts.timing };
   }
 
-  handle(event: RelayEvent, nowMs: number): Action[] {
-    const actions: Action[] = [];
-    try {
-      this.dispatch(event, nowMs, actions);
-    } catch (error) {
-      if (this.stateValue !== 'dying' && this.stateValue !== 'dead') this.fail(actions, CloseCode.INTERNAL_ERROR, `internal error: ${String(error)}`, nowMs, event.type);
-    }
-    return actions;
-  }
-
-  private dispatch(event: RelayEvent, nowMs: number, actions: Action[]): void {
+  protected dispatch(event: RelayEvent, nowMs: number, actions: Action[]): void {
     const state = this.stateValue;
     if (state === 'dying') {
       if (event.type === 'tcpClosed' || (event.type === 'tick' && nowMs - this.dyingSinceMs >= this.timing.lingerTimeoutMs)) this.go('dead', event.type);
@@ -159,6 +149,10 @@ export class RelayMachine extends MachineBase<RelayState> {
   }
 
   /** Closes: CLOSE to the previous node (and to the next one if connected), then end both. */
+  protected closeOnError(actions: Action[], code: number, reason: string, nowMs: number, event: string): void {
+    this.fail(actions, code, reason, nowMs, event);
+  }
+
   private fail(actions: Action[], code: number, reason: string, nowMs: number, event: string): void {
     const notify: Side[] = [];
     if (this.stateValue !== 'accept-wait') notify.push('previous');

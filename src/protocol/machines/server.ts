@@ -18,7 +18,8 @@ import { encodeResponse, encodeResponseBody } from '../frames/response.js';
 import { handshakePrologue, type ProtocolCrypto, type ReplayGuard, type StaticKeyPair, type SuiteName } from '../crypto-port.js';
 import { TunnelSession, type KeyLifetime } from '../session.js';
 import { DEFAULT_TIMING, type Action, type Timing } from './actions.js';
-import { MachineBase, illegal } from './base.js';
+import { illegal } from './base.js';
+import { EndpointMachine } from './endpoint.js';
 import { Established } from './established.js';
 
 export type ServerState = 'accept-wait' | 'receive-relay' | 'connect-wait' | 'authorize' | 'authorized' | 'close' | 'dying' | 'dead';
@@ -62,11 +63,10 @@ export interface ServerOptions {
   timing?: Partial<Timing>;
 }
 
-export class ServerMachine extends MachineBase<ServerState> {
+export class ServerMachine extends EndpointMachine<ServerState, ServerEvent> {
   private readonly timing: Timing;
   private relayFrame: Uint8Array | undefined;
   private path: RelayRepr | undefined;
-  private established: Established | undefined;
   private phaseSinceMs = 0;
 
   constructor(private readonly opts: ServerOptions) {
@@ -74,29 +74,7 @@ export class ServerMachine extends MachineBase<ServerState> {
     this.timing = { ...DEFAULT_TIMING, ...opts.timing };
   }
 
-  get session(): TunnelSession | undefined {
-    return this.established?.session;
-  }
-
-  /** As InitiatorMachine.sealDatagram. */
-  sealDatagram(etherType: number, datagram: Uint8Array, out: Uint8Array, offset: number, nowMs: number): number {
-    if (this.stateValue !== 'authorized' || !this.established) return 0;
-    return this.established.sealDatagram(etherType, datagram, out, offset, nowMs);
-  }
-
-  handle(event: ServerEvent, nowMs: number): Action[] {
-    const actions: Action[] = [];
-    try {
-      this.dispatch(event, nowMs, actions);
-    } catch (error) {
-      if (this.stateValue !== 'dying' && this.stateValue !== 'dead') {
-        this.closeLocal(actions, CloseCode.INTERNAL_ERROR, `internal error: ${String(error)}`, nowMs, event.type);
-      }
-    }
-    return actions;
-  }
-
-  private dispatch(event: ServerEvent, nowMs: number, actions: Action[]): void {
+  protected dispatch(event: ServerEvent, nowMs: number, actions: Action[]): void {
     const state = this.stateValue;
     if (state === 'dying') {
       if (event.type === 'tcpClosed' || (event.type === 'tick' && nowMs - this.dyingSinceMs >= this.timing.lingerTimeoutMs)) this.go('dead', event.type);
@@ -211,6 +189,10 @@ export class ServerMachine extends MachineBase<ServerState> {
     if (state !== 'authorized') return;
     const decision = this.established!.onTick(nowMs, actions);
     if (decision) this.closeLocal(actions, decision.code, decision.reason, nowMs, 'tick');
+  }
+
+  protected closeOnError(actions: Action[], code: number, reason: string, nowMs: number, event: string): void {
+    this.closeLocal(actions, code, reason, nowMs, event);
   }
 
   private closeLocal(actions: Action[], code: number, reason: string, nowMs: number, event: string): Action[] {
