@@ -16,7 +16,7 @@
  */
 import type { Lease } from '../lease.js';
 import { inSubnet, ipv4ToNumber, macToBytes, prefixToMask } from '../wire/addr.js';
-import { read16 } from '../wire/bytes.js';
+import { readU16 } from '../wire/bytes.js';
 import { EtherType, ETHERNET_HEADER_LENGTH, ETHERTYPE_MIN, ethernetEtherType, isGroupDestination } from '../wire/ethernet.js';
 import { WireError, type WireErrorCode } from '../wire/errors.js';
 import {
@@ -153,8 +153,8 @@ export class FrameClassifier {
     const udpStart = ipv4HeaderLength(datagram);
     if (ipv4TotalLength(datagram) - udpStart < UDP_HEADER_LENGTH) return false;
     return (
-      read16(datagram, udpStart + UdpField.SOURCE_PORT) === BOOTP_CLIENT_PORT &&
-      read16(datagram, udpStart + UdpField.DESTINATION_PORT) === BOOTP_SERVER_PORT
+      readU16(datagram, udpStart + UdpField.SOURCE_PORT) === BOOTP_CLIENT_PORT &&
+      readU16(datagram, udpStart + UdpField.DESTINATION_PORT) === BOOTP_SERVER_PORT
     );
   }
 

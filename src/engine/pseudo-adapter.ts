@@ -22,7 +22,7 @@ import { emitEthernetHeader, EtherType, ETHERNET_HEADER_LENGTH, EthernetField, M
 import { WireError } from '../wire/errors.js';
 import { emitIpv4Header, IpProtocol, ipv4Destination, ipv4HeaderLength, ipv4Source, ipv4TotalLength, IPV4_MIN_HEADER_LENGTH } from '../wire/ipv4.js';
 import { checkUdp, emitUdpHeader, UDP_HEADER_LENGTH, UdpField } from '../wire/udp.js';
-import { read16 } from '../wire/bytes.js';
+import { readU16 } from '../wire/bytes.js';
 import { classifierConfigFromLease, FrameClassifier, Verdict } from './classifier.js';
 import { Counters } from './counters.js';
 
@@ -245,7 +245,7 @@ export class PseudoAdapter {
     const udp = datagram.subarray(udpStart, ipv4TotalLength(datagram));
     const problem = checkUdp(udp, ipv4Source(datagram), ipv4Destination(datagram));
     if (problem) return this.#malformed('dhcp', problem);
-    const payload = udp.subarray(UDP_HEADER_LENGTH, read16(udp, UdpField.LENGTH));
+    const payload = udp.subarray(UDP_HEADER_LENGTH, readU16(udp, UdpField.LENGTH));
     const verdict = this.#dhcp.handle(payload, this.#nowMs());
     this.#learnHostMac(this.#dhcp.hostMac);
     if (verdict.kind === 'ignored') {

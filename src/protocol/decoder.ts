@@ -15,7 +15,8 @@
  * Types are not checked here (a relay forwards frames it does not parse).
  */
 import { ProtocolError } from './frames/errors.js';
-import { checkLengthField, checkVersion, readU32 } from './frames/header.js';
+import { checkLengthField, checkVersion } from './frames/header.js';
+import { readU32 } from '../wire/bytes.js';
 import { HEADER_LENGTH } from './frames/limits.js';
 
 export class FrameDecoder {

@@ -17,7 +17,8 @@
  */
 import type { DataOpener, DataSealer, ProtocolCrypto, SessionKeys, SuiteName } from './crypto-port.js';
 import { ProtocolError } from './frames/errors.js';
-import { FrameType, readU16 } from './frames/header.js';
+import { FrameType } from './frames/header.js';
+import { readU16 } from '../wire/bytes.js';
 import { DATA_HEADER_LENGTH, MAX_DATAGRAM_LENGTH, MAX_PADDING_LENGTH } from './frames/limits.js';
 import { dataFrameLength, emitDataHeader } from './frames/data.js';
 import { SEALED_CONTROL_HEADER_LENGTH, emitSealedControlHeader, sealedControlLength } from './frames/sealed-control.js';

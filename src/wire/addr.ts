@@ -3,6 +3,7 @@
  * Config and protocol values carry addresses as strings ("10.8.0.2",
  * "02:54:56:00:00:01"); codecs carry them as bytes. Conversions validate.
  */
+import { readU32, writeU32 } from './bytes.js';
 import { WireError } from './errors.js';
 
 /** Dotted-quad IPv4 address, e.g. "10.8.0.2". Validate with parseIpv4. */
@@ -31,11 +32,7 @@ export function numberToIpv4(value: number): Ipv4Address {
 }
 
 export function ipv4ToBytes(address: Ipv4Address, out = new Uint8Array(4), offset = 0): Uint8Array {
-  const value = ipv4ToNumber(address);
-  out[offset] = value >>> 24;
-  out[offset + 1] = (value >>> 16) & 255;
-  out[offset + 2] = (value >>> 8) & 255;
-  out[offset + 3] = value & 255;
+  writeU32(out, offset, ipv4ToNumber(address));
   return out;
 }
 
@@ -45,7 +42,7 @@ export function bytesToIpv4(bytes: Uint8Array, offset = 0): Ipv4Address {
 
 /** Reads a big-endian IPv4 address at `offset` as an unsigned number. */
 export function readIpv4Number(bytes: Uint8Array, offset: number): number {
-  return ((bytes[offset]! << 24) | (bytes[offset + 1]! << 16) | (bytes[offset + 2]! << 8) | bytes[offset + 3]!) >>> 0;
+  return readU32(bytes, offset);
 }
 
 /** Netmask as a number for a prefix length 0..32. */

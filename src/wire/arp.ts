@@ -7,7 +7,7 @@
  */
 import { WireError, requireLength } from './errors.js';
 import { readIpv4Number } from './addr.js';
-import { read16, requireRoom, requireUint, write16, write32 } from './bytes.js';
+import { readU16, requireRoom, requireUint, writeU16, writeU32 } from './bytes.js';
 
 export const ARP_PACKET_LENGTH = 28;
 export const ARP_HTYPE_ETHERNET = 1;
@@ -31,11 +31,11 @@ export interface ArpRepr {
 
 export function parseArp(bytes: Uint8Array): ArpRepr {
   requireLength(bytes, ARP_PACKET_LENGTH, 'ARP packet');
-  const htype = read16(bytes, ArpField.HTYPE);
+  const htype = readU16(bytes, ArpField.HTYPE);
   if (htype !== ARP_HTYPE_ETHERNET) {
     throw new WireError('UNSUPPORTED', `ARP htype: expected 1 (Ethernet), got ${htype}`);
   }
-  const ptype = read16(bytes, ArpField.PTYPE);
+  const ptype = readU16(bytes, ArpField.PTYPE);
   if (ptype !== ARP_PTYPE_IPV4) {
     throw new WireError('UNSUPPORTED', `ARP ptype: expected 0x0800 (IPv4), got 0x${ptype.toString(16).padStart(4, '0')}`);
   }
@@ -43,7 +43,7 @@ export function parseArp(bytes: Uint8Array): ArpRepr {
   if (hlen !== ARP_HLEN_ETHERNET) throw new WireError('BAD_VALUE', `ARP hlen: expected 6 for Ethernet, got ${hlen}`);
   const plen = bytes[ArpField.PLEN]!;
   if (plen !== ARP_PLEN_IPV4) throw new WireError('BAD_VALUE', `ARP plen: expected 4 for IPv4, got ${plen}`);
-  const operation = read16(bytes, ArpField.OPER);
+  const operation = readU16(bytes, ArpField.OPER);
   if (operation !== ArpOperation.REQUEST && operation !== ArpOperation.REPLY) {
     throw new WireError('UNSUPPORTED', `ARP oper: expected 1 (request) or 2 (reply), got ${operation}`);
   }
@@ -69,15 +69,15 @@ export function emitArp(repr: ArpRepr, buf: Uint8Array, offset = 0): number {
   }
   requireUint(repr.senderProtocolAddress, 0xffffffff, 'ARP spa');
   requireUint(repr.targetProtocolAddress, 0xffffffff, 'ARP tpa');
-  write16(buf, offset + ArpField.HTYPE, ARP_HTYPE_ETHERNET);
-  write16(buf, offset + ArpField.PTYPE, ARP_PTYPE_IPV4);
+  writeU16(buf, offset + ArpField.HTYPE, ARP_HTYPE_ETHERNET);
+  writeU16(buf, offset + ArpField.PTYPE, ARP_PTYPE_IPV4);
   buf[offset + ArpField.HLEN] = ARP_HLEN_ETHERNET;
   buf[offset + ArpField.PLEN] = ARP_PLEN_IPV4;
-  write16(buf, offset + ArpField.OPER, repr.operation);
+  writeU16(buf, offset + ArpField.OPER, repr.operation);
   buf.set(repr.senderHardwareAddress, offset + ArpField.SHA);
-  write32(buf, offset + ArpField.SPA, repr.senderProtocolAddress);
+  writeU32(buf, offset + ArpField.SPA, repr.senderProtocolAddress);
   buf.set(repr.targetHardwareAddress, offset + ArpField.THA);
-  write32(buf, offset + ArpField.TPA, repr.targetProtocolAddress);
+  writeU32(buf, offset + ArpField.TPA, repr.targetProtocolAddress);
   return ARP_PACKET_LENGTH;
 }
 

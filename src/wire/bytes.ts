@@ -1,20 +1,26 @@
 /**
- * Big-endian field access shared by the WIRE codecs (Ethernet, ARP, IPv4,
- * UDP). Callers check lengths first; these do no bounds checks of their own
- * beyond what typed arrays do. Allocation-free.
+ * Big-endian (network order) unsigned integer access: the one byte-helper
+ * module, shared by the link codecs (Ethernet, ARP, IPv4, UDP, DHCP) and the
+ * tunnel frame codecs. Callers check lengths first; these do no bounds checks
+ * of their own beyond what typed arrays do. Allocation-free.
  */
 import { WireError } from './errors.js';
 
-export function read16(bytes: Uint8Array, offset: number): number {
+export function readU16(bytes: Uint8Array, offset: number): number {
   return (bytes[offset]! << 8) | bytes[offset + 1]!;
 }
 
-export function write16(buf: Uint8Array, offset: number, value: number): void {
-  buf[offset] = value >>> 8;
+/** `>>> 0`: the top bit set must read as 2^31.., not as a negative number. */
+export function readU32(bytes: Uint8Array, offset: number): number {
+  return ((bytes[offset]! << 24) | (bytes[offset + 1]! << 16) | (bytes[offset + 2]! << 8) | bytes[offset + 3]!) >>> 0;
+}
+
+export function writeU16(buf: Uint8Array, offset: number, value: number): void {
+  buf[offset] = (value >>> 8) & 0xff;
   buf[offset + 1] = value & 0xff;
 }
 
-export function write32(buf: Uint8Array, offset: number, value: number): void {
+export function writeU32(buf: Uint8Array, offset: number, value: number): void {
   buf[offset] = value >>> 24;
   buf[offset + 1] = (value >>> 16) & 0xff;
   buf[offset + 2] = (value >>> 8) & 0xff;

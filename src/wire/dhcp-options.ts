@@ -11,7 +11,7 @@
  * codecs. Unknown options are carried as opaque bytes.
  */
 import { WireError } from './errors.js';
-import { read16, write16, write32 } from './bytes.js';
+import { readU16, writeU16, writeU32 } from './bytes.js';
 import { prefixToMask, readIpv4Number } from './addr.js';
 
 export const DhcpOption = {
@@ -94,8 +94,8 @@ const LENGTH_RULES: ReadonlyMap<number, LengthRule> = new Map<number, LengthRule
 export function checkOptionValue(code: number, value: Uint8Array): void {
   const rule = LENGTH_RULES.get(code);
   if (rule) checkLength(code, value.length, rule);
-  if (code === DhcpOption.INTERFACE_MTU && read16(value, 0) < MIN_INTERFACE_MTU) {
-    throw new WireError('BAD_VALUE', `DHCP option 26 (interface MTU): expected at least ${MIN_INTERFACE_MTU}, got ${read16(value, 0)}`);
+  if (code === DhcpOption.INTERFACE_MTU && readU16(value, 0) < MIN_INTERFACE_MTU) {
+    throw new WireError('BAD_VALUE', `DHCP option 26 (interface MTU): expected at least ${MIN_INTERFACE_MTU}, got ${readU16(value, 0)}`);
   }
   if (code === DhcpOption.CLASSLESS_STATIC_ROUTE || code === DhcpOption.MS_CLASSLESS_STATIC_ROUTE) decodeClasslessRoutes(value, code);
 }
@@ -156,7 +156,7 @@ export function encodeClasslessRoutes(routes: readonly ClasslessRoute[]): Uint8A
     }
     out[at++] = prefixLength;
     for (let i = 0; i < Math.ceil(prefixLength / 8); i++) out[at++] = (destination >>> (24 - 8 * i)) & 0xff;
-    write32(out, at, router);
+    writeU32(out, at, router);
     at += IPV4_LENGTH;
   }
   return out;
@@ -166,19 +166,19 @@ export function encodeClasslessRoutes(routes: readonly ClasslessRoute[]): Uint8A
 
 export function encodeIpv4List(addresses: readonly number[]): Uint8Array {
   const out = new Uint8Array(addresses.length * IPV4_LENGTH);
-  addresses.forEach((address, i) => write32(out, i * IPV4_LENGTH, address));
+  addresses.forEach((address, i) => writeU32(out, i * IPV4_LENGTH, address));
   return out;
 }
 
 export function encodeUint32(value: number): Uint8Array {
   const out = new Uint8Array(4);
-  write32(out, 0, value);
+  writeU32(out, 0, value);
   return out;
 }
 
 export function encodeUint16(value: number): Uint8Array {
   const out = new Uint8Array(2);
-  write16(out, 0, value);
+  writeU16(out, 0, value);
   return out;
 }
 
@@ -215,7 +215,7 @@ function uint32Option(options: DhcpOptions, code: number): number | undefined {
 
 function uint16Option(options: DhcpOptions, code: number): number | undefined {
   const bytes = value(options, code);
-  return bytes && read16(bytes, 0);
+  return bytes && readU16(bytes, 0);
 }
 
 function textOption(options: DhcpOptions, code: number): string | undefined {

@@ -20,7 +20,7 @@
  * still require.
  */
 import { WireError, requireLength } from './errors.js';
-import { read16, requireRoom, requireUint, write16, write32 } from './bytes.js';
+import { readU16, requireRoom, requireUint, writeU16, writeU32 } from './bytes.js';
 import { readIpv4Number } from './addr.js';
 import { checkOptionValue, DhcpOption, type DhcpOptions } from './dhcp-options.js';
 
@@ -103,8 +103,8 @@ export function parseDhcp(bytes: Uint8Array): DhcpMessage {
     hlen,
     hops: bytes[DhcpField.HOPS]!,
     xid: readIpv4Number(bytes, DhcpField.XID),
-    secs: read16(bytes, DhcpField.SECS),
-    flags: read16(bytes, DhcpField.FLAGS),
+    secs: readU16(bytes, DhcpField.SECS),
+    flags: readU16(bytes, DhcpField.FLAGS),
     ciaddr: readIpv4Number(bytes, DhcpField.CIADDR),
     yiaddr: readIpv4Number(bytes, DhcpField.YIADDR),
     siaddr: readIpv4Number(bytes, DhcpField.SIADDR),
@@ -180,17 +180,17 @@ export function emitDhcp(msg: DhcpMessage, buf: Uint8Array, offset = 0): number 
   buf[offset + DhcpField.HTYPE] = msg.htype;
   buf[offset + DhcpField.HLEN] = msg.hlen;
   buf[offset + DhcpField.HOPS] = msg.hops;
-  write32(buf, offset + DhcpField.XID, msg.xid);
-  write16(buf, offset + DhcpField.SECS, msg.secs);
-  write16(buf, offset + DhcpField.FLAGS, msg.flags);
-  write32(buf, offset + DhcpField.CIADDR, msg.ciaddr);
-  write32(buf, offset + DhcpField.YIADDR, msg.yiaddr);
-  write32(buf, offset + DhcpField.SIADDR, msg.siaddr);
-  write32(buf, offset + DhcpField.GIADDR, msg.giaddr);
+  writeU32(buf, offset + DhcpField.XID, msg.xid);
+  writeU16(buf, offset + DhcpField.SECS, msg.secs);
+  writeU16(buf, offset + DhcpField.FLAGS, msg.flags);
+  writeU32(buf, offset + DhcpField.CIADDR, msg.ciaddr);
+  writeU32(buf, offset + DhcpField.YIADDR, msg.yiaddr);
+  writeU32(buf, offset + DhcpField.SIADDR, msg.siaddr);
+  writeU32(buf, offset + DhcpField.GIADDR, msg.giaddr);
   buf.set(msg.chaddr, offset + DhcpField.CHADDR);
   buf.set(msg.sname, offset + DhcpField.SNAME);
   buf.set(msg.file, offset + DhcpField.FILE);
-  write32(buf, offset + DhcpField.MAGIC_COOKIE, DHCP_MAGIC_COOKIE);
+  writeU32(buf, offset + DhcpField.MAGIC_COOKIE, DHCP_MAGIC_COOKIE);
   let at = offset + DhcpField.OPTIONS;
   for (const [code, value] of msg.options) at = emitOption(code, value, buf, at);
   buf[at] = DhcpOption.END;

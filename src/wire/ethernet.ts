@@ -6,7 +6,7 @@
  * field accessors read the raw bytes without allocating (for the data path).
  */
 import { WireError } from './errors.js';
-import { read16, requireRoom, write16 } from './bytes.js';
+import { readU16, requireRoom, writeU16 } from './bytes.js';
 
 export const ETHERNET_HEADER_LENGTH = 14;
 export const MAC_LENGTH = 6;
@@ -37,7 +37,7 @@ export const BROADCAST_MAC: Uint8Array = new Uint8Array([0xff, 0xff, 0xff, 0xff,
 
 /** Reads the type field of a frame known to be at least 14 bytes long. */
 export function ethernetEtherType(frame: Uint8Array): number {
-  return read16(frame, EthernetField.ETHERTYPE);
+  return readU16(frame, EthernetField.ETHERTYPE);
 }
 
 /** True when the destination's group bit (I/G, first octet bit 0) is set: broadcast or multicast. */
@@ -104,7 +104,7 @@ export function emitEthernetHeader(
   requireRoom(buf, offset, ETHERNET_HEADER_LENGTH, 'Ethernet header');
   buf.set(destination, offset + EthernetField.DESTINATION);
   buf.set(source, offset + EthernetField.SOURCE);
-  write16(buf, offset + EthernetField.ETHERTYPE, etherType);
+  writeU16(buf, offset + EthernetField.ETHERTYPE, etherType);
   return ETHERNET_HEADER_LENGTH;
 }
 

@@ -9,7 +9,7 @@
  */
 import { WireError } from './errors.js';
 import { readIpv4Number } from './addr.js';
-import { read16, requireRoom, requireUint, write16, write32 } from './bytes.js';
+import { readU16, requireRoom, requireUint, writeU16, writeU32 } from './bytes.js';
 import { finishChecksum, internetChecksum, onesComplementSum } from './checksum.js';
 
 export const IPV4_MIN_HEADER_LENGTH = 20;
@@ -56,7 +56,7 @@ export function ipv4HeaderLength(bytes: Uint8Array): number {
   return (bytes[Ipv4Field.VERSION_IHL]! & 0x0f) * 4;
 }
 export function ipv4TotalLength(bytes: Uint8Array): number {
-  return read16(bytes, Ipv4Field.TOTAL_LENGTH);
+  return readU16(bytes, Ipv4Field.TOTAL_LENGTH);
 }
 export function ipv4Protocol(bytes: Uint8Array): number {
   return bytes[Ipv4Field.PROTOCOL]!;
@@ -69,7 +69,7 @@ export function ipv4Destination(bytes: Uint8Array): number {
 }
 /** More-fragments set or a non-zero offset: a piece of a larger datagram. */
 export function ipv4IsFragmentBytes(bytes: Uint8Array): boolean {
-  return (read16(bytes, Ipv4Field.FLAGS_FRAGMENT) & (FLAG_MORE_FRAGMENTS | FRAGMENT_OFFSET_MASK)) !== 0;
+  return (readU16(bytes, Ipv4Field.FLAGS_FRAGMENT) & (FLAG_MORE_FRAGMENTS | FRAGMENT_OFFSET_MASK)) !== 0;
 }
 export function isIpv4Fragment(repr: Ipv4Repr): boolean {
   return repr.moreFragments || repr.fragmentOffsetBytes !== 0;
@@ -101,7 +101,7 @@ export function checkIpv4(bytes: Uint8Array): WireError | undefined {
   }
   const checksum = finishChecksum(onesComplementSum(bytes, 0, 0, headerLength));
   if (checksum !== 0) {
-    const stored = read16(bytes, Ipv4Field.CHECKSUM);
+    const stored = readU16(bytes, Ipv4Field.CHECKSUM);
     return new WireError('BAD_CHECKSUM', `IPv4 header checksum: 0x${hex16(stored)} does not verify (residue 0x${hex16(checksum)})`);
   }
   return undefined;
@@ -111,10 +111,10 @@ export function parseIpv4(bytes: Uint8Array): Ipv4Repr {
   const problem = checkIpv4(bytes);
   if (problem) throw problem;
   const headerLength = ipv4HeaderLength(bytes);
-  const flagsFragment = read16(bytes, Ipv4Field.FLAGS_FRAGMENT);
+  const flagsFragment = readU16(bytes, Ipv4Field.FLAGS_FRAGMENT);
   return {
     typeOfService: bytes[Ipv4Field.TOS]!,
-    identification: read16(bytes, Ipv4Field.IDENTIFICATION),
+    identification: readU16(bytes, Ipv4Field.IDENTIFICATION),
     dontFragment: (flagsFragment & FLAG_DONT_FRAGMENT) !== 0,
     moreFragments: (flagsFragment & FLAG_MORE_FRAGMENTS) !== 0,
     fragmentOffsetBytes: (flagsFragment & FRAGMENT_OFFSET_MASK) * FRAGMENT_UNIT_BYTES,
@@ -146,17 +146,17 @@ export function emitIpv4Header(repr: Ipv4Repr, payloadLength: number, buf: Uint8
   const flags = (repr.dontFragment ? FLAG_DONT_FRAGMENT : 0) | (repr.moreFragments ? FLAG_MORE_FRAGMENTS : 0);
   buf[offset + Ipv4Field.VERSION_IHL] = 0x40 | (headerLength / 4);
   buf[offset + Ipv4Field.TOS] = repr.typeOfService;
-  write16(buf, offset + Ipv4Field.TOTAL_LENGTH, headerLength + payloadLength);
-  write16(buf, offset + Ipv4Field.IDENTIFICATION, repr.identification);
-  write16(buf, offset + Ipv4Field.FLAGS_FRAGMENT, flags | (repr.fragmentOffsetBytes / FRAGMENT_UNIT_BYTES));
+  writeU16(buf, offset + Ipv4Field.TOTAL_LENGTH, headerLength + payloadLength);
+  writeU16(buf, offset + Ipv4Field.IDENTIFICATION, repr.identification);
+  writeU16(buf, offset + Ipv4Field.FLAGS_FRAGMENT, flags | (repr.fragmentOffsetBytes / FRAGMENT_UNIT_BYTES));
   buf[offset + Ipv4Field.TTL] = repr.timeToLive;
   buf[offset + Ipv4Field.PROTOCOL] = repr.protocol;
-  write16(buf, offset + Ipv4Field.CHECKSUM, 0);
-  write32(buf, offset + Ipv4Field.SOURCE, repr.source);
-  write32(buf, offset + Ipv4Field.DESTINATION, repr.destination);
+  writeU16(buf, offset + Ipv4Field.CHECKSUM, 0);
+  writeU32(buf, offset + Ipv4Field.SOURCE, repr.source);
+  writeU32(buf, offset + Ipv4Field.DESTINATION, repr.destination);
   buf.set(repr.options, offset + Ipv4Field.OPTIONS);
   const checksum = internetChecksum(buf.subarray(offset, offset + headerLength));
-  write16(buf, offset + Ipv4Field.CHECKSUM, checksum);
+  writeU16(buf, offset + Ipv4Field.CHECKSUM, checksum);
   return headerLength;
 }
 

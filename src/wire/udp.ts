@@ -7,7 +7,7 @@
  * parsed payload is a `subarray` view.
  */
 import { WireError } from './errors.js';
-import { read16, requireRoom, requireUint, write16 } from './bytes.js';
+import { readU16, requireRoom, requireUint, writeU16 } from './bytes.js';
 import { finishChecksum, ipv4PseudoHeaderSum, onesComplementSum } from './checksum.js';
 import { IpProtocol } from './ipv4.js';
 
@@ -23,10 +23,10 @@ export interface UdpRepr {
 }
 
 export function udpSourcePort(bytes: Uint8Array): number {
-  return read16(bytes, UdpField.SOURCE_PORT);
+  return readU16(bytes, UdpField.SOURCE_PORT);
 }
 export function udpDestinationPort(bytes: Uint8Array): number {
-  return read16(bytes, UdpField.DESTINATION_PORT);
+  return readU16(bytes, UdpField.DESTINATION_PORT);
 }
 
 /** Validates lengths and (when present) the checksum; returns the problem, not thrown; allocates only then. */
@@ -34,18 +34,18 @@ export function checkUdp(bytes: Uint8Array, source: number, destination: number)
   if (bytes.length < UDP_HEADER_LENGTH) {
     return new WireError('TRUNCATED', `UDP header: need ${UDP_HEADER_LENGTH} bytes, got ${bytes.length}`);
   }
-  const length = read16(bytes, UdpField.LENGTH);
+  const length = readU16(bytes, UdpField.LENGTH);
   if (length < UDP_HEADER_LENGTH) {
     return new WireError('BAD_VALUE', `UDP length: expected at least ${UDP_HEADER_LENGTH}, got ${length}`);
   }
   if (length > bytes.length) {
     return new WireError('TRUNCATED', `UDP datagram: length field says ${length} bytes, got ${bytes.length}`);
   }
-  if (read16(bytes, UdpField.CHECKSUM) === 0) return undefined; // RFC 768: no checksum
+  if (readU16(bytes, UdpField.CHECKSUM) === 0) return undefined; // RFC 768: no checksum
   const sum = onesComplementSum(bytes, ipv4PseudoHeaderSum(source, destination, IpProtocol.UDP, length), 0, length);
   const residue = finishChecksum(sum);
   if (residue !== 0) {
-    const stored = read16(bytes, UdpField.CHECKSUM).toString(16).padStart(4, '0');
+    const stored = readU16(bytes, UdpField.CHECKSUM).toString(16).padStart(4, '0');
     return new WireError('BAD_CHECKSUM', `UDP checksum: 0x${stored} does not verify with the IPv4 pseudo-header`);
   }
   return undefined;
@@ -57,7 +57,7 @@ export function parseUdp(bytes: Uint8Array, source: number, destination: number)
   return {
     sourcePort: udpSourcePort(bytes),
     destinationPort: udpDestinationPort(bytes),
-    payload: bytes.subarray(UDP_HEADER_LENGTH, read16(bytes, UdpField.LENGTH)),
+    payload: bytes.subarray(UDP_HEADER_LENGTH, readU16(bytes, UdpField.LENGTH)),
   };
 }
 
@@ -86,13 +86,13 @@ export function emitUdpHeader(
   const length = UDP_HEADER_LENGTH + payloadLength;
   if (length > UDP_MAX_LENGTH) throw new WireError('OVERSIZED', `UDP datagram: ${length} bytes exceeds ${UDP_MAX_LENGTH}`);
   requireRoom(buf, offset, length, 'UDP datagram');
-  write16(buf, offset + UdpField.SOURCE_PORT, sourcePort);
-  write16(buf, offset + UdpField.DESTINATION_PORT, destinationPort);
-  write16(buf, offset + UdpField.LENGTH, length);
-  write16(buf, offset + UdpField.CHECKSUM, 0);
+  writeU16(buf, offset + UdpField.SOURCE_PORT, sourcePort);
+  writeU16(buf, offset + UdpField.DESTINATION_PORT, destinationPort);
+  writeU16(buf, offset + UdpField.LENGTH, length);
+  writeU16(buf, offset + UdpField.CHECKSUM, 0);
   const sum = onesComplementSum(buf.subarray(offset, offset + length), ipv4PseudoHeaderSum(source, destination, IpProtocol.UDP, length));
   const checksum = finishChecksum(sum);
-  write16(buf, offset + UdpField.CHECKSUM, checksum === 0 ? 0xffff : checksum);
+  writeU16(buf, offset + UdpField.CHECKSUM, checksum === 0 ? 0xffff : checksum);
   return UDP_HEADER_LENGTH;
 }
 

@@ -4,7 +4,8 @@
  * reason is for logs, so non-printable bytes are shown as '?'.
  */
 import { ProtocolError, requireBytes, requireRoom } from './errors.js';
-import { FrameType, emitHeader, expectType, readU16, writeU16 } from './header.js';
+import { FrameType, emitHeader, expectType } from './header.js';
+import { readU16, writeU16 } from '../../wire/bytes.js';
 import { HEADER_LENGTH, MAX_REASON_LENGTH } from './limits.js';
 
 export interface CloseRepr {

@@ -8,7 +8,8 @@
  * returns header, digest and ciphertext as subarrays of the frame.
  */
 import { ProtocolError, requireBytes, requireRoom } from './errors.js';
-import { FrameType, emitHeader, expectType, readU16, writeU16 } from './header.js';
+import { FrameType, emitHeader, expectType } from './header.js';
+import { readU16, writeU16 } from '../../wire/bytes.js';
 import { DATA_HEADER_LENGTH, MAX_DATAGRAM_LENGTH, MAX_DIGEST_LENGTH, MAX_PADDING_LENGTH } from './limits.js';
 
 export interface DataHeaderRepr {

@@ -4,6 +4,7 @@
  * validates a whole frame's header once; the per-type parsers rely on it.
  */
 import { ProtocolError, requireBytes } from './errors.js';
+import { readU32, writeU32 } from '../../wire/bytes.js';
 import { HEADER_LENGTH, MAX_FRAME_LENGTH, PROTOCOL_VERSION } from './limits.js';
 
 export const FrameType = {
@@ -73,24 +74,4 @@ export function emitHeader(buf: Uint8Array, offset: number, length: number, type
   writeU32(buf, offset, length);
   buf[offset + 4] = type;
   buf[offset + 5] = PROTOCOL_VERSION;
-}
-
-export function readU16(b: Uint8Array, o: number): number {
-  return (b[o]! << 8) | b[o + 1]!;
-}
-
-export function readU32(b: Uint8Array, o: number): number {
-  return ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
-}
-
-export function writeU16(b: Uint8Array, o: number, v: number): void {
-  b[o] = (v >>> 8) & 255;
-  b[o + 1] = v & 255;
-}
-
-export function writeU32(b: Uint8Array, o: number, v: number): void {
-  b[o] = (v >>> 24) & 255;
-  b[o + 1] = (v >>> 16) & 255;
-  b[o + 2] = (v >>> 8) & 255;
-  b[o + 3] = v & 255;
 }

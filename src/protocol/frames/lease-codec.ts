@@ -8,7 +8,7 @@ import type { Ipv4Route, Lease } from '../../lease.js';
 import { bytesToIpv4, bytesToMac, ipv4ToBytes, ipv4ToNumber, macToBytes } from '../../wire/addr.js';
 import { WireError } from '../../wire/errors.js';
 import { ProtocolError } from './errors.js';
-import { readU16, readU32, writeU16, writeU32 } from './header.js';
+import { readU16, readU32, writeU16, writeU32 } from '../../wire/bytes.js';
 import { MAX_CLIENT_DATA_LENGTH, MAX_NAME_LENGTH } from './limits.js';
 import { checkName } from './names.js';
 

@@ -6,7 +6,8 @@
  * duplicate would make the relay that searches its own name loop).
  */
 import { ProtocolError, requireBytes, requireRoom } from './errors.js';
-import { FrameType, emitHeader, expectType, readU16, writeU16 } from './header.js';
+import { FrameType, emitHeader, expectType } from './header.js';
+import { readU16, writeU16 } from '../../wire/bytes.js';
 import { HEADER_LENGTH, MAX_PATH_HOPS } from './limits.js';
 import { checkName, readName, splitHostPort, writeAscii } from './names.js';
 

@@ -6,7 +6,8 @@
  * (`emitRequestBody` / `parseRequestBody`) handles the decrypted payload.
  */
 import { ProtocolError, requireBytes, requireRoom } from './errors.js';
-import { FrameType, emitHeader, expectType, readU16, writeU16 } from './header.js';
+import { FrameType, emitHeader, expectType } from './header.js';
+import { readU16, writeU16 } from '../../wire/bytes.js';
 import { HEADER_LENGTH, MAX_CLIENT_DATA_LENGTH, MAX_SUITES, MIN_HANDSHAKE_REQUEST_LENGTH } from './limits.js';
 import { checkName, readName, writeAscii } from './names.js';
 

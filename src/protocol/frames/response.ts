@@ -4,7 +4,8 @@
  * (the lease, see lease-codec.ts).
  */
 import { ProtocolError, requireBytes, requireRoom } from './errors.js';
-import { FrameType, emitHeader, expectType, readU16, writeU16 } from './header.js';
+import { FrameType, emitHeader, expectType } from './header.js';
+import { readU16, writeU16 } from '../../wire/bytes.js';
 import { HEADER_LENGTH, MAX_CLIENT_DATA_LENGTH, MIN_HANDSHAKE_RESPONSE_LENGTH } from './limits.js';
 import { BODY_VERSION, KNOWN_FLAGS } from './request.js';
 

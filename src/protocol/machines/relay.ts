@@ -11,6 +11,7 @@ import { ProtocolError } from '../frames/errors.js';
 import { FrameType, frameType } from '../frames/header.js';
 import { MAX_FRAME_LENGTH } from '../frames/limits.js';
 import { parseRelay } from '../frames/relay.js';
+import { readU16 } from '../../wire/bytes.js';
 import { DEFAULT_TIMING, type Action, type Side, type Timing } from './actions.js';
 import { MachineBase } from './base.js';
 
@@ -143,7 +144,7 @@ export class RelayMachine extends MachineBase<RelayState, RelayEvent> {
     actions.push({ type: 'send', frame, to });
     this.framesForwarded++;
     if (frame[4] === FrameType.CLOSE) {
-      const status = frame.length >= 8 ? (frame[6]! << 8) | frame[7]! : CloseCode.PROTOCOL_ERROR;
+      const status = frame.length >= 8 ? readU16(frame, 6) : CloseCode.PROTOCOL_ERROR;
       this.closedBy(actions, 'peer', status, `CLOSE from ${from} forwarded`, nowMs, `CLOSE from ${from}`, 'dying');
     }
   }
