@@ -63,9 +63,23 @@ import {
   type DhcpMessage,
 } from '../src/wire/dhcp.js';
 
+/**
+ * What a DHCP responder decides for one message from the host: a reply and
+ * where to send it (RFC 2131 §4.1), or nothing and the reason (a counter key).
+ * The one definition: the pseudo adapter consumes it through DhcpResponder.
+ */
 export type DhcpVerdict =
   | { kind: 'reply'; payload: Uint8Array; to: { ip: Ipv4Address; mac: MacAddress } }
   | { kind: 'ignored'; reason: string };
+
+/** A DHCP server on the adapter's link as the pseudo adapter drives it; DhcpServerEmulator is the real one. */
+export interface DhcpResponder {
+  setLease(lease: Lease): void;
+  /** The host's MAC once learned (from chaddr). */
+  readonly hostMac: MacAddress | undefined;
+  /** Never throws. */
+  handle(payload: Uint8Array, nowMs: number): DhcpVerdict;
+}
 
 /** IPv4 (20, no options) + UDP (8) headers around a DHCP message: option 57 counts them (as dnsmasq and ISC dhcpd read it). */
 const IP_UDP_HEADERS_LENGTH = 28;
@@ -113,7 +127,7 @@ export function compileLease(lease: Lease): CompiledLease {
   return { address, gateway, serverIdentifier: encodeIpv4List([gateway]), leaseTime: encodeUint32(lease.leaseTimeSec), optional };
 }
 
-export class DhcpServerEmulator {
+export class DhcpServerEmulator implements DhcpResponder {
   #lease: CompiledLease;
   #hostMac: MacAddress | undefined;
 

@@ -15,6 +15,7 @@
  */
 import type { FrameDevice } from '../../adapter/device.js';
 import { ArpEmulator, clientArpConfig, type ArpVerdict } from '../../emulators/arp.js';
+import type { DhcpResponder } from '../../emulators/dhcp.js';
 import type { Lease } from '../lease.js';
 import { ipv4ToNumber, macToBytes, type Ipv4Address, type MacAddress } from '../wire/addr.js';
 import { emitArp, parseArp, ARP_PACKET_LENGTH } from '../wire/arp.js';
@@ -25,16 +26,6 @@ import { checkUdp, emitUdpHeader, UDP_HEADER_LENGTH, UdpField } from '../wire/ud
 import { readU16 } from '../wire/bytes.js';
 import { classifierConfigFromLease, FrameClassifier, Verdict } from './classifier.js';
 import { Counters } from './counters.js';
-
-/** The DHCP emulator as the contract describes it (emulators/dhcp.ts DhcpServerEmulator). */
-export type DhcpVerdict =
-  | { kind: 'reply'; payload: Uint8Array; to: { ip: Ipv4Address; mac: MacAddress } }
-  | { kind: 'ignored'; reason: string };
-export interface DhcpResponder {
-  setLease(lease: Lease): void;
-  readonly hostMac: MacAddress | undefined;
-  handle(payload: Uint8Array, nowMs: number): DhcpVerdict;
-}
 
 /** pino-compatible. */
 export interface DebugLogger {
