@@ -209,7 +209,7 @@ function parseArgs(argv: string[]): { runs: number; seconds: number; only: strin
 
 async function describeCrypto(): Promise<string> {
   const tracked = await run('git', ['ls-files', '--error-unmatch', 'src/crypto/index.ts'], { allowFailure: true });
-  const dirty = await run('git', ['status', '--porcelain', '--', 'src/crypto', 'src/protocol/real-crypto.ts'], { allowFailure: true });
+  const dirty = await run('git', ['status', '--porcelain', '--', 'src/crypto'], { allowFailure: true });
   const head = (await run('git', ['rev-parse', '--short', 'HEAD'], { allowFailure: true })).stdout.trim();
   if (tracked.exitCode !== 0) return `commit ${head}; tapvpn crypto: UNCOMMITTED stand-in (src/crypto not in git yet)`;
   return `commit ${head}; tapvpn crypto: src/crypto${dirty.stdout.trim() ? ' with uncommitted changes in the work tree' : ' as committed'}`;

@@ -22,7 +22,7 @@ import type { Logger } from '../log.js';
 import { CloseCode, closeCodeName, isRetryable } from '../protocol/frames/close-codes.js';
 import { InitiatorMachine } from '../protocol/machines/initiator.js';
 import { splitHostPort } from '../protocol/frames/names.js';
-import { realCrypto } from '../protocol/real-crypto.js';
+import { realCrypto } from '../crypto/index.js';
 import { startDhcpClient } from './dhcp-client.js';
 
 const TICK_INTERVAL_MS = 1000;

@@ -1,13 +1,14 @@
 /**
- * The crypto layer as the protocol engines consume it (ProtocolCrypto in
- * src/protocol/crypto-port.ts): Noise IK handshakes and the DATA suites.
+ * The crypto layer as the protocol engines consume it (the ProtocolCrypto
+ * port, src/crypto/port.ts): Noise IK handshakes and the DATA suites.
  */
-import type { ProtocolCrypto } from '../protocol/crypto-port.js';
+import type { ProtocolCrypto } from './port.js';
 import { createDataCiphers, SUITES, suiteFromId, suiteId } from './data-cipher.js';
 import { InitiatorHandshake, ResponderHandshake } from './handshake.js';
 
 export { TimestampGuard, HandshakeError, InitiatorHandshake, ResponderHandshake, type SessionKeys } from './handshake.js';
 export { generateKeyPair, publicKeyOf, constantTimeEqual, type StaticKeyPair } from './keys.js';
+export type { HandshakeInitiator, HandshakeResponder, ProtocolCrypto, ReplayGuard } from './port.js';
 export { SUITES, DEFAULT_SUITE, suiteId, suiteFromId, createDataCiphers, type SuiteName, type DataSealer, type DataOpener } from './data-cipher.js';
 
 export const realCrypto: ProtocolCrypto = {

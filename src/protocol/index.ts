@@ -4,6 +4,6 @@
  */
 export * from './frames/index.js';
 export * from './decoder.js';
-export * from './crypto-port.js';
+export * from './prologue.js';
 export * from './session.js';
 export * from './machines/index.js';

@@ -15,7 +15,7 @@
  *   writing it, the receiver after reading it).
  * Not thread-safe, no I/O; frames must be sent in the order they were sealed.
  */
-import type { DataOpener, DataSealer, ProtocolCrypto, SessionKeys, SuiteName } from './crypto-port.js';
+import type { DataOpener, DataSealer, ProtocolCrypto, SessionKeys, SuiteName } from '../crypto/port.js';
 import { ProtocolError } from './frames/errors.js';
 import { FrameType } from './frames/header.js';
 import { readU16 } from '../wire/bytes.js';

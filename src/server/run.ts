@@ -24,7 +24,7 @@ import type { Logger } from '../log.js';
 import { CloseCode, closeCodeName } from '../protocol/frames/close-codes.js';
 import type { AuthorizedInfo } from '../protocol/machines/actions.js';
 import { ServerMachine } from '../protocol/machines/server.js';
-import { realCrypto, TimestampGuard } from '../protocol/real-crypto.js';
+import { realCrypto, TimestampGuard } from '../crypto/index.js';
 import { inSubnet, ipv4ToNumber, readIpv4Number } from '../wire/addr.js';
 import { LeaseStore } from './leases.js';
 import { gatewayOf, leasePoolOf, ServerPolicy, type ClientPolicy } from './policy.js';

@@ -4,7 +4,7 @@
  * out in that order (a `send` before a `close` must be flushed first).
  */
 import type { Lease } from '../../lease.js';
-import type { SuiteName } from '../crypto-port.js';
+import type { SuiteName } from '../../crypto/port.js';
 import type { RelayRepr } from '../frames/relay.js';
 
 /** Which connection of a relay a frame goes to or came from. */

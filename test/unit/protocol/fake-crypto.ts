@@ -7,7 +7,7 @@
  * HMAC over header ‖ ciphertext ‖ counter, keys differ per direction and keyId.
  */
 import { createHash, createHmac } from 'node:crypto';
-import type { DataOpener, DataSealer, ProtocolCrypto, ReplayGuard, SessionKeys, StaticKeyPair, SuiteName } from '../../../src/protocol/crypto-port.js';
+import type { DataOpener, DataSealer, ProtocolCrypto, ReplayGuard, SessionKeys, StaticKeyPair, SuiteName } from '../../../src/crypto/port.js';
 
 const sha = (...parts: Uint8Array[]): Uint8Array => {
   const h = createHash('sha256');

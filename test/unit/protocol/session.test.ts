@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { FrameDecoder } from '../../../src/protocol/decoder.js';
 import { CloseCode, FrameType, type ProtocolError } from '../../../src/protocol/frames/index.js';
 import { TunnelSession, type KeyLifetime } from '../../../src/protocol/session.js';
-import type { ProtocolCrypto, SuiteName } from '../../../src/protocol/crypto-port.js';
+import type { ProtocolCrypto, SuiteName } from '../../../src/crypto/port.js';
 import { createFakeCrypto } from './fake-crypto.js';
 import { hex } from './fixtures.js';
 

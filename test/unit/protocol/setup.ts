@@ -7,7 +7,7 @@ import { CloseCode } from '../../../src/protocol/frames/index.js';
 import { InitiatorMachine, type InitiatorOptions } from '../../../src/protocol/machines/initiator.js';
 import { RelayMachine } from '../../../src/protocol/machines/relay.js';
 import { ServerMachine, type ServerOptions } from '../../../src/protocol/machines/server.js';
-import type { ProtocolCrypto } from '../../../src/protocol/crypto-port.js';
+import type { ProtocolCrypto } from '../../../src/crypto/port.js';
 import { FakeTimestampGuard, createFakeCrypto, fakeKeyPair } from './fake-crypto.js';
 import { Pipe } from './pipe.js';
 import { hex } from './fixtures.js';

@@ -1,14 +1,15 @@
 /**
- * What the protocol engines need from src/crypto/, as an injectable port
- * (like js-libp2p-noise's pluggable crypto): the Noise IK handshake halves,
- * the per-direction DATA ciphers and the suite ids. The types mirror the
- * crypto contract; the engines take a `ProtocolCrypto` so tests can
- * drive them with a stand-in and the apps with the real implementation.
+ * The crypto port: what the protocol engines need from src/crypto/, as an
+ * injectable interface (like js-libp2p-noise's pluggable crypto) — the Noise
+ * IK handshake halves, the per-direction DATA ciphers and the suite ids. The
+ * port belongs to the crypto layer, so dependencies run one way: src/protocol
+ * imports these types, src/crypto imports nothing from src/protocol. The
+ * engines take a `ProtocolCrypto` so tests can drive them with a stand-in
+ * and the apps with `realCrypto` (src/crypto/index.ts).
  */
-
-// The value types are src/crypto's own (one definition); the port adds only what the engines call.
-import type { DataOpener, DataSealer, SuiteName } from '../crypto/data-cipher.js';
-import type { SessionKeys, StaticKeyPair } from '../crypto/handshake.js';
+import type { DataOpener, DataSealer, SuiteName } from './data-cipher.js';
+import type { SessionKeys } from './handshake.js';
+import type { StaticKeyPair } from './keys.js';
 
 export type { DataOpener, DataSealer, SessionKeys, StaticKeyPair, SuiteName };
 
@@ -39,21 +40,3 @@ export interface ProtocolCrypto {
   /** Ciphers for key generation `keyId` (0 after the handshake, +1 per REKEY). */
   createDataCiphers(suite: SuiteName, keys: SessionKeys, keyId: number): { sealer: DataSealer; opener: DataOpener };
 }
-
-const PROLOGUE_LABEL = new TextEncoder().encode('tapvpn/1');
-
-/**
- * The Noise prologue: "tapvpn/1" ‖ RELAY frame ‖ destinationLength ‖ destination.
- * Binding the path and destination means a relay that rewrote either breaks
- * the handshake instead of silently redirecting it.
- */
-export function handshakePrologue(relayFrame: Uint8Array, destination: string): Uint8Array {
-  const out = new Uint8Array(PROLOGUE_LABEL.length + relayFrame.length + 1 + destination.length);
-  out.set(PROLOGUE_LABEL, 0);
-  out.set(relayFrame, PROLOGUE_LABEL.length);
-  let at = PROLOGUE_LABEL.length + relayFrame.length;
-  out[at++] = destination.length;
-  for (let i = 0; i < destination.length; i++) out[at + i] = destination.charCodeAt(i);
-  return out;
-}
-
