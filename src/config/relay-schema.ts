@@ -24,7 +24,7 @@ const seconds = z.number().positive();
 const groupMember = z.strictObject({
   /** Where the tunnel server listens (host:port). */
   address: hostPort,
-  /** Its status port (src/server/status.ts) on the same host; without it, health is learned from connects only. */
+  /** Its status port (src/io/status-exchange.ts) on the same host; without it, health is learned from connects only. */
   status_port: port.optional(),
 });
 

@@ -56,7 +56,7 @@ const serverObject = z.strictObject({
   tunnel,
   lease_file: filePath.default(DEFAULT_LEASE_FILE),
   masquerade: z.strictObject({ enabled: z.boolean().default(false), out_interface: interfaceName.optional() }).prefault({}),
-  /** The authenticated load/health endpoint relays probe (src/server/status.ts). */
+  /** The authenticated load/health endpoint relays probe (src/io/status-exchange.ts). */
   status: z
     .strictObject({ enabled: z.boolean().default(false), address: ipv4.default('0.0.0.0'), port: port.default(DEFAULT_STATUS_PORT), key_file: filePath.optional() })
     .prefault({}),

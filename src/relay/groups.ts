@@ -1,13 +1,13 @@
 /**
  * Server groups at run time: the members' states (select.ts), kept current
- * by probing each member's status endpoint (src/server/status.ts) every
+ * by probing each member's status endpoint (src/io/status-exchange.ts) every
  * probe interval and by the outcome of every connect the relay makes.
  * Health changes are logged once per change, not once per probe.
  */
 import type { RelayConfig } from '../config/relay-schema.js';
 import type { Logger } from '../log.js';
 import { splitHostPort } from '../protocol/frames/names.js';
-import { probeStatus } from '../server/status.js';
+import { probeStatus } from '../io/status-exchange.js';
 import { isHealthy, newMemberState, orderCandidates, type MemberState, type SelectPolicy } from './select.js';
 
 const PROBE_TIMEOUT_MAX_MS = 2000;

@@ -28,7 +28,7 @@ import { realCrypto, TimestampGuard } from '../crypto/index.js';
 import { inSubnet, ipv4ToNumber, readIpv4Number } from '../wire/addr.js';
 import { LeaseStore } from './leases.js';
 import { gatewayOf, leasePoolOf, ServerPolicy, type ClientPolicy } from './policy.js';
-import { startStatusListener } from './status.js';
+import { startStatusListener } from '../io/status-exchange.js';
 import { enableMasquerade, type Masquerade } from '../util/masquerade.js';
 import { dropPrivileges } from '../util/privileges.js';
 

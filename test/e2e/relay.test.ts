@@ -134,7 +134,7 @@ async function writeConfigs(): Promise<void> {
   // Fixed addresses, so a client keeps its address on whichever group member serves it.
   let server = await readFile(configs.server, 'utf8');
   for (const [name, address] of Object.entries(FIXED)) server = server.replace(new RegExp(`(name = "${name}"\\npublic_key = "[^"]+"\\n)`), `$1fixed_address = "${address}"\n`);
-  // Each member answers the relays' authenticated load probes (src/server/status.ts).
+  // Each member answers the relays' authenticated load probes (src/io/status-exchange.ts).
   server += `\n[status]\nenabled = true\nport = ${STATUS_PORT}\nkey_file = "${join(dir, 'status.key')}"\n`;
   await writeFile(configs.server, server);
   // s2: the same service key and clients (the group is one service), its own lease file.

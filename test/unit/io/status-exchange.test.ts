@@ -1,5 +1,5 @@
 /**
- * The status exchange (src/server/status.ts): an answer verifies only with
+ * The status exchange (src/io/status-exchange.ts): an answer verifies only with
  * the right key and the nonce it was asked with; tampered counts, replayed
  * answers and wrong keys are rejected; and a probe over loopback against a
  * real listener round-trips.
@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
-import { answerStatus, probeStatus, startStatusListener, verifyStatusAnswer } from '../../../src/server/status.js';
+import { answerStatus, probeStatus, startStatusListener, verifyStatusAnswer } from '../../../src/io/status-exchange.js';
 
 const KEY = randomBytes(32);
 const NONCE = 'ab'.repeat(32);

@@ -1,6 +1,7 @@
 /**
- * The tunnel server's status endpoint, for relays that balance a server
- * group: a TCP listener answering one authenticated question, "how many
+ * The status exchange the server and the relay share: the server's status
+ * endpoint (for relays that balance a server group) and the relay's probe of
+ * it — a TCP listener answering one authenticated question, "how many
  * tunnels do you carry?". One line each way:
  *
  *   relay → server:  "tapvpn-status/1 <nonce: 64 hex digits>\n"
