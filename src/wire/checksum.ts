@@ -48,3 +48,21 @@ export function ipv4PseudoHeaderSum(source: number, destination: number, protoco
     (source >>> 16) + (source & 0xffff) + (destination >>> 16) + (destination & 0xffff) + protocol + length
   );
 }
+
+/**
+ * The IPv6 pseudo-header sum used by ICMPv6, UDP and TCP (RFC 8200 §8.1):
+ * source and destination (16 bytes each, read in place at their offsets),
+ * the 32-bit upper-layer length and the next header, as an accumulator.
+ */
+export function ipv6PseudoHeaderSum(
+  addresses: Uint8Array,
+  sourceOffset: number,
+  destination: Uint8Array,
+  destinationOffset: number,
+  upperLayerLength: number,
+  nextHeader: number,
+): number {
+  let sum = onesComplementSum(addresses, 0, sourceOffset, sourceOffset + 16);
+  sum = onesComplementSum(destination, sum, destinationOffset, destinationOffset + 16);
+  return sum + (upperLayerLength >>> 16) + (upperLayerLength & 0xffff) + nextHeader;
+}
