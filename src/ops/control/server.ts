@@ -119,13 +119,14 @@ export async function startControlSocket(options: ControlSocketOptions, log: Log
   await clearStale(options.path);
   const open = new Set<Socket>();
   const server: Server = createServer((socket) => {
-    if (open.size >= MAX_CONNECTIONS) {
-      socket.on('error', () => undefined);
-      socket.end(errorLine(undefined, 'INTERNAL_ERROR', `too many control connections (at most ${MAX_CONNECTIONS} at once)`));
-      return;
-    }
+    const turnedAway = [...open].filter((s) => !s.writableEnded).length >= MAX_CONNECTIONS;
     open.add(socket);
     socket.on('close', () => open.delete(socket));
+    if (turnedAway) {
+      socket.on('error', () => socket.destroy());
+      socket.end(errorLine(undefined, 'INTERNAL_ERROR', `too many control connections (at most ${MAX_CONNECTIONS} at once)`), () => socket.destroy());
+      return;
+    }
     serve(socket, options.commands);
   });
   await new Promise<void>((resolve, reject) => {
