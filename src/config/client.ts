@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { MAX_PATH_HOPS } from '../protocol/frames/limits.js';
-import { filePath, hostPort, interfaceName, keepalive, logLevel, nodeName, port, publicKey, seconds, suites } from './fields.js';
+import { controlSection, filePath, metricsSection, hostPort, interfaceName, keepalive, logLevel, nodeName, port, publicKey, seconds, suites } from './fields.js';
 import { DEFAULT_SERVER_PORT } from './server.js';
 
 export const DHCP_CLIENTS = ['auto', 'dhclient', 'dhcpcd', 'udhcpc', 'none'] as const;
@@ -39,6 +39,8 @@ export const clientConfigSchema = z
     suites: suites.optional(),
     keepalive,
     reconnect,
+    control: controlSection,
+    metrics: metricsSection,
   })
   .superRefine((config, ctx) => {
     const hops = [...config.relays, config.server.name ?? `${config.server.address}:${config.server.port}`];

@@ -83,3 +83,29 @@ export const keepalive = z
 export function ipv4Number(address: string): number {
   return ipv4ToNumber(address);
 }
+
+/** Where a daemon's control socket lives unless `control.socket` says otherwise (docs/OPERATIONS.md). */
+export const RUN_DIRECTORY = '/run/tapvpn';
+export const DEFAULT_METRICS_PORT = 9557;
+const SOCKET_NAME_CHARACTERS = /[^A-Za-z0-9._-]/g;
+/** Unix socket paths are limited to 107 bytes; the name part is cut well before that. */
+const MAX_SOCKET_NAME = 48;
+
+/** `/run/tapvpn/<role>-<name>.sock`, the name reduced to characters safe in a file name. */
+export function defaultControlSocket(role: 'server' | 'client' | 'relay', name: string): string {
+  return `${RUN_DIRECTORY}/${role}-${name.replace(SOCKET_NAME_CHARACTERS, '_').slice(0, MAX_SOCKET_NAME)}.sock`;
+}
+
+/** [control]: the daemon's Unix control socket (tapvpn status). */
+export const controlSection = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    socket: z.string({ error: 'expected an absolute path' }).regex(/^\/.{1,100}$/, 'expected an absolute path of at most 100 characters (a Unix socket path)').optional(),
+    group: z.string().regex(/^([a-z_][a-z0-9_-]*|\d+)$/, 'expected a system group name like tapvpn-admin, or a numeric gid').optional(),
+  })
+  .prefault({});
+
+/** [metrics]: the opt-in management listener (Prometheus /metrics and the status page). */
+export const metricsSection = z
+  .strictObject({ enabled: z.boolean().default(false), address: ipv4.default('127.0.0.1'), port: port.default(DEFAULT_METRICS_PORT) })
+  .prefault({});

@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { MAX_FRAME_LENGTH, MAX_PATH_HOPS } from '../protocol/frames/limits.js';
+import { controlSection, metricsSection } from './fields.js';
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
 /** host:port with port 1..65535, the form RELAY hops take (src/protocol/frames/names.ts). */
@@ -60,6 +61,8 @@ export const relayConfigSchema = z
       })
       .prefault({}),
     groups: z.array(group).default([]),
+    control: controlSection,
+    metrics: metricsSection,
   })
   .superRefine((config, ctx) => {
     const own = new Set([config.name, ...config.aliases]);

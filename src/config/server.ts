@@ -9,7 +9,7 @@
  */
 import { z } from 'zod';
 import { inSubnet, numberToIpv4 } from '../wire/addr.js';
-import { cidr, filePath, interfaceName, ipv4, ipv4Number, keepalive, logLevel, nodeName, port, publicKey, seconds, suites, hostPort, type Cidr } from './fields.js';
+import { cidr, controlSection, filePath, metricsSection, interfaceName, ipv4, ipv4Number, keepalive, logLevel, nodeName, port, publicKey, seconds, suites, hostPort, type Cidr } from './fields.js';
 
 export const DEFAULT_STATUS_PORT = 5556;
 export const DEFAULT_SERVER_PORT = 5555;
@@ -63,6 +63,8 @@ const serverObject = z.strictObject({
   /** Run as this user (and its group) once the TAP is open and the sockets are bound. */
   user: z.string().regex(/^[a-z_][a-z0-9_-]*$/, 'expected a system user name like tapvpn').optional(),
   client_to_client: z.boolean().default(false),
+  control: controlSection,
+  metrics: metricsSection,
   suites: suites.optional(),
   keepalive,
   key_lifetime: z
