@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { checkConfig } from './commands/check-config.js';
 import { runDaemon, runDemoCommand } from './commands/daemons.js';
 import { genkey, pubkey } from './commands/keys.js';
+import { status } from './commands/status.js';
 import { EXIT_OK, EXIT_USAGE, exitCodeFor, formatError, UsageError } from './errors.js';
 import type { CliIo } from './io.js';
 import { COMMAND_USAGE, isCommand, MAIN_USAGE, type Command } from './usage.js';
@@ -25,9 +26,10 @@ const OPTIONS = {
   client: { ...COMMON, config: { type: 'string', short: 'c' } },
   relay: { ...COMMON, config: { type: 'string', short: 'c' } },
   demo: { ...COMMON },
+  status: { ...COMMON, json: { type: 'boolean' }, socket: { type: 'string', short: 's' } },
 } as const;
 /** Positional arguments each command takes. */
-const POSITIONALS: Record<Command, number> = { genkey: 0, pubkey: 0, 'check-config': 2, server: 0, client: 0, relay: 0, demo: 0 };
+const POSITIONALS: Record<Command, number> = { genkey: 0, pubkey: 0, 'check-config': 2, server: 0, client: 0, relay: 0, demo: 0, status: 0 };
 
 /** The version in the package.json above this module (source or dist layout). */
 export function packageVersion(): string {
@@ -69,6 +71,8 @@ async function dispatch(io: CliIo, command: Command, values: Record<string, stri
       return runDaemon(io, command, config);
     case 'demo':
       return runDemoCommand(io);
+    case 'status':
+      return status(io, values.socket as string | undefined, values.json === true);
   }
 }
 
@@ -84,7 +88,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       io.out(packageVersion());
       return EXIT_OK;
     }
-    if (!isCommand(first)) throw new UsageError(`unknown command "${first}" (commands: genkey, pubkey, check-config, server, client, relay, demo; see tapvpn --help)`);
+    if (!isCommand(first)) throw new UsageError(`unknown command "${first}" (commands: genkey, pubkey, check-config, server, client, relay, status, demo; see tapvpn --help)`);
     const { values, positionals } = parseOptions(first, argv.slice(1));
     if (values.help) {
       io.out(COMMAND_USAGE[first]);

@@ -3,7 +3,7 @@
  * the dispatch so the texts read as one document.
  */
 
-export const COMMANDS = ['genkey', 'pubkey', 'check-config', 'server', 'client', 'relay', 'demo'] as const;
+export const COMMANDS = ['genkey', 'pubkey', 'check-config', 'server', 'client', 'relay', 'status', 'demo'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export const MAIN_USAGE = `tapvpn — a VPN on a pseudo network adapter: a TAP device whose DHCP and ARP
@@ -19,6 +19,7 @@ Commands:
   server --config FILE             run the tunnel server
   client --config FILE             run the road-warrior client
   relay --config FILE              run a relay node
+  status [--json] [--socket PATH]  who is connected: ask running daemons
   demo                             client, server and LAN host in namespaces (root)
 
 Options:
@@ -76,6 +77,17 @@ own name in the path, connects to the next hop (or picks a healthy, least
 loaded server of a group) and forwards frames both ways. It holds no session
 keys and cannot read or alter tunnel data undetected.
 Signals: SIGINT/SIGTERM close every relayed tunnel with SHUTTING_DOWN and exit.`,
+  status: `Usage: tapvpn status [--json] [--socket PATH]
+
+Asks running daemons over their control sockets (docs/OPERATIONS.md) and prints
+what they carry: a server one row per tunnel (client, address, peer, path,
+suite, key generation, connected since, traffic, drops, last activity, RTT),
+its pool and listener; a client its state, server, lease, traffic and
+reconnects; a relay its connections, group members and refusals.
+Without --socket, every daemon with a socket in /run/tapvpn.
+  -s, --socket PATH   ask the daemon on PATH (its control.socket)
+  --json              the status as JSON (an array when asking every daemon)
+Needs root or membership in the sockets' control.group.`,
   demo: `Usage: tapvpn demo
 
 Builds network namespaces for a road-warrior client, a tunnel server and a LAN

@@ -18,6 +18,7 @@ export class ControlClientError extends Error {
 function connectError(path: string, error: NodeJS.ErrnoException): ControlClientError {
   if (error.code === 'ENOENT' || error.code === 'ECONNREFUSED') return new ControlClientError('NO_DAEMON', `no daemon answers on ${path} (${error.code}): is it running, and is control.socket the same in its config?`);
   if (error.code === 'EACCES' || error.code === 'EPERM') return new ControlClientError('PERMISSION', `not allowed to connect to ${path}: run as root or as a member of the control group`);
+  if (error.code === 'EPIPE' || error.code === 'ECONNRESET') return new ControlClientError('BAD_RESPONSE', `${path} closed without an answer (${error.code})`);
   return new ControlClientError('NO_DAEMON', `cannot connect to ${path}: ${error.message}`);
 }
 
