@@ -7,7 +7,7 @@
  * is mandatory, so zero is verified like any other value.
  */
 import { WireError } from './errors.js';
-import { read16, requireRoom, requireUint, write16 } from './bytes.js';
+import { readU16, requireRoom, requireUint, writeU16 } from './bytes.js';
 import { finishChecksum, ipv6PseudoHeaderSum, onesComplementSum } from './checksum.js';
 import { Ipv6NextHeader } from './ipv6.js';
 
@@ -48,7 +48,7 @@ export function checkIcmpv6(bytes: Uint8Array, source: Uint8Array, destination: 
   const pseudo = ipv6PseudoHeaderSum(source, sourceOffset, destination, destinationOffset, bytes.length, Ipv6NextHeader.ICMPV6);
   const residue = finishChecksum(onesComplementSum(bytes, pseudo));
   if (residue !== 0) {
-    const stored = read16(bytes, Icmpv6Field.CHECKSUM).toString(16).padStart(4, '0');
+    const stored = readU16(bytes, Icmpv6Field.CHECKSUM).toString(16).padStart(4, '0');
     return new WireError('BAD_CHECKSUM', `ICMPv6 checksum: 0x${stored} does not verify with the IPv6 pseudo-header`);
   }
   return undefined;
@@ -88,9 +88,9 @@ export function emitIcmpv6Header(
   requireRoom(buf, offset, length, 'ICMPv6 message');
   buf[offset + Icmpv6Field.TYPE] = type;
   buf[offset + Icmpv6Field.CODE] = code;
-  write16(buf, offset + Icmpv6Field.CHECKSUM, 0);
+  writeU16(buf, offset + Icmpv6Field.CHECKSUM, 0);
   const pseudo = ipv6PseudoHeaderSum(source, 0, destination, 0, length, Ipv6NextHeader.ICMPV6);
-  write16(buf, offset + Icmpv6Field.CHECKSUM, finishChecksum(onesComplementSum(buf, pseudo, offset, offset + length)));
+  writeU16(buf, offset + Icmpv6Field.CHECKSUM, finishChecksum(onesComplementSum(buf, pseudo, offset, offset + length)));
   return length;
 }
 

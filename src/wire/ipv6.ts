@@ -10,7 +10,7 @@
  * addresses and payload are `subarray` views.
  */
 import { WireError } from './errors.js';
-import { read16, requireRoom, requireUint, write16 } from './bytes.js';
+import { readU16, requireRoom, requireUint, writeU16 } from './bytes.js';
 import { IPV6_ADDRESS_LENGTH } from './addr6.js';
 
 export const IPV6_HEADER_LENGTH = 40;
@@ -43,7 +43,7 @@ export interface Ipv6Repr {
 }
 
 export function ipv6PayloadLength(bytes: Uint8Array): number {
-  return read16(bytes, Ipv6Field.PAYLOAD_LENGTH);
+  return readU16(bytes, Ipv6Field.PAYLOAD_LENGTH);
 }
 export function ipv6NextHeader(bytes: Uint8Array): number {
   return bytes[Ipv6Field.NEXT_HEADER]!;
@@ -110,8 +110,8 @@ export function emitIpv6Header(repr: Ipv6Repr, payloadLength: number, buf: Uint8
   requireRoom(buf, offset, IPV6_HEADER_LENGTH, 'IPv6 header');
   buf[offset] = 0x60 | (repr.trafficClass >>> 4);
   buf[offset + 1] = ((repr.trafficClass & 0x0f) << 4) | (repr.flowLabel >>> 16);
-  write16(buf, offset + 2, repr.flowLabel & 0xffff);
-  write16(buf, offset + Ipv6Field.PAYLOAD_LENGTH, payloadLength);
+  writeU16(buf, offset + 2, repr.flowLabel & 0xffff);
+  writeU16(buf, offset + Ipv6Field.PAYLOAD_LENGTH, payloadLength);
   buf[offset + Ipv6Field.NEXT_HEADER] = repr.nextHeader;
   buf[offset + Ipv6Field.HOP_LIMIT] = repr.hopLimit;
   buf.set(repr.source, offset + Ipv6Field.SOURCE);

@@ -10,7 +10,7 @@
  * carry only 0 or 8 of them) and DNSSL names (text).
  */
 import { WireError } from './errors.js';
-import { read16, requireRoom, requireUint, write16, write32 } from './bytes.js';
+import { readU32, requireRoom, requireUint, writeU32 } from './bytes.js';
 import { IPV6_ADDRESS_LENGTH, requirePrefixLength6 } from './addr6.js';
 
 export const NDP_OPTION_UNIT = 8;
@@ -82,24 +82,24 @@ function parseOption(type: number, units: number, o: Uint8Array): NdpOption {
         prefixLength: prefixLengthAt(o, 2, 'prefix information'),
         onLink: (o[3]! & PIO_FLAG_ON_LINK) !== 0,
         autonomous: (o[3]! & PIO_FLAG_AUTONOMOUS) !== 0,
-        validLifetimeSec: read32(o, 4),
-        preferredLifetimeSec: read32(o, 8),
+        validLifetimeSec: readU32(o, 4),
+        preferredLifetimeSec: readU32(o, 8),
         prefix: o.subarray(16, 32),
       };
     case NdpOptionType.MTU:
       requireUnits(type, units, (u) => u === 1, 'exactly 1');
-      return { kind: 'mtu', mtu: read32(o, 4) };
+      return { kind: 'mtu', mtu: readU32(o, 4) };
     case NdpOptionType.ROUTE_INFORMATION:
       return parseRouteInformation(units, o);
     case NdpOptionType.RDNSS: {
       requireUnits(type, units, (u) => u >= 3 && u % 2 === 1, 'odd and at least 3 (RFC 8106 §5.1)');
       const servers: Uint8Array[] = [];
       for (let at = 8; at < o.length; at += IPV6_ADDRESS_LENGTH) servers.push(o.subarray(at, at + IPV6_ADDRESS_LENGTH));
-      return { kind: 'rdnss', lifetimeSec: read32(o, 4), servers };
+      return { kind: 'rdnss', lifetimeSec: readU32(o, 4), servers };
     }
     case NdpOptionType.DNSSL:
       requireUnits(type, units, (u) => u >= 2, 'at least 2 (RFC 8106 §5.2)');
-      return { kind: 'dnssl', lifetimeSec: read32(o, 4), domains: parseDomainNames(o.subarray(8)) };
+      return { kind: 'dnssl', lifetimeSec: readU32(o, 4), domains: parseDomainNames(o.subarray(8)) };
     default:
       return { kind: 'unknown', type, data: o.subarray(2) };
   }
@@ -115,7 +115,7 @@ function parseRouteInformation(units: number, o: Uint8Array): NdpOption {
   }
   const prefix = new Uint8Array(IPV6_ADDRESS_LENGTH);
   prefix.set(o.subarray(8, 8 + carried));
-  return { kind: 'route-information', prefixLength, preference: PREFERENCE_NAMES[(o[3]! >>> 3) & 0x03]!, routeLifetimeSec: read32(o, 4), prefix };
+  return { kind: 'route-information', prefixLength, preference: PREFERENCE_NAMES[(o[3]! >>> 3) & 0x03]!, routeLifetimeSec: readU32(o, 4), prefix };
 }
 
 /** RFC 8106 §5.2: uncompressed DNS names one after another, then zero padding to the option's end. */
@@ -205,25 +205,25 @@ function emitOption(option: NdpOption, buf: Uint8Array, at: number): number {
       requireAddress(option.prefix, 'prefix information prefix');
       buf[at + 2] = option.prefixLength;
       buf[at + 3] = (option.onLink ? PIO_FLAG_ON_LINK : 0) | (option.autonomous ? PIO_FLAG_AUTONOMOUS : 0);
-      writeU32(buf, at + 4, option.validLifetimeSec, 'valid lifetime');
-      writeU32(buf, at + 8, option.preferredLifetimeSec, 'preferred lifetime');
+      writeField32(buf, at + 4, option.validLifetimeSec, 'valid lifetime');
+      writeField32(buf, at + 8, option.preferredLifetimeSec, 'preferred lifetime');
       buf.set(option.prefix, at + 16);
       break;
     case 'mtu':
-      writeU32(buf, at + 4, option.mtu, 'MTU');
+      writeField32(buf, at + 4, option.mtu, 'MTU');
       break;
     case 'route-information':
       emitRouteInformation(option, units, buf, at);
       break;
     case 'rdnss':
-      writeU32(buf, at + 4, option.lifetimeSec, 'RDNSS lifetime');
+      writeField32(buf, at + 4, option.lifetimeSec, 'RDNSS lifetime');
       option.servers.forEach((server, i) => {
         requireAddress(server, 'RDNSS server');
         buf.set(server, at + 8 + i * IPV6_ADDRESS_LENGTH);
       });
       break;
     case 'dnssl':
-      writeU32(buf, at + 4, option.lifetimeSec, 'DNSSL lifetime');
+      writeField32(buf, at + 4, option.lifetimeSec, 'DNSSL lifetime');
       emitDomainNames(option.domains, buf, at + 8);
       break;
     case 'unknown':
@@ -240,7 +240,7 @@ function emitRouteInformation(option: Extract<NdpOption, { kind: 'route-informat
   if (option.preference === 'reserved') throw new WireError('BAD_VALUE', 'NDP route information: preference "reserved" (binary 10) must not be sent (RFC 4191 §2.1)');
   buf[at + 2] = option.prefixLength;
   buf[at + 3] = PREFERENCE_BITS[option.preference] << 3;
-  writeU32(buf, at + 4, option.routeLifetimeSec, 'route lifetime');
+  writeField32(buf, at + 4, option.routeLifetimeSec, 'route lifetime');
   buf.set(option.prefix.subarray(0, (units - 1) * 8), at + 8);
 }
 
@@ -276,11 +276,8 @@ function requireAddress(address: Uint8Array, what: string): void {
   if (address.length !== IPV6_ADDRESS_LENGTH) throw new WireError('BAD_VALUE', `NDP ${what}: expected 16 bytes, got ${address.length}`);
 }
 
-function writeU32(buf: Uint8Array, at: number, value: number, what: string): void {
+function writeField32(buf: Uint8Array, at: number, value: number, what: string): void {
   requireUint(value, 0xffffffff, `NDP ${what}`);
-  write32(buf, at, value);
+  writeU32(buf, at, value);
 }
 
-function read32(o: Uint8Array, at: number): number {
-  return ((read16(o, at) << 16) >>> 0) + read16(o, at + 2);
-}

@@ -9,7 +9,7 @@
  * RFC 4191 §2.2. Parsed views are `subarray`s.
  */
 import { WireError } from './errors.js';
-import { read16, requireRoom, requireUint, write16, write32 } from './bytes.js';
+import { readU16, readU32, requireRoom, requireUint, writeU16, writeU32 } from './bytes.js';
 import { IPV6_ADDRESS_LENGTH, isMulticastIpv6 } from './addr6.js';
 import { emitIcmpv6Header, ICMPV6_HEADER_LENGTH, Icmpv6Type, type Icmpv6Repr } from './icmpv6.js';
 import { emitNdpOptions, ndpOptionsLength, parseNdpOptions, type NdpOption, type RoutePreference } from './ndp-options.js';
@@ -94,9 +94,9 @@ export function parseNdp(icmp: Icmpv6Repr): NdpMessage {
         managed: (body[1]! & RA_FLAG_MANAGED) !== 0,
         other: (body[1]! & RA_FLAG_OTHER) !== 0,
         routerPreference: PREFERENCE_NAMES[(body[1]! >>> 3) & 0x03]!,
-        routerLifetimeSec: read16(body, 2),
-        reachableTimeMs: read32(body, 4),
-        retransTimerMs: read32(body, 8),
+        routerLifetimeSec: readU16(body, 2),
+        reachableTimeMs: readU32(body, 4),
+        retransTimerMs: readU32(body, 8),
         options,
       };
     case 'neighbor-solicitation':
@@ -159,9 +159,9 @@ function emitRaFixed(ra: RouterAdvertisement, buf: Uint8Array, at: number): void
   if (ra.routerPreference === 'reserved') throw new WireError('BAD_VALUE', 'NDP RA: router preference "reserved" must not be sent (RFC 4191 §2.2)');
   buf[at] = ra.curHopLimit;
   buf[at + 1] = (ra.managed ? RA_FLAG_MANAGED : 0) | (ra.other ? RA_FLAG_OTHER : 0) | (PREFERENCE_BITS[ra.routerPreference] << 3);
-  write16(buf, at + 2, ra.routerLifetimeSec);
-  write32(buf, at + 4, ra.reachableTimeMs);
-  write32(buf, at + 8, ra.retransTimerMs);
+  writeU16(buf, at + 2, ra.routerLifetimeSec);
+  writeU32(buf, at + 4, ra.reachableTimeMs);
+  writeU32(buf, at + 8, ra.retransTimerMs);
 }
 
 function emitTarget(target: Uint8Array, buf: Uint8Array, at: number): void {
@@ -170,6 +170,3 @@ function emitTarget(target: Uint8Array, buf: Uint8Array, at: number): void {
   buf.set(target, at + 4);
 }
 
-function read32(bytes: Uint8Array, at: number): number {
-  return ((read16(bytes, at) << 16) >>> 0) + read16(bytes, at + 2);
-}
