@@ -1,9 +1,10 @@
 /**
  * What the CLI touches outside itself, as one object: output streams, stdin,
- * the environment, signals, and the dynamic import of the run modules. The
+ * the environment, signals, and the run modules behind the daemon commands. The
  * real one is process-backed; tests pass their own and read what was
  * written, so the CLI is tested without spawning processes.
  */
+import { RUN_MODULES, type RunModules } from './run-modules.js';
 
 export interface CliIo {
   out(text: string): void;
@@ -13,8 +14,8 @@ export interface CliIo {
   env: NodeJS.ProcessEnv;
   /** Registers a signal handler (SIGINT, SIGTERM, SIGHUP). */
   onSignal(signal: NodeJS.Signals, handler: () => void): void;
-  /** import() of a module path relative to src/cli/commands/. */
-  importModule(specifier: string): Promise<Record<string, unknown>>;
+  /** The daemons' and the demo's run modules, each imported when its command runs. */
+  runModules: RunModules;
 }
 
 export function processIo(): CliIo {
@@ -29,6 +30,6 @@ export function processIo(): CliIo {
     stdinIsTty: process.stdin.isTTY === true,
     env: process.env,
     onSignal: (signal, handler) => void process.on(signal, handler),
-    importModule: (specifier) => import(new URL(specifier, new URL('./commands/', import.meta.url)).href) as Promise<Record<string, unknown>>,
+    runModules: RUN_MODULES,
   };
 }

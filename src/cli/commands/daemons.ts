@@ -1,46 +1,28 @@
 /**
  * `tapvpn server|client|relay --config FILE` and `tapvpn demo`: load and
- * validate the config, create the logger, then hand over to the run module
- * (src/server/run.ts, src/client/run.ts, src/relay/run.ts, src/demo/run.ts),
- * loaded by dynamic import so that `genkey` or `check-config` never load
- * the data path, and a build without one of them says so plainly.
- *
- * A run module exports either `startX(config, log)` returning a handle with
- * `stop()` (and `reload(config)` for the server, `done` for the client), or
- * `runX(config, log): Promise<void>` that returns when it has stopped.
+ * validate the config, create the logger, then start the daemon through its
+ * entry in the typed run-module table (src/cli/run-modules.ts: server, client
+ * and relay run modules, and the demo's), supervise it on signals, and turn
+ * its end into an exit code.
  */
 import { loadClientConfig, loadRelayConfig, loadServerConfig } from '../../config/load.js';
 import { createLogger, type Logger } from '../../log.js';
 import { NotAvailableError } from '../errors.js';
 import type { CliIo } from '../io.js';
+import type { DaemonHandle, RunModules } from '../run-modules.js';
 
-interface Handle {
-  stop(): Promise<void>;
-  reload?(config: unknown): void;
-  done?: Promise<void>;
-}
-type Start = (config: unknown, log: Logger) => Promise<Handle>;
-type Run = (config: unknown, log: Logger) => Promise<void | number>;
+const WHAT: Record<keyof RunModules, string> = { server: 'tunnel server', client: 'client', relay: 'relay', demo: 'demo' };
 
-/** Loads a run module (path relative to this file); NotAvailableError when it is not in this build. */
-export async function loadModule(io: CliIo, module: string, what: string): Promise<Record<string, unknown>> {
+/** Imports a run module; a module missing from this installation becomes NotAvailableError. */
+async function load<K extends keyof RunModules>(io: CliIo, kind: K): Promise<Awaited<ReturnType<RunModules[K]>>> {
   try {
-    return await io.importModule(module);
+    return (await io.runModules[kind]()) as Awaited<ReturnType<RunModules[K]>>;
   } catch (error) {
     const code = (error as { code?: string }).code;
-    const stem = module.replace(/^(\.\.\/)+/, '').replace(/\.js$/, '');
-    if ((code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && (error as Error).message.includes(stem)) {
-      throw new NotAvailableError(`the ${what} is not available in this build (${stem} is missing); rebuild with \`npm run build\` or use a full checkout`);
-    }
-    throw error;
+    if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') throw error;
+    const detail = (error as Error).message.split('\n')[0];
+    throw new NotAvailableError(`the ${WHAT[kind]} is not available in this installation (${detail}); reinstall tapvpn, or run npm install && npm run build in a checkout`);
   }
-}
-
-/** Finds `startX` (preferred) or `runX` in a run module. */
-function pickRunner(exports: Record<string, unknown>, what: string, start: string, run: string): { start?: Start; run?: Run } {
-  if (typeof exports[start] === 'function') return { start: exports[start] as Start };
-  if (typeof exports[run] === 'function') return { run: exports[run] as Run };
-  throw new NotAvailableError(`the ${what} is not available in this build (its run module exports neither ${start} nor ${run})`);
 }
 
 /**
@@ -48,7 +30,7 @@ function pickRunner(exports: Record<string, unknown>, what: string, start: strin
  * SIGINT/SIGTERM, 1 when it ends on its own (the client refused for good)
  * or its stop fails. A second SIGINT/SIGTERM exits at once with 1.
  */
-async function supervise(io: CliIo, log: Logger, handle: Handle, onReload?: () => Promise<void>): Promise<number> {
+async function supervise(io: CliIo, log: Logger, handle: DaemonHandle & { done?: Promise<void> }, onReload?: () => Promise<void>): Promise<number> {
   return new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: string): void => {
@@ -72,34 +54,42 @@ async function supervise(io: CliIo, log: Logger, handle: Handle, onReload?: () =
   });
 }
 
+/** SIGHUP on a server: the clients from the file again; a bad file keeps the current ones. */
+function serverReload(file: string, log: Logger, handle: { reload(config: Awaited<ReturnType<typeof loadServerConfig>>): void }): () => Promise<void> {
+  return async () => {
+    try {
+      handle.reload(await loadServerConfig(file));
+    } catch (error) {
+      log.error({ error: (error as Error).message }, 'reload refused: keeping the current clients');
+    }
+  };
+}
+
 export async function runDaemon(io: CliIo, kind: 'server' | 'client' | 'relay', file: string): Promise<number> {
-  const config = kind === 'server' ? await loadServerConfig(file) : kind === 'client' ? await loadClientConfig(file) : await loadRelayConfig(file);
-  const cap = `${kind[0]!.toUpperCase()}${kind.slice(1)}`;
-  const what = kind === 'server' ? 'tunnel server' : kind;
-  const runner = pickRunner(await loadModule(io, `../../${kind}/run.js`, what), what, `start${cap}`, `run${cap}`);
-  const level = 'log_level' in config ? (config.log_level as string | undefined) : undefined;
-  const log = createLogger(`tapvpn-${kind}`, level ? { level } : {});
-  if (runner.run) {
-    const result = await runner.run(config, log);
-    return typeof result === 'number' ? result : 0;
+  switch (kind) {
+    case 'server': {
+      const config = await loadServerConfig(file);
+      const { startServer } = await load(io, 'server');
+      const log = createLogger('tapvpn-server', config.log_level ? { level: config.log_level } : {});
+      const handle = await startServer(config, log);
+      return supervise(io, log, handle, serverReload(file, log, handle));
+    }
+    case 'client': {
+      const config = await loadClientConfig(file);
+      const { startClient } = await load(io, 'client');
+      const log = createLogger('tapvpn-client', config.log_level ? { level: config.log_level } : {});
+      return supervise(io, log, await startClient(config, log));
+    }
+    case 'relay': {
+      const config = await loadRelayConfig(file);
+      const { startRelay } = await load(io, 'relay');
+      const log = createLogger('tapvpn-relay');
+      return supervise(io, log, await startRelay(config, log));
+    }
   }
-  const handle = await runner.start!(config, log);
-  const reload =
-    kind === 'server' && handle.reload
-      ? async (): Promise<void> => {
-          try {
-            handle.reload!(await loadServerConfig(file));
-          } catch (error) {
-            log.error({ error: (error as Error).message }, 'reload refused: keeping the current clients');
-          }
-        }
-      : undefined;
-  return supervise(io, log, handle, reload);
 }
 
 export async function runDemoCommand(io: CliIo): Promise<number> {
-  const exports = await loadModule(io, '../../demo/run.js', 'demo');
-  if (typeof exports.runDemo !== 'function') throw new NotAvailableError('the demo is not available in this build (demo/run exports no runDemo)');
-  const result: unknown = await (exports.runDemo as () => Promise<unknown>)();
-  return typeof result === 'number' ? result : 0;
+  const { runDemo } = await load(io, 'demo');
+  return runDemo();
 }

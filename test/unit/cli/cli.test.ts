@@ -2,8 +2,8 @@
  * The tapvpn CLI through runCli with a fake io: exit codes (0 ok, 1 runtime,
  * 2 usage/config), help for every command, genkey/pubkey against RFC 7748
  * §6.1, check-config on the examples and on broken files, dispatch to run
- * modules (start/run, signals, SIGHUP reload, a module missing from the
- * build). One test runs bin/tapvpn.js for real.
+ * modules through the typed table (signals, SIGHUP reload, a module
+ * missing from the installation). One test runs bin/tapvpn.js for real.
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { runCli } from '../../../src/cli/app.js';
 import type { CliIo } from '../../../src/cli/io.js';
+import type { RunModules } from '../../../src/cli/run-modules.js';
 import { COMMANDS } from '../../../src/cli/usage.js';
 import { encodeKey, generateKeyPair, writePrivateKeyFile } from '../../../src/keys/keyfile.js';
 
@@ -29,7 +30,20 @@ interface FakeIo extends CliIo {
   imported: string[];
 }
 
-function fakeIo(opts: { stdin?: string; modules?: Record<string, Record<string, unknown>> } = {}): FakeIo {
+const RUN_MODULE_KINDS = ['server', 'client', 'relay', 'demo'] as const;
+
+/** A fake run-module table: `modules` by kind (only what a test needs); a kind not given is missing from the build. */
+function fakeRunModules(io: { imported: string[] }, modules: Partial<Record<keyof RunModules, Record<string, unknown>>> = {}): RunModules {
+  const entry = (kind: keyof RunModules) => async () => {
+    io.imported.push(kind);
+    const module = modules[kind];
+    if (module) return module;
+    throw Object.assign(new Error(`Cannot find module '${join(ROOT, 'dist', 'src', kind, 'run.js')}' imported from ${join(ROOT, 'dist', 'src', 'cli', 'run-modules.js')}`), { code: 'ERR_MODULE_NOT_FOUND' });
+  };
+  return Object.fromEntries(RUN_MODULE_KINDS.map((kind) => [kind, entry(kind)])) as unknown as RunModules;
+}
+
+function fakeIo(opts: { stdin?: string; modules?: Partial<Record<keyof RunModules, Record<string, unknown>>> } = {}): FakeIo {
   const io: FakeIo = {
     stdout: [],
     stderr: [],
@@ -41,13 +55,9 @@ function fakeIo(opts: { stdin?: string; modules?: Record<string, Record<string, 
     stdinIsTty: false,
     env: {},
     onSignal: (s, h) => void io.signals.set(s, h),
-    importModule: async (specifier) => {
-      io.imported.push(specifier);
-      const module = opts.modules?.[specifier];
-      if (module) return module;
-      throw Object.assign(new Error(`Cannot find module '${join(ROOT, 'src', specifier.replace(/^(\.\.\/)+/, ''))}'`), { code: 'ERR_MODULE_NOT_FOUND' });
-    },
+    runModules: undefined as unknown as RunModules,
   };
+  io.runModules = fakeRunModules(io, opts.modules);
   return io;
 }
 
@@ -184,7 +194,7 @@ test('check-config: every problem listed, exit 2; --json prints the parsed confi
 test('server: dispatches to startServer, stops with 0 on SIGTERM, reloads on SIGHUP', async () => {
   const calls: string[] = [];
   const modules = {
-    '../../server/run.js': {
+    server: {
       startServer: async (config: { tunnel: { gateway: string } }) => {
         calls.push(`start ${config.tunnel.gateway}`);
         return { stop: async () => void calls.push('stop'), reload: (c: { clients: unknown[] }) => void calls.push(`reload ${c.clients.length}`) };
@@ -201,22 +211,29 @@ test('server: dispatches to startServer, stops with 0 on SIGTERM, reloads on SIG
   assert.deepEqual(calls, ['start 10.77.0.1', 'reload 1', 'stop']);
 });
 
-test('client: exit 1 when the run ends on its own (refused for good); runX modules are awaited', async () => {
-  const io = fakeIo({ modules: { '../../client/run.js': { startClient: async () => ({ stop: async () => undefined, done: Promise.resolve() }) } } });
+test('client: exit 1 when the run ends on its own (refused for good); relay: stops with 0 on SIGTERM', async () => {
+  const io = fakeIo({ modules: { client: { startClient: async () => ({ stop: async () => undefined, done: Promise.resolve() }) } } });
   assert.equal(await runCli(['client', '--config', clientToml], io), 1);
   const relayToml = join(dir, 'relay.toml');
   await writeFile(relayToml, 'name = "relay1.example:7000"\n');
-  const relay = fakeIo({ modules: { '../../relay/run.js': { runRelay: async () => undefined } } });
-  assert.equal(await runCli(['relay', '--config', relayToml], relay), 0);
+  let stopped = false;
+  const relay = fakeIo({ modules: { relay: { startRelay: async () => ({ stop: async () => void (stopped = true) }) } } });
+  const exit = runCli(['relay', '--config', relayToml], relay);
+  while (!relay.signals.has('SIGTERM')) await new Promise((r) => setImmediate(r));
+  assert.equal(relay.signals.has('SIGHUP'), false, 'only the server reloads');
+  relay.signals.get('SIGTERM')!();
+  assert.equal(await exit, 0);
+  assert.equal(stopped, true);
+  assert.deepEqual(relay.imported, ['relay']);
 });
 
-test('a run module missing from the build: exit 1 and a plain "not available in this build"', async () => {
+test('a run module missing from the installation: exit 1 and a plain "not available in this installation"', async () => {
   const io = fakeIo();
   assert.equal(await runCli(['server', '--config', serverToml], io), 1);
-  assert.match(io.stderr[0]!, /^tapvpn: the tunnel server is not available in this build \(server\/run is missing\)/);
+  assert.match(io.stderr[0]!, /^tapvpn: the tunnel server is not available in this installation \(Cannot find module '.*server\/run\.js'.*\); reinstall tapvpn/);
   const demo = fakeIo();
   assert.equal(await runCli(['demo'], demo), 1);
-  assert.match(demo.stderr[0]!, /the demo is not available in this build/);
+  assert.match(demo.stderr[0]!, /the demo is not available in this installation/);
 });
 
 test('a config error never reaches the run module; --debug adds the stack', async () => {

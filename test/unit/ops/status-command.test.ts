@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import { pino } from 'pino';
 import { status } from '../../../src/cli/commands/status.js';
 import type { CliIo } from '../../../src/cli/io.js';
+import { RUN_MODULES } from '../../../src/cli/run-modules.js';
 import { startControlSocket } from '../../../src/ops/control/server.js';
 import { clientSnapshot, serverSnapshot } from './fixtures.js';
 
@@ -17,7 +18,7 @@ function captureIo(): CliIo & { stdout: string[]; stderr: string[] } {
   return {
     stdout, stderr,
     out: (t) => void stdout.push(t), err: (t) => void stderr.push(t),
-    readStdin: async () => '', stdinIsTty: false, env: {}, onSignal: () => undefined, importModule: async () => ({}),
+    readStdin: async () => '', stdinIsTty: false, env: {}, onSignal: () => undefined, runModules: RUN_MODULES,
   };
 }
 
