@@ -26,5 +26,6 @@ if [ "$what" = e2e ] || [ "$what" = all ]; then
     exit 0
   fi
   bash scripts/system-deps.sh
+  npm run --silent build  # the daemons the e2e tests start run dist/ (bin/tapvpn.js), as an installed package does
   run_tests e2e
 fi
