@@ -11,6 +11,7 @@ import { ProtocolError } from './errors.js';
 import { readU16, readU32, writeU16, writeU32 } from '../../wire/bytes.js';
 import { MAX_CLIENT_DATA_LENGTH, MAX_NAME_LENGTH } from './limits.js';
 import { checkName } from './names.js';
+import { applyLease6Tlv, checkLease6, encodeLease6, finishLease6, isLease6Tlv, LEASE6_FIXED_LENGTH, LEASE6_REPEATABLE, newLease6Draft } from './lease6-codec.js';
 
 export const LEASE_VERSION = 1;
 
@@ -69,6 +70,7 @@ function checkLease(lease: Lease): void {
   checkU32(lease.renewalTimeSec, 'renewalTimeSec');
   checkU32(lease.rebindingTimeSec, 'rebindingTimeSec');
   macToBytes(lease.gatewayMac);
+  if (lease.ipv6 !== undefined) checkLease6(lease.ipv6);
 }
 
 /** Encodes a lease; throws ProtocolError BAD_VALUE for an invalid field or one that does not fit. */
@@ -107,6 +109,7 @@ export function encodeLease(lease: Lease): Uint8Array {
   if (lease.renewalTimeSec !== undefined) tlv(LeaseTlv.RENEWAL_TIME, u32(lease.renewalTimeSec));
   if (lease.rebindingTimeSec !== undefined) tlv(LeaseTlv.REBINDING_TIME, u32(lease.rebindingTimeSec));
   tlv(LeaseTlv.GATEWAY_MAC, macToBytes(lease.gatewayMac));
+  if (lease.ipv6 !== undefined) encodeLease6(lease.ipv6, tlv);
   if (parts.length > MAX_CLIENT_DATA_LENGTH) bad(`encoded size ${parts.length} exceeds ${MAX_CLIENT_DATA_LENGTH} bytes`);
   return Uint8Array.from(parts);
 }
@@ -122,8 +125,9 @@ const FIXED_LENGTH: Record<number, number> = {
   [LeaseTlv.RENEWAL_TIME]: 4,
   [LeaseTlv.REBINDING_TIME]: 4,
   [LeaseTlv.GATEWAY_MAC]: 6,
+  ...LEASE6_FIXED_LENGTH,
 };
-const REPEATABLE = new Set<number>([LeaseTlv.ROUTE, LeaseTlv.DNS_SERVER]);
+const REPEATABLE = new Set<number>([LeaseTlv.ROUTE, LeaseTlv.DNS_SERVER, ...LEASE6_REPEATABLE]);
 
 /** Decodes RESPONSE client data into a Lease; never throws anything but ProtocolError. */
 export function decodeLease(bytes: Uint8Array): Lease {
@@ -131,6 +135,7 @@ export function decodeLease(bytes: Uint8Array): Lease {
   if (bytes[0] !== LEASE_VERSION) throw new ProtocolError('UNSUPPORTED_VERSION', `lease version: expected ${LEASE_VERSION}, got ${bytes[0]}`);
   const seen = new Set<number>();
   const lease: Partial<Lease> & { routes: Ipv4Route[]; dnsServers: string[] } = { routes: [], dnsServers: [] };
+  const draft6 = newLease6Draft();
   let at = 1;
   while (at < bytes.length) {
     if (at + 2 > bytes.length) throw new ProtocolError('TRUNCATED', `lease: TLV header at ${at} cut off`);
@@ -143,11 +148,14 @@ export function decodeLease(bytes: Uint8Array): Lease {
     if (fixed !== undefined && fixed !== length) bad(`TLV ${type}: expected length ${fixed}, got ${length}`);
     if (seen.has(type) && !REPEATABLE.has(type)) bad(`TLV ${type} appears twice`);
     seen.add(type);
-    applyTlv(lease, type, value);
+    if (isLease6Tlv(type)) applyLease6Tlv(draft6, type, value);
+    else applyTlv(lease, type, value);
   }
   for (const type of REQUIRED) if (!seen.has(type)) bad(`required TLV ${type} is missing`);
   const result = lease as Lease;
   try {
+    const ipv6 = finishLease6(draft6, seen);
+    if (ipv6 !== undefined) result.ipv6 = ipv6;
     checkLease(result);
   } catch (error) {
     if (error instanceof WireError) bad(error.message);

@@ -69,6 +69,44 @@ describe('lease codec', () => {
       assert.deepEqual(decodeLease(encodeLease(l as Lease)), JSON.parse(JSON.stringify(l)));
     }));
   });
+  it('carries the IPv6 part as TLVs 12..16 after the IPv4 ones, which stay byte for byte as before', () => {
+    const ipv6 = {
+      clientPrefix: { prefix: 'fd74:7670:6e00:1::', prefixLength: 64 },
+      network: { prefix: 'fd74:7670:6e00::', prefixLength: 48 },
+      gateway: 'fd74:7670:6e00::1',
+      routes: [{ prefix: '2001:db8:99::', prefixLength: 48 }],
+      dnsServers: ['fd74:7670:6e00::53'],
+    };
+    const encoded = encodeLease({ ...LEASE, ipv6 });
+    const v4 = fixture('lease.hex');
+    assert.equal(hex(encoded.subarray(0, v4.length)), hex(v4));
+    assert.equal(
+      hex(encoded.subarray(v4.length)),
+      '0c11' + 'fd7476706e000001' + '0000000000000000' + '40' +
+      '0d11' + 'fd7476706e000000' + '0000000000000000' + '30' +
+      '0e10' + 'fd7476706e000000' + '0000000000000001' +
+      '0f11' + '20010db800990000' + '0000000000000000' + '30' +
+      '1010' + 'fd7476706e000000' + '0000000000000053',
+    );
+    assert.deepEqual(decodeLease(encoded), { ...LEASE, ipv6 });
+    assert.equal(decodeLease(v4).ipv6, undefined, 'an IPv4-only lease has no ipv6 part');
+  });
+  it('rejects an IPv6 part that is incomplete or inconsistent', () => {
+    const ipv6 = {
+      clientPrefix: { prefix: 'fd74:7670:6e00:1::', prefixLength: 64 },
+      network: { prefix: 'fd74:7670:6e00::', prefixLength: 48 },
+      gateway: 'fd74:7670:6e00::1',
+      routes: [],
+      dnsServers: [],
+    };
+    const encoded = encodeLease({ ...LEASE, ipv6 });
+    const withoutGateway = encoded.subarray(0, encoded.length - 18);
+    assert.throws(() => decodeLease(withoutGateway), (e: unknown) => e instanceof ProtocolError && /required TLV 14 is missing/.test(e.message));
+    throwsProtocol(() => encodeLease({ ...LEASE, ipv6: { ...ipv6, clientPrefix: { prefix: 'fd00:1::', prefixLength: 64 } } }), 'BAD_VALUE');
+    throwsProtocol(() => encodeLease({ ...LEASE, ipv6: { ...ipv6, gateway: 'fd74:7670:6e00:1::1' } }), 'BAD_VALUE');
+    throwsProtocol(() => encodeLease({ ...LEASE, ipv6: { ...ipv6, routes: [{ prefix: '2001:db8::1', prefixLength: 64 }] } }), 'BAD_VALUE');
+    throwsProtocol(() => encodeLease({ ...LEASE, ipv6: { ...ipv6, network: { prefix: 'fd74:7670:6e00::', prefixLength: 129 } } }), 'BAD_VALUE');
+  });
   it('never throws anything but ProtocolError on random input', () => {
     fc.assert(fc.property(fc.uint8Array({ maxLength: 200 }).map((b) => (b.length ? ((b[0] = 1), b) : b)), (b) => {
       try {
