@@ -16,7 +16,8 @@ import { fileURLToPath } from 'node:url';
 import { realCrypto } from '../src/crypto/index.js';
 import { run } from '../src/io/command.js';
 import { TunnelLink } from '../src/io/tunnel-link.js';
-import { encodeKey, generatePrivateKey, publicKeyOf, writePrivateKeyFile } from '../src/keys/keyfile.js';
+import { encodeKey, generatePrivateKey, publicKeyOf } from '../src/crypto/keys.js';
+import { writePrivateKeyFile } from '../src/io/key-file.js';
 import { InitiatorMachine } from '../src/protocol/machines/initiator.js';
 import { stopChildren } from '../src/demo/run.js';
 

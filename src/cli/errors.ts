@@ -5,7 +5,7 @@
  * or TAPVPN_DEBUG=1.
  */
 import { ConfigError } from '../config/load.js';
-import { KeyError } from '../keys/base64.js';
+import { KeyError } from '../crypto/keys.js';
 
 export const EXIT_OK = 0;
 export const EXIT_RUNTIME = 1;

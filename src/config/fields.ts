@@ -7,7 +7,7 @@
  * duration key `foo` also appears in the parsed config as `fooMs`.
  */
 import { z } from 'zod';
-import { isBase64Key } from '../keys/base64.js';
+import { isBase64Key } from '../crypto/keys.js';
 import { MAX_NAME_LENGTH } from '../protocol/frames/limits.js';
 import { ipv4ToNumber, prefixToMask } from '../wire/addr.js';
 

@@ -7,7 +7,7 @@ import { createDataCiphers, SUITES, suiteFromId, suiteId } from './data-cipher.j
 import { InitiatorHandshake, ResponderHandshake } from './handshake.js';
 
 export { TimestampGuard, HandshakeError, InitiatorHandshake, ResponderHandshake, type SessionKeys } from './handshake.js';
-export { generateKeyPair, publicKeyOf, constantTimeEqual, type StaticKeyPair } from './keys.js';
+export { generateKeyPair, publicKeyOf, keysEqual, type StaticKeyPair } from './keys.js';
 export type { HandshakeInitiator, HandshakeResponder, ProtocolCrypto, ReplayGuard } from './port.js';
 export { SUITES, DEFAULT_SUITE, suiteId, suiteFromId, createDataCiphers, type SuiteName, type DataSealer, type DataOpener } from './data-cipher.js';
 

@@ -9,7 +9,7 @@
  * which would re-open replay for that client. Lookup is by the key's hex;
  * the stored key is then compared in constant time.
  */
-import { constantTimeEqual } from './keys.js';
+import { keysEqual } from './keys.js';
 import { compareTai64n, TAI64N_LENGTH } from './tai64n.js';
 
 export const DEFAULT_MAX_CLIENTS = 65_536;
@@ -32,7 +32,7 @@ export class TimestampGuard {
     if (timestamp.length !== TAI64N_LENGTH) return false;
     const id = Buffer.from(clientPublicKey).toString('hex');
     const previous = this.#latest.get(id);
-    if (previous && constantTimeEqual(previous.publicKey, clientPublicKey) && compareTai64n(timestamp, previous.timestamp) <= 0) return false;
+    if (previous && keysEqual(previous.publicKey, clientPublicKey) && compareTai64n(timestamp, previous.timestamp) <= 0) return false;
     this.#latest.delete(id); // re-insert: Map order is then least recently accepted first
     this.#latest.set(id, { publicKey: clientPublicKey.slice(), timestamp: timestamp.slice() });
     if (this.#latest.size > this.#maxClients) this.#latest.delete(this.#latest.keys().next().value!);

@@ -12,7 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { run } from '../io/command.js';
-import { encodeKey, generatePrivateKey, publicKeyOf, writePrivateKeyFile } from '../keys/keyfile.js';
+import { encodeKey, generatePrivateKey, publicKeyOf } from '../crypto/keys.js';
+import { writePrivateKeyFile } from '../io/key-file.js';
 import { buildTopology, LAN_HOST_ADDRESS, LAN_NETWORK, TUNNEL_GATEWAY, TUNNEL_NETWORK, TUNNEL_PREFIX_LENGTH, type Topology } from './topology.js';
 
 const BIN = fileURLToPath(new URL('../../bin/tapvpn.js', import.meta.url).href.replace('/dist/bin/', '/bin/'));

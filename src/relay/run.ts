@@ -8,7 +8,7 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import type { RelayConfig } from '../config/relay-schema.js';
-import { readPrivateKeyFile } from '../keys/keyfile.js';
+import { readPrivateKeyFile } from '../io/key-file.js';
 import type { Logger } from '../log.js';
 import { CloseCode } from '../protocol/frames/close-codes.js';
 import { RelayConnection } from './connection.js';

@@ -4,7 +4,7 @@
  * the lease table.
  */
 import type { ServerConfig } from '../config/schema.js';
-import { decodeKey, keysEqual } from '../keys/keyfile.js';
+import { decodeKey, keysEqual } from '../crypto/keys.js';
 import { CloseCode } from '../protocol/frames/close-codes.js';
 import type { AuthorizeRequest, AuthorizeResult } from '../protocol/machines/server.js';
 import { DEFAULT_GATEWAY_MAC, type Lease } from '../lease.js';

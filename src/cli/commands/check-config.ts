@@ -6,7 +6,8 @@
  */
 import { ConfigError, loadClientConfig, loadRelayConfig, loadServerConfig } from '../../config/load.js';
 import type { ClientConfig, RelayConfig, ServerConfig } from '../../config/schema.js';
-import { encodeKey, KeyError, publicKeyOf, readPrivateKeyFile } from '../../keys/keyfile.js';
+import { encodeKey, KeyError, publicKeyOf } from '../../crypto/keys.js';
+import { readPrivateKeyFile } from '../../io/key-file.js';
 import { UsageError } from '../errors.js';
 import type { CliIo } from '../io.js';
 import { COMMAND_USAGE } from '../usage.js';

@@ -3,7 +3,8 @@
  * A private key goes to stdout only when asked for without --out; with
  * --out it goes to a file created 0600 and stdout gets the public key.
  */
-import { decodeKey, encodeKey, generatePrivateKey, publicKeyOf, readPrivateKeyFile, writePrivateKeyFile } from '../../keys/keyfile.js';
+import { decodeKey, encodeKey, generatePrivateKey, publicKeyOf } from '../../crypto/keys.js';
+import { readPrivateKeyFile, writePrivateKeyFile } from '../../io/key-file.js';
 import type { CliIo } from '../io.js';
 
 export async function genkey(io: CliIo, out: string | undefined): Promise<number> {

@@ -16,7 +16,8 @@ import { runCli } from '../../../src/cli/app.js';
 import type { CliIo } from '../../../src/cli/io.js';
 import type { RunModules } from '../../../src/cli/run-modules.js';
 import { COMMANDS } from '../../../src/cli/usage.js';
-import { encodeKey, generateKeyPair, writePrivateKeyFile } from '../../../src/keys/keyfile.js';
+import { encodeKey, generateKeyPair } from '../../../src/crypto/keys.js';
+import { writePrivateKeyFile } from '../../../src/io/key-file.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 // RFC 7748 §6.1: Alice's private and public key.

@@ -10,7 +10,7 @@ import { CloseCode } from '../../../src/protocol/frames/close-codes.js';
 import { InitiatorMachine } from '../../../src/protocol/machines/initiator.js';
 import { RelayMachine } from '../../../src/protocol/machines/relay.js';
 import { ServerMachine } from '../../../src/protocol/machines/server.js';
-import { keysEqual } from '../../../src/keys/keyfile.js';
+import { keysEqual } from '../../../src/crypto/keys.js';
 import { Pipe } from '../protocol/pipe.js';
 import { DEFAULT_GATEWAY_MAC, type Lease } from '../../../src/lease.js';
 

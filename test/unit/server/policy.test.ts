@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { parseConfigText } from '../../../src/config/load.js';
 import { serverConfigSchema, type ServerConfig } from '../../../src/config/schema.js';
-import { encodeKey, generateKeyPair, type StaticKeyPair } from '../../../src/keys/keyfile.js';
+import { encodeKey, generateKeyPair, type StaticKeyPair } from '../../../src/crypto/keys.js';
 import { CloseCode } from '../../../src/protocol/frames/close-codes.js';
 import type { AuthorizeRequest } from '../../../src/protocol/machines/server.js';
 import { DEFAULT_GATEWAY_MAC } from '../../../src/lease.js';

@@ -1,15 +1,11 @@
 /**
- * Static keys: text round trips, the RFC 7748 §6.1 X25519 vector through
- * publicKeyOf, strict decoding, constant-time equality, and private key
- * files (created 0600, never overwritten, refused when readable by others).
+ * Static keys (src/crypto/keys.ts): text round trips, the RFC 7748 §6.1
+ * X25519 vector through publicKeyOf, strict decoding, constant-time equality.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmod, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import fc from 'fast-check';
-import { decodeKey, encodeKey, generateKeyPair, generatePrivateKey, isBase64Key, KeyError, keysEqual, publicKeyOf, readPrivateKeyFile, writePrivateKeyFile } from '../../../src/keys/keyfile.js';
+import { decodeKey, encodeKey, generateKeyPair, generatePrivateKey, isBase64Key, KeyError, keysEqual, publicKeyOf } from '../../../src/crypto/keys.js';
 
 const hex = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'hex'));
 const toHex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
@@ -27,15 +23,6 @@ function keyError(code: string, pattern: RegExp): (error: unknown) => boolean {
     assert.match(error.message, pattern);
     return true;
   };
-}
-
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'tvt-keys-'));
-  try {
-    await fn(dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
 }
 
 test('RFC 7748 §6.1: publicKeyOf gives Alice\'s and Bob\'s public keys', () => {
@@ -117,74 +104,4 @@ test('keysEqual: equal, different, and different lengths', () => {
   assert.ok(!keysEqual(a, b));
   assert.ok(!keysEqual(a, a.subarray(0, 31)));
   assert.ok(keysEqual(new Uint8Array(0), new Uint8Array(0)));
-});
-
-test('writePrivateKeyFile creates mode 0600, readPrivateKeyFile reads it back', async () => {
-  await withDir(async (dir) => {
-    const file = join(dir, 'server.key');
-    const key = generatePrivateKey();
-    await writePrivateKeyFile(file, key);
-    assert.equal((await stat(file)).mode & 0o777, 0o600);
-    assert.equal(await readFile(file, 'utf8'), `${encodeKey(key)}\n`);
-    assert.deepEqual(await readPrivateKeyFile(file), key);
-  });
-});
-
-test('writePrivateKeyFile creates 0600 whatever the umask', async () => {
-  await withDir(async (dir) => {
-    const old = process.umask(0);
-    try {
-      const file = join(dir, 'k');
-      await writePrivateKeyFile(file, generatePrivateKey());
-      assert.equal((await stat(file)).mode & 0o777, 0o600);
-    } finally {
-      process.umask(old);
-    }
-  });
-});
-
-test('writePrivateKeyFile refuses to overwrite an existing file (or follow a link)', async () => {
-  await withDir(async (dir) => {
-    const file = join(dir, 'server.key');
-    await writeFile(file, 'precious\n');
-    await assert.rejects(writePrivateKeyFile(file, generatePrivateKey()), keyError('EXISTS', /already exists: not overwriting/));
-    assert.equal(await readFile(file, 'utf8'), 'precious\n');
-    const link = join(dir, 'link.key');
-    await symlink(join(dir, 'elsewhere'), link);
-    await assert.rejects(writePrivateKeyFile(link, generatePrivateKey()), (error: unknown) => error instanceof KeyError);
-  });
-});
-
-test('readPrivateKeyFile refuses a 0644 file with the chmod hint', async () => {
-  await withDir(async (dir) => {
-    const file = join(dir, 'server.key');
-    await writePrivateKeyFile(file, generatePrivateKey());
-    await chmod(file, 0o644);
-    await assert.rejects(readPrivateKeyFile(file), keyError('INSECURE_MODE', new RegExp(`mode 0644.*fix with: chmod 600 ${file}$`)));
-    for (const mode of [0o640, 0o604, 0o601, 0o610]) {
-      await chmod(file, mode);
-      await assert.rejects(readPrivateKeyFile(file), keyError('INSECURE_MODE', /chmod 600/));
-    }
-    await chmod(file, 0o400);
-    assert.equal((await readPrivateKeyFile(file)).length, 32, '0400 is fine');
-  });
-});
-
-test('readPrivateKeyFile: a missing file hints at genkey; a directory, a link, garbage are refused', async () => {
-  await withDir(async (dir) => {
-    const missing = join(dir, 'nope.key');
-    await assert.rejects(readPrivateKeyFile(missing), keyError('UNREADABLE', new RegExp(`tapvpn genkey --out ${missing}`)));
-    await assert.rejects(readPrivateKeyFile(dir), (error: unknown) => error instanceof KeyError && (error.code === 'NOT_A_FILE' || error.code === 'INSECURE_MODE'));
-    const real = join(dir, 'real.key');
-    await writePrivateKeyFile(real, generatePrivateKey());
-    const link = join(dir, 'link.key');
-    await symlink(real, link);
-    await assert.rejects(readPrivateKeyFile(link), keyError('UNREADABLE', /symbolic link/));
-    const garbage = join(dir, 'garbage.key');
-    await writeFile(garbage, 'not a key at all\n', { mode: 0o600 });
-    await assert.rejects(readPrivateKeyFile(garbage), (error: unknown) => error instanceof KeyError && error.code === 'BAD_KEY' && error.message.startsWith(garbage) && !error.message.includes('not a key'));
-    const big = join(dir, 'big.key');
-    await writeFile(big, 'A'.repeat(4096), { mode: 0o600 });
-    await assert.rejects(readPrivateKeyFile(big), keyError('BAD_KEY', /too large/));
-  });
 });

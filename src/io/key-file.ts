@@ -3,15 +3,12 @@
  * there is no moment at which they are readable by others, and an existing
  * key is never overwritten), and refused on read when group or others may
  * read them, with the chmod that fixes it. Reads stat the open descriptor,
- * not the path, so the file checked is the file read.
- *
- * Re-exports the key text helpers so callers need one import.
+ * not the path, so the file checked is the file read. The key text itself
+ * is src/crypto/keys.ts.
  */
 import { constants } from 'node:fs';
 import { open, unlink } from 'node:fs/promises';
-import { decodeKey, encodeKey, KeyError } from './base64.js';
-
-export { decodeKey, encodeKey, generateKeyPair, generatePrivateKey, isBase64Key, KEY_LENGTH, KeyError, keysEqual, publicKeyOf, type KeyErrorCode, type StaticKeyPair } from './base64.js';
+import { decodeKey, encodeKey, KeyError } from '../crypto/keys.js';
 
 /** Permission bits that must be clear on a private key file: group and others, any access. */
 const GROUP_OTHER_BITS = 0o077;
