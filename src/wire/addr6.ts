@@ -5,6 +5,7 @@
  * Conversions validate; comparisons and prefix tests work on bytes in place
  * (an offset into a datagram) so the data path need not copy an address.
  */
+import { readU16 } from './bytes.js';
 import { WireError } from './errors.js';
 
 /** IPv6 address text, e.g. "fd74:7670:6e00::1". Canonical (RFC 5952) when produced here. */
@@ -58,7 +59,7 @@ function groupsToWords(groups: string[], text: string, mayEndInIpv4: boolean): n
 /** 16 bytes at `offset` → RFC 5952 text: lower case, no leading zeros, the longest run of two or more zero groups as "::". */
 export function bytesToIpv6(bytes: Uint8Array, offset = 0): Ipv6Address {
   const words: number[] = [];
-  for (let i = 0; i < GROUPS; i++) words.push((bytes[offset + 2 * i]! << 8) | bytes[offset + 2 * i + 1]!);
+  for (let i = 0; i < GROUPS; i++) words.push(readU16(bytes, offset + 2 * i));
   let bestStart = -1;
   let bestLength = 1; // RFC 5952 §4.2.2: a single zero group is not compressed
   for (let i = 0; i < GROUPS; ) {

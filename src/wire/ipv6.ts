@@ -10,7 +10,7 @@
  * addresses and payload are `subarray` views.
  */
 import { WireError } from './errors.js';
-import { readU16, requireRoom, requireUint, writeU16 } from './bytes.js';
+import { readU16, readU32, requireRoom, requireUint, writeU16 } from './bytes.js';
 import { IPV6_ADDRESS_LENGTH } from './addr6.js';
 
 export const IPV6_HEADER_LENGTH = 40;
@@ -76,7 +76,7 @@ export function checkIpv6(bytes: Uint8Array): WireError | undefined {
 export function parseIpv6(bytes: Uint8Array): Ipv6Repr {
   const problem = checkIpv6(bytes);
   if (problem) throw problem;
-  const first = ((bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!) >>> 0;
+  const first = readU32(bytes, 0);
   return {
     trafficClass: (first >>> 20) & 0xff,
     flowLabel: first & 0xfffff,
