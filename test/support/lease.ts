@@ -11,3 +11,16 @@ export const TEST_LEASE: Readonly<Lease> = {
   leaseTimeSec: 3600,
   gatewayMac: DEFAULT_GATEWAY_MAC,
 };
+
+/** TEST_LEASE with IPv6: the client's /64 inside a /48 tunnel network, one pushed route, DNS and a search domain. */
+export const TEST_LEASE6: Readonly<Lease> = {
+  ...TEST_LEASE,
+  searchDomain: 'tvpn.example',
+  ipv6: {
+    clientPrefix: { prefix: 'fd74:7670:6e00:2::', prefixLength: 64 },
+    network: { prefix: 'fd74:7670:6e00::', prefixLength: 48 },
+    gateway: 'fd74:7670:6e00::1',
+    routes: [{ prefix: '2001:db8:99::', prefixLength: 48 }],
+    dnsServers: ['fd74:7670:6e00::53'],
+  },
+};
