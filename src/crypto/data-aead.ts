@@ -10,8 +10,8 @@
  * into its own buffer first, which is zeroed on failure); a failed `open`
  * leaves the counter where it was (the connection closes anyway).
  * The per-frame work runs on one reused OpenSSL context per direction
- * (native-aead.ts) when the addon is built; otherwise on a node:crypto cipher
- * object per frame, which still measured faster than @noble/ciphers
+ * (native-aead.ts) when the addon is built, and that context is the only copy
+ * of the key; otherwise on a node:crypto cipher object per frame, which still measured faster than @noble/ciphers
  * (docs/CRYPTO.md). Both produce the same bytes (tested).
  */
 import { createCipheriv, createDecipheriv, createSecretKey, type CipherGCM, type DecipherGCM, type KeyObject } from 'node:crypto';
@@ -55,25 +55,37 @@ export function aeadOpen(suite: AeadSuite, key: KeyObject | Uint8Array, nonce: U
 /** Shared by sealer and opener: the key, the counter and the reused nonce buffer. */
 abstract class AeadDirection {
   readonly digestLength = AEAD_TAG_LENGTH;
-  protected readonly key: KeyObject;
-  /** The reused native context, when the addon is built. */
-  protected readonly context: object | undefined;
+  /** The reused native context, when the addon is built; then no KeyObject copy of the key exists. */
+  protected context: object | undefined;
+  /** The fallback path's key, only when there is no native context. */
+  protected key: KeyObject | undefined;
   protected counter = 0;
   protected bytes = 0;
+  #destroyed = false;
   readonly #nonce = Buffer.alloc(NONCE_LENGTH);
 
+  /** `cipherKey` is copied (into OpenSSL or a KeyObject); the caller may wipe it afterwards. */
   constructor(
     readonly suite: AeadSuite,
     readonly keyId: number,
     cipherKey: Uint8Array,
     encrypt: boolean,
   ) {
-    this.key = createSecretKey(cipherKey);
     this.context = nativeAead?.create(suite, cipherKey, encrypt);
+    if (!this.context) this.key = createSecretKey(cipherKey);
+  }
+
+  /** Frees the key now (the native context's key schedule is cleansed); seal/open throw afterwards. */
+  destroy(): void {
+    if (this.context) nativeAead!.destroy?.(this.context);
+    this.context = undefined;
+    this.key = undefined;
+    this.#destroyed = true;
   }
 
   /** 4 zero bytes, then the counter as u64 little-endian. */
   protected nonce(): Buffer {
+    if (this.#destroyed) throw new RangeError(`${this.suite} key ${this.keyId} used after destroy()`);
     if (this.counter >= Number.MAX_SAFE_INTEGER) throw new RangeError('DATA counter exhausted: rekey long before this');
     this.#nonce.writeUInt32LE(this.counter % TWO_32, 4);
     this.#nonce.writeUInt32LE(Math.floor(this.counter / TWO_32), 8);
@@ -98,7 +110,7 @@ export class AeadSealer extends AeadDirection {
       throw new RangeError(`seal: ciphertextOut ${ciphertextOut.length} < plaintext ${plaintext.length}, or digestOut ${digestOut.length} != ${AEAD_TAG_LENGTH}`);
     }
     if (this.context) nativeAead!.seal(this.context, this.nonce(), header, plaintext, ciphertextOut, digestOut);
-    else aeadSeal(this.suite, this.key, this.nonce(), header, plaintext, ciphertextOut, digestOut);
+    else aeadSeal(this.suite, this.key!, this.nonce(), header, plaintext, ciphertextOut, digestOut);
     this.counter++;
     this.bytes += plaintext.length;
   }
@@ -117,7 +129,7 @@ export class AeadOpener extends AeadDirection {
     if (digest.length !== AEAD_TAG_LENGTH || plaintextOut.length < ciphertext.length) return false;
     const ok = this.context
       ? nativeAead!.open(this.context, this.nonce(), header, ciphertext, digest, plaintextOut)
-      : aeadOpen(this.suite, this.key, this.nonce(), header, ciphertext, digest, plaintextOut);
+      : aeadOpen(this.suite, this.key!, this.nonce(), header, ciphertext, digest, plaintextOut);
     if (!ok) return false;
     this.counter++;
     this.bytes += ciphertext.length;

@@ -12,9 +12,12 @@
  * Keys (data-keys.ts): each direction's own Split() key, ratcheted one way
  * per generation, suite and generation in the label. Counters start at 0 for
  * every generation; a key is never used with the same counter twice.
+ * `DataKeySchedule` holds one chain per direction and moves each on its own:
+ * a rekey of one direction costs one HMAC and one HKDF, destroys the
+ * replaced cipher and wipes the replaced chain key and the derived key bytes.
  */
 import { AeadOpener, AeadSealer } from './data-aead.js';
-import { deriveDirectionKeys } from './data-keys.js';
+import { KeyChain, type DirectionKeys } from './data-keys.js';
 import { StreamHmacOpener, StreamHmacSealer } from './data-stream-hmac.js';
 import type { SessionKeys } from './handshake.js';
 
@@ -48,6 +51,8 @@ export interface DataSealer {
   readonly bytesSealed: number;
   /** Encrypts `plaintext` into `ciphertextOut` (same length; may be the same memory) and writes the digest (keyed over header ‖ ciphertext ‖ implicit counter) into `digestOut`; advances the counter. */
   seal(header: Uint8Array, plaintext: Uint8Array, ciphertextOut: Uint8Array, digestOut: Uint8Array): void;
+  /** Frees this generation's key now; the sealer cannot be used afterwards. */
+  destroy(): void;
 }
 
 export interface DataOpener {
@@ -57,15 +62,99 @@ export interface DataOpener {
   readonly framesOpened: number;
   /** Verifies the digest with its own counter BEFORE releasing plaintext; on success writes plaintext into `plaintextOut` and returns true; on failure returns false and plaintextOut must not be used. */
   open(header: Uint8Array, ciphertext: Uint8Array, digest: Uint8Array, plaintextOut: Uint8Array): boolean;
+  /** Frees this generation's key now; the opener cannot be used afterwards. */
+  destroy(): void;
 }
 
-/** Per-direction cipher state for key generation `keyId` (0 after the handshake; in-band rekey moves both sides to keyId+1 with keys derived one-way from the previous ones). */
-export function createDataCiphers(suite: SuiteName, keys: SessionKeys, keyId: number): { sealer: DataSealer; opener: DataOpener } {
+/** One session's DATA ciphers across key generations, each direction on its own chain. */
+export interface DataKeySchedule {
+  readonly sealer: DataSealer;
+  readonly opener: DataOpener;
+  /** The send direction's next generation (the receive direction is untouched). */
+  nextSealer(): DataSealer;
+  /** The receive direction's next generation (the send direction is untouched). */
+  nextOpener(): DataOpener;
+  /** Destroys both ciphers and wipes both chains (the session ended). */
+  destroy(): void;
+}
+
+/** Generation 0 of both directions; copies what it needs from `keys` and keeps no reference to them. */
+export function createDataKeySchedule(suite: SuiteName, keys: SessionKeys): DataKeySchedule {
   if (!(suite in SUITE_IDS)) throw new RangeError(`unknown DATA suite ${JSON.stringify(suite)}`);
-  const send = deriveDirectionKeys(keys.sendKey, keys.handshakeHash, suite, keyId);
-  const receive = deriveDirectionKeys(keys.receiveKey, keys.handshakeHash, suite, keyId);
-  if (suite === 'chacha20-hmac-sha256') {
-    return { sealer: new StreamHmacSealer(keyId, send), opener: new StreamHmacOpener(keyId, receive) };
+  return new KeySchedule(suite, keys);
+}
+
+class KeySchedule implements DataKeySchedule {
+  readonly #send: KeyChain;
+  readonly #receive: KeyChain;
+  sealer: DataSealer;
+  opener: DataOpener;
+
+  constructor(
+    private readonly suite: SuiteName,
+    keys: SessionKeys,
+  ) {
+    this.#send = new KeyChain(keys.sendKey, keys.handshakeHash);
+    this.#receive = new KeyChain(keys.receiveKey, keys.handshakeHash);
+    this.sealer = createSealer(suite, 0, this.#send.keys(suite));
+    this.opener = createOpener(suite, 0, this.#receive.keys(suite));
   }
-  return { sealer: new AeadSealer(suite, keyId, send.cipherKey), opener: new AeadOpener(suite, keyId, receive.cipherKey) };
+
+  nextSealer(): DataSealer {
+    this.sealer.destroy();
+    this.#send.advance();
+    this.sealer = createSealer(this.suite, this.#send.generation, this.#send.keys(this.suite));
+    return this.sealer;
+  }
+
+  nextOpener(): DataOpener {
+    this.opener.destroy();
+    this.#receive.advance();
+    this.opener = createOpener(this.suite, this.#receive.generation, this.#receive.keys(this.suite));
+    return this.opener;
+  }
+
+  destroy(): void {
+    this.sealer.destroy();
+    this.opener.destroy();
+    this.#send.wipe();
+    this.#receive.wipe();
+  }
+}
+
+/** The sealer for one generation; the key bytes are wiped once the cipher holds its own copy. */
+function createSealer(suite: SuiteName, keyId: number, keys: DirectionKeys): DataSealer {
+  try {
+    return suite === 'chacha20-hmac-sha256' ? new StreamHmacSealer(keyId, keys) : new AeadSealer(suite, keyId, keys.cipherKey);
+  } finally {
+    wipe(keys);
+  }
+}
+
+function createOpener(suite: SuiteName, keyId: number, keys: DirectionKeys): DataOpener {
+  try {
+    return suite === 'chacha20-hmac-sha256' ? new StreamHmacOpener(keyId, keys) : new AeadOpener(suite, keyId, keys.cipherKey);
+  } finally {
+    wipe(keys);
+  }
+}
+
+function wipe(keys: DirectionKeys): void {
+  keys.cipherKey.fill(0);
+  keys.digestKey?.fill(0);
+}
+
+/**
+ * Both directions' ciphers at generation `keyId`, from scratch (keyId ratchet
+ * steps per direction): for vectors, tests and benchmarks. Sessions use
+ * createDataKeySchedule and move one generation at a time.
+ */
+export function createDataCiphers(suite: SuiteName, keys: SessionKeys, keyId: number): { sealer: DataSealer; opener: DataOpener } {
+  if (!Number.isSafeInteger(keyId) || keyId < 0) throw new RangeError(`keyId: expected a non-negative integer, got ${keyId}`);
+  const schedule = createDataKeySchedule(suite, keys);
+  for (let i = 0; i < keyId; i++) {
+    schedule.nextSealer();
+    schedule.nextOpener();
+  }
+  return { sealer: schedule.sealer, opener: schedule.opener };
 }

@@ -35,21 +35,31 @@ export function createKeystream(key: Uint8Array, iv: Uint8Array = ZERO_IV): Ciph
 abstract class StreamDirection {
   readonly suite = 'chacha20-hmac-sha256' as const;
   readonly digestLength = HMAC_DIGEST_LENGTH;
-  protected readonly keystream: Cipher;
-  readonly #digestKey: KeyObject;
+  protected keystream: Cipher;
+  #digestKey: KeyObject | undefined;
   readonly #counterBytes = Buffer.alloc(8);
   protected counter = 0;
   protected bytes = 0;
 
+  /** Both keys are copied (into the cipher and a KeyObject); the caller may wipe them afterwards. */
   constructor(
     readonly keyId: number,
     keys: DirectionKeys,
   ) {
+    if (!keys.digestKey) throw new RangeError('chacha20-hmac-sha256 needs a digest key');
     this.keystream = createKeystream(keys.cipherKey);
     this.#digestKey = createSecretKey(keys.digestKey);
   }
 
+  /** Ends the keystream (node frees its OpenSSL context) and drops the digest key; seal/open throw afterwards. */
+  destroy(): void {
+    if (!this.#digestKey) return;
+    this.keystream.final();
+    this.#digestKey = undefined;
+  }
+
   protected digest(header: Uint8Array, ciphertext: Uint8Array): Buffer {
+    if (!this.#digestKey) throw new RangeError(`chacha20-hmac-sha256 key ${this.keyId} used after destroy()`);
     this.#counterBytes.writeBigUInt64BE(BigInt(this.counter), 0);
     return createHmac('sha256', this.#digestKey).update(header).update(ciphertext).update(this.#counterBytes).digest();
   }

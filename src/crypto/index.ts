@@ -3,13 +3,13 @@
  * port, src/crypto/port.ts): Noise IK handshakes and the DATA suites.
  */
 import type { ProtocolCrypto } from './port.js';
-import { createDataCiphers, SUITES, suiteFromId, suiteId } from './data-cipher.js';
+import { createDataKeySchedule, SUITES, suiteFromId, suiteId } from './data-cipher.js';
 import { InitiatorHandshake, ResponderHandshake } from './handshake.js';
 
 export { TimestampGuard, HandshakeError, InitiatorHandshake, ResponderHandshake, type SessionKeys } from './handshake.js';
 export { generateKeyPair, publicKeyOf, keysEqual, type StaticKeyPair } from './keys.js';
 export type { HandshakeInitiator, HandshakeResponder, ProtocolCrypto, ReplayGuard } from './port.js';
-export { SUITES, DEFAULT_SUITE, suiteId, suiteFromId, createDataCiphers, type SuiteName, type DataSealer, type DataOpener } from './data-cipher.js';
+export { SUITES, DEFAULT_SUITE, suiteId, suiteFromId, createDataCiphers, createDataKeySchedule, type SuiteName, type DataSealer, type DataOpener, type DataKeySchedule } from './data-cipher.js';
 
 export const realCrypto: ProtocolCrypto = {
   suites: SUITES,
@@ -17,5 +17,5 @@ export const realCrypto: ProtocolCrypto = {
   suiteFromId,
   createInitiator: (opts) => new InitiatorHandshake(opts),
   createResponder: (opts) => new ResponderHandshake(opts),
-  createDataCiphers,
+  createDataKeySchedule,
 };

@@ -13,6 +13,8 @@ export interface NativeAead {
   create(suite: 'aes-256-gcm' | 'chacha20-poly1305', key: Uint8Array, encrypt: boolean): object;
   seal(handle: object, nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array, ciphertextOut: Uint8Array, tagOut: Uint8Array): void;
   open(handle: object, nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array, tag: Uint8Array, plaintextOut: Uint8Array): boolean;
+  /** Frees the context and its key schedule now (seal/open on it throw afterwards). Absent in an addon built before it existed. */
+  destroy?(handle: object): void;
 }
 
 const MAX_PARENT_DEPTH = 6;

@@ -7,11 +7,11 @@
  * engines take a `ProtocolCrypto` so tests can drive them with a stand-in
  * and the apps with `realCrypto` (src/crypto/index.ts).
  */
-import type { DataOpener, DataSealer, SuiteName } from './data-cipher.js';
+import type { DataKeySchedule, DataOpener, DataSealer, SuiteName } from './data-cipher.js';
 import type { SessionKeys } from './handshake.js';
 import type { StaticKeyPair } from './keys.js';
 
-export type { DataOpener, DataSealer, SessionKeys, StaticKeyPair, SuiteName };
+export type { DataKeySchedule, DataOpener, DataSealer, SessionKeys, StaticKeyPair, SuiteName };
 
 export interface HandshakeInitiator {
   writeRequest(payload: Uint8Array): Uint8Array;
@@ -37,6 +37,6 @@ export interface ProtocolCrypto {
   suiteFromId(id: number): SuiteName | undefined;
   createInitiator(opts: { local: StaticKeyPair; remoteStaticPublic: Uint8Array; prologue: Uint8Array }): HandshakeInitiator;
   createResponder(opts: { local: StaticKeyPair; prologue: Uint8Array }): HandshakeResponder;
-  /** Ciphers for key generation `keyId` (0 after the handshake, +1 per REKEY). */
-  createDataCiphers(suite: SuiteName, keys: SessionKeys, keyId: number): { sealer: DataSealer; opener: DataOpener };
+  /** Generation 0 ciphers of both directions, each moved on by one generation per REKEY at constant cost. */
+  createDataKeySchedule(suite: SuiteName, keys: SessionKeys): DataKeySchedule;
 }

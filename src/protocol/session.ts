@@ -12,16 +12,23 @@
  *   run the digest; the digest decides the rest, so a flipped bit anywhere
  *   after the common header is an integrity failure;
  * - per direction the key switches exactly at a REKEY frame (the sender after
- *   writing it, the receiver after reading it).
+ *   writing it, the receiver after reading it), moving only that direction's
+ *   key chain one step: a REKEY costs the same at generation 10,000 as at 1;
+ * - REKEYs are bounded per direction (rekey-budget.ts): we never send more
+ *   than the budget, and a peer that does is refused with REKEY_RATE
+ *   (CLOSE PROTOCOL_ERROR).
+ * The session owns the handshake's SessionKeys: it wipes the two direction
+ * keys once its key schedule holds what it needs.
  * Not thread-safe, no I/O; frames must be sent in the order they were sealed.
  */
-import type { DataOpener, DataSealer, ProtocolCrypto, SessionKeys, SuiteName } from '../crypto/port.js';
+import type { DataKeySchedule, DataOpener, DataSealer, ProtocolCrypto, SessionKeys, SuiteName } from '../crypto/port.js';
 import { ProtocolError } from './frames/errors.js';
 import { FrameType } from './frames/header.js';
 import { readU16 } from '../wire/bytes.js';
 import { DATA_HEADER_LENGTH, MAX_DATAGRAM_LENGTH, MAX_PADDING_LENGTH } from './frames/limits.js';
 import { dataFrameLength, emitDataHeader } from './frames/data.js';
 import { SEALED_CONTROL_HEADER_LENGTH, emitSealedControlHeader, sealedControlLength } from './frames/sealed-control.js';
+import { REKEY_BURST, REKEY_INTERVAL_MS, REKEY_RECEIVE_SLACK, RekeyBudget } from './rekey-budget.js';
 
 export interface KeyLifetime {
   maxAgeMs: number;
@@ -75,26 +82,29 @@ export class TunnelSession {
   readonly digestLength: number;
   readonly inBandRekey: boolean;
   readonly stats: SessionStats = { framesSent: 0, bytesSent: 0, framesReceived: 0, bytesReceived: 0, rekeysSent: 0, rekeysReceived: 0, dropsTooLarge: 0, dropsKeyExhausted: 0 };
-  private readonly crypto: ProtocolCrypto;
-  private readonly keys: SessionKeys;
   private readonly lifetime: KeyLifetime;
+  private readonly schedule: DataKeySchedule;
   private sealer: DataSealer;
   private opener: DataOpener;
+  private readonly sendBudget: RekeyBudget;
+  private readonly receiveBudget: RekeyBudget;
   private readonly sendUse: KeyUse;
   private readonly receiveUse: KeyUse;
   private readonly plainBuffer = sharedPlainBuffer();
   private readonly empty = new Uint8Array(0);
 
   constructor(opts: { crypto: ProtocolCrypto; suite: SuiteName; keys: SessionKeys; nowMs: number; inBandRekey: boolean; lifetime?: Partial<KeyLifetime> }) {
-    this.crypto = opts.crypto;
     this.suite = opts.suite;
-    this.keys = opts.keys;
     this.inBandRekey = opts.inBandRekey;
     this.lifetime = { ...DEFAULT_KEY_LIFETIME, ...opts.lifetime };
-    const { sealer, opener } = opts.crypto.createDataCiphers(opts.suite, opts.keys, 0);
-    this.sealer = sealer;
-    this.opener = opener;
-    this.digestLength = sealer.digestLength;
+    this.schedule = opts.crypto.createDataKeySchedule(opts.suite, opts.keys);
+    opts.keys.sendKey.fill(0); // the schedule holds its own chains now
+    opts.keys.receiveKey.fill(0);
+    this.sealer = this.schedule.sealer;
+    this.opener = this.schedule.opener;
+    this.sendBudget = new RekeyBudget(opts.nowMs);
+    this.receiveBudget = new RekeyBudget(opts.nowMs, REKEY_BURST + REKEY_RECEIVE_SLACK, REKEY_INTERVAL_MS);
+    this.digestLength = this.sealer.digestLength;
     this.sendUse = { keyId: 0, sinceMs: opts.nowMs, frames: 0, bytes: 0 };
     this.receiveUse = { keyId: 0, sinceMs: opts.nowMs, frames: 0, bytes: 0 };
   }
@@ -142,7 +152,7 @@ export class TunnelSession {
     }
     let at = offset;
     const state = this.sendKeyState(nowMs);
-    if (state !== 'fresh' && this.inBandRekey) at += this.writeRekey(out, at, nowMs);
+    if (state !== 'fresh' && this.inBandRekey && this.sendBudget.take(nowMs)) at += this.writeRekey(out, at, nowMs);
     else if (state === 'exhausted') {
       this.stats.dropsKeyExhausted++;
       return 0;
@@ -170,7 +180,16 @@ export class TunnelSession {
     return out;
   }
 
-  /** A REKEY frame sealed under the current key; the send key switches after it. */
+  /**
+   * A REKEY frame when in-band rekeying is on, the send key is past its soft
+   * lifetime and the REKEY budget allows one; otherwise undefined.
+   */
+  sealRekeyIfDue(nowMs: number): Uint8Array | undefined {
+    if (!this.inBandRekey || this.sendKeyState(nowMs) === 'fresh' || !this.sendBudget.take(nowMs)) return undefined;
+    return this.sealRekey(nowMs);
+  }
+
+  /** A REKEY frame sealed under the current key, unconditionally; the send key switches after it. */
   sealRekey(nowMs: number): Uint8Array {
     const out = new Uint8Array(sealedControlLength(this.digestLength));
     this.writeRekey(out, 0, nowMs);
@@ -180,7 +199,7 @@ export class TunnelSession {
   private writeRekey(out: Uint8Array, offset: number, nowMs: number): number {
     const next = this.sendUse.keyId + 1;
     const written = this.writeSealedControl(FrameType.REKEY, next & 255, out, offset);
-    this.sealer = this.crypto.createDataCiphers(this.suite, this.keys, next).sealer;
+    this.sealer = this.schedule.nextSealer();
     Object.assign(this.sendUse, { keyId: next, sinceMs: nowMs, frames: 0, bytes: 0 });
     this.stats.rekeysSent++;
     return written;
@@ -199,6 +218,11 @@ export class TunnelSession {
     this.sendUse.bytes += bytes;
     this.stats.framesSent++;
     this.stats.bytesSent += bytes;
+  }
+
+  /** Destroys both directions' ciphers and wipes the key chains; call once the tunnel is over. */
+  destroy(): void {
+    this.schedule.destroy();
   }
 
   /**
@@ -230,27 +254,31 @@ export class TunnelSession {
 
   /** Verifies a whole KEEPALIVE frame; returns the error, or undefined when valid. */
   openKeepalive(frame: Uint8Array, nowMs: number): ProtocolError | undefined {
-    return this.openSealedControl(frame, nowMs, this.receiveUse.keyId & 255);
+    return this.openSealedControl(frame, nowMs, this.receiveUse.keyId & 255, true);
   }
 
   /** Verifies a whole REKEY frame under the old key, then switches the receive key. */
   openRekey(frame: Uint8Array, nowMs: number): ProtocolError | undefined {
     if (!this.inBandRekey) return new ProtocolError('UNEXPECTED_FRAME', 'REKEY received but in-band rekeying was not negotiated');
-    const error = this.openSealedControl(frame, nowMs, (this.receiveUse.keyId + 1) & 255);
+    // A REKEY is accepted even past the hard lifetime: it is what retires the worn key (a sender out of REKEY budget reaches it).
+    const error = this.openSealedControl(frame, nowMs, (this.receiveUse.keyId + 1) & 255, false);
     if (error) return error;
+    if (!this.receiveBudget.take(nowMs)) {
+      return new ProtocolError('REKEY_RATE', `more than ${REKEY_BURST} REKEYs at once or one per ${REKEY_INTERVAL_MS} ms sustained (${this.stats.rekeysReceived} so far)`);
+    }
     const next = this.receiveUse.keyId + 1;
-    this.opener = this.crypto.createDataCiphers(this.suite, this.keys, next).opener;
+    this.opener = this.schedule.nextOpener();
     Object.assign(this.receiveUse, { keyId: next, sinceMs: nowMs, frames: 0, bytes: 0 });
     this.stats.rekeysReceived++;
     return undefined;
   }
 
-  private openSealedControl(frame: Uint8Array, nowMs: number, expectedKeyId: number): ProtocolError | undefined {
+  private openSealedControl(frame: Uint8Array, nowMs: number, expectedKeyId: number, checkLifetime: boolean): ProtocolError | undefined {
     const d = this.digestLength;
     if (frame.length !== SEALED_CONTROL_HEADER_LENGTH + d) {
       return new ProtocolError('INTEGRITY', `sealed control frame of ${frame.length} bytes, expected ${SEALED_CONTROL_HEADER_LENGTH + d}`);
     }
-    const early = this.checkSealedHeader(frame[6]!, frame[7]!, nowMs, expectedKeyId);
+    const early = this.checkSealedHeader(frame[6]!, frame[7]!, checkLifetime ? nowMs : undefined, expectedKeyId);
     if (early) return early;
     const header = frame.subarray(0, SEALED_CONTROL_HEADER_LENGTH);
     if (!this.opener.open(header, this.empty, frame.subarray(SEALED_CONTROL_HEADER_LENGTH), this.empty)) {
@@ -260,13 +288,13 @@ export class TunnelSession {
     return undefined;
   }
 
-  /** The checks needed before a digest can be computed: key id, digest length, key lifetime. */
-  private checkSealedHeader(keyId: number, digestLength: number, nowMs: number, expectedKeyId = this.receiveUse.keyId & 255): ProtocolError | undefined {
+  /** The checks needed before a digest can be computed: key id, digest length, key lifetime (skipped when `nowMs` is undefined). */
+  private checkSealedHeader(keyId: number, digestLength: number, nowMs: number | undefined, expectedKeyId = this.receiveUse.keyId & 255): ProtocolError | undefined {
     if (keyId !== expectedKeyId) return new ProtocolError('KEY_MISMATCH', `keyId: expected ${expectedKeyId}, got ${keyId}`);
     if (digestLength !== this.digestLength) {
       return new ProtocolError('INTEGRITY', `digestLength: expected ${this.digestLength} for ${this.suite}, got ${digestLength}`);
     }
-    if (this.keyState(this.receiveUse, nowMs) === 'exhausted') {
+    if (nowMs !== undefined && this.keyState(this.receiveUse, nowMs) === 'exhausted') {
       return new ProtocolError('KEY_EXPIRED', `the peer kept using key ${this.receiveUse.keyId} beyond ${HARD_LIMIT_FACTOR}x its lifetime`);
     }
     return undefined;

@@ -9,6 +9,10 @@
  * open() verifies before it returns true: OpenSSL decrypts into the caller's
  * buffer, and on a tag mismatch the buffer is zeroed and false returned, so
  * unverified plaintext never leaves as data.
+ *
+ * destroy() frees the context (OpenSSL cleanses its key schedule) as soon as
+ * a key generation is replaced, instead of whenever the garbage collector
+ * runs the finalizer; seal/open on a destroyed handle throw.
  */
 #include <node_api.h>
 #include <openssl/evp.h>
@@ -29,7 +33,7 @@ static void finalize(napi_env env, void *data, void *hint) {
   (void)env;
   (void)hint;
   aead_t *aead = data;
-  EVP_CIPHER_CTX_free(aead->ctx);
+  EVP_CIPHER_CTX_free(aead->ctx); /* NULL after destroy(): a no-op */
   OPENSSL_cleanse(aead, sizeof *aead);
   free(aead);
 }
@@ -85,7 +89,26 @@ static aead_t *handle_of(napi_env env, napi_value value, int encrypt) {
     napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", encrypt ? "seal needs a sealing handle" : "open needs an opening handle");
     return NULL;
   }
+  if (!aead->ctx) {
+    napi_throw_error(env, "ERR_TAPVPN_AEAD_DESTROYED", "the AEAD context was destroyed (its key generation was replaced)");
+    return NULL;
+  }
   return aead;
+}
+
+/* destroy(handle): frees the context and its key schedule now. Idempotent. */
+static napi_value destroy(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  aead_t *aead;
+  if (argc < 1 || napi_get_value_external(env, argv[0], (void **)&aead) != napi_ok) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "destroy(handle)");
+    return NULL;
+  }
+  EVP_CIPHER_CTX_free(aead->ctx);
+  aead->ctx = NULL;
+  return NULL;
 }
 
 static int int_length(size_t length) {
@@ -148,6 +171,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"create", NULL, create, NULL, NULL, NULL, napi_default, NULL},
       {"seal", NULL, seal, NULL, NULL, NULL, napi_default, NULL},
       {"open", NULL, open_, NULL, NULL, NULL, napi_default, NULL},
+      {"destroy", NULL, destroy, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

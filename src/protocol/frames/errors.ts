@@ -19,6 +19,7 @@ export type ProtocolErrorCode =
   | 'INTEGRITY' // digest mismatch
   | 'KEY_MISMATCH' // keyId is not the current receive key
   | 'KEY_EXPIRED' // a key used beyond its hard lifetime
+  | 'REKEY_RATE' // the peer sent REKEYs faster than the budget allows
   | 'BUFFER_TOO_SMALL'; // emit: the caller's buffer cannot hold the output
 
 const CLOSE_FOR: Record<ProtocolErrorCode, CloseCode> = {
@@ -35,6 +36,7 @@ const CLOSE_FOR: Record<ProtocolErrorCode, CloseCode> = {
   INTEGRITY: CloseCode.INTEGRITY_FAILURE,
   KEY_MISMATCH: CloseCode.INTEGRITY_FAILURE,
   KEY_EXPIRED: CloseCode.KEY_EXPIRED,
+  REKEY_RATE: CloseCode.PROTOCOL_ERROR,
   BUFFER_TOO_SMALL: CloseCode.INTERNAL_ERROR,
 };
 

@@ -76,8 +76,11 @@ export class Established {
     const keyState = this.session.sendKeyState(nowMs);
     if (keyState !== 'fresh') {
       if (this.session.inBandRekey) {
-        actions.push({ type: 'send', frame: this.session.sealRekey(nowMs) });
-        this.lastSentMs = nowMs;
+        const rekey = this.session.sealRekeyIfDue(nowMs);
+        if (rekey) {
+          actions.push({ type: 'send', frame: rekey });
+          this.lastSentMs = nowMs;
+        }
       } else if (keyState === 'exhausted' || this.closeAtKeyState === 'expired') {
         return { by: 'local', code: CloseCode.KEY_EXPIRED, reason: 'session key lifetime reached' };
       }

@@ -7,7 +7,7 @@
  * HMAC over header ‖ ciphertext ‖ counter, keys differ per direction and keyId.
  */
 import { createHash, createHmac } from 'node:crypto';
-import type { DataOpener, DataSealer, ProtocolCrypto, ReplayGuard, SessionKeys, StaticKeyPair, SuiteName } from '../../../src/crypto/port.js';
+import type { DataKeySchedule, DataOpener, DataSealer, ProtocolCrypto, ReplayGuard, SessionKeys, StaticKeyPair, SuiteName } from '../../../src/crypto/port.js';
 
 const sha = (...parts: Uint8Array[]): Uint8Array => {
   const h = createHash('sha256');
@@ -58,6 +58,7 @@ class FakeCipher {
     this.count++;
     return true;
   }
+  destroy(): void {}
   get framesSealed(): number { return this.count; }
   get bytesSealed(): number { return this.bytes; }
   get framesOpened(): number { return this.count; }
@@ -113,12 +114,18 @@ export function createFakeCrypto(opts: { nowMs?: () => number } = {}): ProtocolC
         },
       };
     },
-    createDataCiphers(suite: SuiteName, keys: SessionKeys, keyId: number) {
-      let send = keys.sendKey;
-      let receive = keys.receiveKey;
-      for (let i = 0; i < keyId; i++) (send = sha(send, text('next'))), (receive = sha(receive, text('next')));
+    createDataKeySchedule(suite: SuiteName, keys: SessionKeys): DataKeySchedule {
       const d = suite === 'chacha20-hmac-sha256' ? 32 : 16;
-      return { sealer: new FakeCipher(suite, keyId, send, d) as DataSealer, opener: new FakeCipher(suite, keyId, receive, d) as DataOpener };
+      let send: Uint8Array = keys.sendKey.slice();
+      let receive: Uint8Array = keys.receiveKey.slice();
+      const schedule = {
+        sealer: new FakeCipher(suite, 0, send, d) as DataSealer,
+        opener: new FakeCipher(suite, 0, receive, d) as DataOpener,
+        nextSealer: () => (schedule.sealer = new FakeCipher(suite, schedule.sealer.keyId + 1, (send = sha(send, text('next'))), d) as DataSealer),
+        nextOpener: () => (schedule.opener = new FakeCipher(suite, schedule.opener.keyId + 1, (receive = sha(receive, text('next'))), d) as DataOpener),
+        destroy: () => {},
+      };
+      return schedule;
     },
   };
 }

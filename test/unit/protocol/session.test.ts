@@ -17,8 +17,8 @@ export function sessionPair(crypto: ProtocolCrypto, suite: SuiteName = 'chacha20
   const a = new Uint8Array(32).fill(1);
   const b = new Uint8Array(32).fill(2);
   const h = new Uint8Array(32);
-  const sender = new TunnelSession({ crypto, suite, keys: { sendKey: a, receiveKey: b, handshakeHash: h }, nowMs: 0, inBandRekey, lifetime });
-  const receiver = new TunnelSession({ crypto, suite, keys: { sendKey: b, receiveKey: a, handshakeHash: h }, nowMs: 0, inBandRekey, lifetime });
+  const sender = new TunnelSession({ crypto, suite, keys: { sendKey: a.slice(), receiveKey: b.slice(), handshakeHash: h }, nowMs: 0, inBandRekey, lifetime });
+  const receiver = new TunnelSession({ crypto, suite, keys: { sendKey: b.slice(), receiveKey: a.slice(), handshakeHash: h }, nowMs: 0, inBandRekey, lifetime });
   return { sender, receiver };
 }
 
