@@ -1,53 +1,82 @@
 /**
- * Exponential backoff with jitter for reconnects: the n-th delay (n from 0)
- * is min(maxMs, minMs · factor^n), then spread by ±jitter/2 of itself so a
- * crowd of clients cut off together does not come back in lockstep
- * ("equal jitter" around the nominal delay). Pure: the random source is
- * injected, so tests need no clock and no luck.
+ * Reconnect backoff with decorrelated jitter — the one backoff helper. Each
+ * delay is drawn uniformly from [minMs, min(maxMs, 3 · previous delay)], the
+ * first from [minMs, min(maxMs, 3 · minMs)] (as if the previous were minMs).
+ *
+ * Why decorrelated jitter rather than full jitter (uniform in
+ * [0, min(maxMs, minMs · 2^n)]): both spread a crowd of clients cut off
+ * together (a server restart) so they do not come back in lockstep, and
+ * AWS's measurements ("Exponential Backoff And Jitter", 2015) put their
+ * total work within a few percent of each other; but full jitter retries
+ * after ~0 ms now and then, while decorrelated jitter keeps `minMs` a true
+ * floor — a client never reconnects sooner than the operator's
+ * `reconnect.min_delay`, even on the first attempt, which is still spread
+ * (over [1, 3] s with the defaults).
+ *
+ * One departure from the published formula min(cap, uniform(base, 3 · prev)):
+ * the cap bounds the range *before* the draw. Capping after the draw would
+ * put about two thirds of a long-failing crowd at exactly maxMs, in
+ * lockstep again; drawing below the cap keeps them spread there too.
+ *
+ * Pure: the random source is injected, so tests need no clock and no luck.
  */
 
 export interface BackoffOptions {
   minMs: number;
   maxMs: number;
-  /** Growth per attempt; default 2. */
-  factor?: number;
-  /** Fraction 0..1 of the delay that is randomized; default 0.2 (±10 %). */
-  jitter?: number;
-  /** Uniform in [0, 1); default Math.random. */
+  /** Uniform in [0, 1); default Math.random (spreading clients needs no CSPRNG). */
   random?: () => number;
 }
 
 export interface Backoff {
   /** The delay before the next attempt; each call counts one more failed attempt. */
   next(): number;
-  /** Back to minMs after a success. */
+  /** After a success: the next delay is drawn as a first one again. */
   reset(): void;
   readonly attempts: number;
 }
 
-/** The delay for attempt `attempt` (0-based) with a given random draw in [0, 1). */
-export function backoffDelay(attempt: number, options: BackoffOptions, draw: number): number {
+/** Growth bound per attempt: each delay is at most this times the previous one. */
+export const DECORRELATED_GROWTH = 3;
+
+/**
+ * The delay after one whose value was `previousMs` (undefined: the first
+ * attempt), for a random draw in [0, 1). Always an integer in [minMs, maxMs]
+ * (for integer bounds).
+ */
+export function decorrelatedDelay(previousMs: number | undefined, options: Pick<BackoffOptions, 'minMs' | 'maxMs'>, draw: number): number {
   const { minMs, maxMs } = options;
-  const factor = options.factor ?? 2;
-  const jitter = options.jitter ?? 0.2;
-  // The exponent is capped so the power stays finite (and 0 · Infinity never makes NaN).
-  const nominal = Math.min(maxMs, minMs * Math.pow(factor, Math.min(attempt, 64)));
-  const spread = nominal * jitter * (draw - 0.5);
-  return Math.max(0, Math.min(maxMs, Math.round(nominal + spread)));
+  const previous = Math.max(minMs, previousMs ?? minMs);
+  const upper = Math.min(maxMs, previous * DECORRELATED_GROWTH);
+  const delay = Math.floor(minMs + draw * (upper - minMs + 1)); // +1: every integer up to `upper` is reachable
+  return Math.min(upper, Math.max(minMs, delay));
 }
 
-export function exponentialBackoff(options: BackoffOptions): Backoff {
-  if (!(options.minMs >= 0) || !(options.maxMs >= options.minMs)) {
-    throw new RangeError(`backoff: expected 0 <= minMs <= maxMs, got minMs=${options.minMs} maxMs=${options.maxMs}`);
+/**
+ * A backoff sequence; throws RangeError for options it cannot honour. The
+ * bounds are rounded to whole milliseconds (config seconds such as 1.1 give
+ * 1100.0000000000002 ms).
+ */
+export function reconnectBackoff(options: BackoffOptions): Backoff {
+  const minMs = Math.round(options.minMs);
+  const maxMs = Math.round(options.maxMs);
+  if (!Number.isSafeInteger(minMs) || minMs < 0 || !Number.isSafeInteger(maxMs) || maxMs < minMs) {
+    throw new RangeError(`backoff: expected 0 <= minMs <= maxMs (finite), got minMs=${options.minMs} maxMs=${options.maxMs}`);
   }
-  const jitter = options.jitter ?? 0.2;
-  if (!(jitter >= 0 && jitter <= 1)) throw new RangeError(`backoff: expected jitter in 0..1, got ${jitter}`);
-  if ((options.factor ?? 2) < 1) throw new RangeError(`backoff: expected factor >= 1, got ${options.factor}`);
+  const bounds = { minMs, maxMs };
   const random = options.random ?? Math.random;
+  let previous: number | undefined;
   let attempts = 0;
   return {
-    next: () => backoffDelay(attempts++, options, random()),
-    reset: () => void (attempts = 0),
+    next() {
+      attempts++;
+      previous = decorrelatedDelay(previous, bounds, random());
+      return previous;
+    },
+    reset() {
+      previous = undefined;
+      attempts = 0;
+    },
     get attempts() {
       return attempts;
     },

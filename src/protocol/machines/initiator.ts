@@ -20,6 +20,7 @@ import { DEFAULT_TIMING, type Action, type Timing } from './actions.js';
 import { illegal } from './base.js';
 import { EndpointMachine } from './endpoint.js';
 import { Established } from './established.js';
+import { reconnectBackoff, type Backoff } from '../../util/backoff.js';
 
 export type InitiatorState = 'idle' | 'tcp-open' | 'send-relay' | 'connect' | 'response-wait' | 'authorized' | 'reconnect' | 'close' | 'dying' | 'dead';
 
@@ -50,11 +51,11 @@ export interface InitiatorOptions {
   clientData?: Uint8Array;
   lifetime?: Partial<KeyLifetime>;
   timing?: Partial<Timing>;
-  /** Backoff for reconnecting after a retryable close; false: never emit reconnect. */
-  reconnect?: { minDelayMs: number; maxDelayMs: number } | false;
+  /** Backoff for reconnecting after a retryable close (src/util/backoff.ts, decorrelated jitter); false: never emit reconnect. */
+  reconnect?: { minDelayMs: number; maxDelayMs: number; random?: () => number } | false;
 }
 
-export const DEFAULT_RECONNECT = { minDelayMs: 1_000, maxDelayMs: 60_000 };
+export const DEFAULT_RECONNECT: { minDelayMs: number; maxDelayMs: number; random?: () => number } = { minDelayMs: 1_000, maxDelayMs: 60_000 };
 
 export class InitiatorMachine extends EndpointMachine<InitiatorState, InitiatorEvent> {
   private readonly timing: Timing;
@@ -62,13 +63,15 @@ export class InitiatorMachine extends EndpointMachine<InitiatorState, InitiatorE
   private readonly destination: string;
   private handshake: HandshakeInitiator | undefined;
   private phaseSinceMs = 0;
-  private failures = 0;
+  private readonly backoff: Backoff | undefined;
 
   constructor(private readonly opts: InitiatorOptions) {
     super('idle');
     this.timing = { ...DEFAULT_TIMING, ...opts.timing };
     this.relayFrame = encodeRelay({ origin: opts.name, hops: opts.path });
     this.destination = opts.destination ?? opts.path[opts.path.length - 1]!;
+    const reconnect = opts.reconnect ?? DEFAULT_RECONNECT;
+    this.backoff = reconnect === false ? undefined : reconnectBackoff({ minMs: reconnect.minDelayMs, maxMs: reconnect.maxDelayMs, random: reconnect.random });
   }
 
   protected dispatch(event: InitiatorEvent, nowMs: number, actions: Action[]): void {
@@ -161,7 +164,7 @@ export class InitiatorMachine extends EndpointMachine<InitiatorState, InitiatorE
       const session = new TunnelSession({ crypto: this.opts.crypto, suite, keys, nowMs, inBandRekey, lifetime: this.opts.lifetime });
       this.established = new Established(session, this.timing, nowMs, 'expired');
       this.handshake = undefined;
-      this.failures = 0;
+      this.backoff?.reset();
       this.go('authorized', 'RESPONSE');
       actions.push({ type: 'authorized', info: { suite, inBandRekey, lease, peerPublicKey: this.opts.serverPublicKey } });
     } catch (error) {
@@ -223,12 +226,9 @@ export class InitiatorMachine extends EndpointMachine<InitiatorState, InitiatorE
   private die(event: string, actions: Action[]): void {
     this.go('dead', event);
     const code = this.closeCode ?? CloseCode.NORMAL;
-    if (this.opts.reconnect === false || !isRetryable(code)) return;
+    if (!this.backoff || !isRetryable(code)) return;
     if (code === CloseCode.KEY_EXPIRED) return void actions.push({ type: 'reconnect', delayMs: 0 });
-    const { minDelayMs, maxDelayMs } = this.opts.reconnect ?? DEFAULT_RECONNECT;
-    const delayMs = Math.min(maxDelayMs, minDelayMs * 2 ** Math.min(this.failures, 20));
-    this.failures++;
-    actions.push({ type: 'reconnect', delayMs });
+    actions.push({ type: 'reconnect', delayMs: this.backoff.next() });
   }
 
   protected closeOnError(actions: Action[], code: number, reason: string, nowMs: number, event: string): void {

@@ -78,15 +78,17 @@ describe('initiator: every event in every state', () => {
       });
     }
   }
-  it('handshake timeout closes with TIMEOUT and reconnects with backoff', () => {
-    const m = INITIATOR_IN['response-wait']!();
+  it('handshake timeout closes with TIMEOUT and reconnects with backoff (decorrelated jitter, src/util/backoff.ts)', () => {
+    const m = new InitiatorMachine({ crypto, local: fakeKeyPair('alice'), serverPublicKey: fakeKeyPair('server').publicKey, name: 'alice', path: ['vpn.example:7000'], reconnect: { minDelayMs: 1000, maxDelayMs: 60_000, random: () => 0.5 } });
+    m.handle({ type: 'start' }, 0);
+    m.handle({ type: 'tcpOpened' }, 0);
     assert.deepEqual(m.handle({ type: 'tick' }, 9_999), []);
     assert.equal(closeOf(m.handle({ type: 'tick' }, 10_000))?.code, CloseCode.TIMEOUT);
-    assert.deepEqual(m.handle({ type: 'tcpClosed' }, 10_001).filter((a) => a.type === 'reconnect'), [{ type: 'reconnect', delayMs: 1000 }]);
+    assert.deepEqual(m.handle({ type: 'tcpClosed' }, 10_001).filter((a) => a.type === 'reconnect'), [{ type: 'reconnect', delayMs: 2000 }]); // uniform in [1000, 3000], draw 0.5
     m.handle({ type: 'start' }, 11_000);
     const refused = m.handle({ type: 'tcpClosed' }, 11_001); // connect refused: straight to dead
     assert.deepEqual(refused.map((a) => a.type), ['close', 'reconnect']);
-    assert.deepEqual(refused[1], { type: 'reconnect', delayMs: 2000 });
+    assert.deepEqual(refused[1], { type: 'reconnect', delayMs: 3500 }); // uniform in [1000, 6000], draw 0.5
     assert.equal(m.state, 'dead');
   });
   it('a garbage RESPONSE is an authentication failure, a truncated one a protocol error', () => {
