@@ -9,6 +9,7 @@
  */
 import { z } from 'zod';
 import { inSubnet, numberToIpv4 } from '../wire/addr.js';
+import { isDomainName } from '../protocol/frames/names.js';
 import { cidr, controlSection, filePath, metricsSection, interfaceName, ipv4, ipv4Number, keepalive, logLevel, nodeName, port, publicKey, seconds, suites, hostPort, type Cidr } from './fields.js';
 
 export const DEFAULT_STATUS_PORT = 5556;
@@ -39,8 +40,7 @@ const tunnel = z.strictObject({
   dns: z.array(ipv4).default([]),
   search_domain: z
     .string()
-    .max(253, 'expected a domain name of at most 253 characters')
-    .regex(/^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.?$/, 'expected a domain name like corp.example.com')
+    .refine(isDomainName, 'expected a domain name like corp.example.com: letters, digits and inner hyphens in labels of at most 63, joined by dots, at most 253 in all')
     .optional(),
   lease_time: seconds.min(60, 'expected a lease time of at least 60 seconds').default(DEFAULT_LEASE_TIME_SEC),
 });

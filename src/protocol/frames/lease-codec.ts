@@ -10,7 +10,7 @@ import { WireError } from '../../wire/errors.js';
 import { ProtocolError } from './errors.js';
 import { readU16, readU32, writeU16, writeU32 } from '../../wire/bytes.js';
 import { MAX_CLIENT_DATA_LENGTH, MAX_NAME_LENGTH } from './limits.js';
-import { checkName } from './names.js';
+import { checkDomainName } from './names.js';
 import { applyLease6Tlv, checkLease6, encodeLease6, finishLease6, isLease6Tlv, LEASE6_FIXED_LENGTH, LEASE6_REPEATABLE, newLease6Draft } from './lease6-codec.js';
 
 export const LEASE_VERSION = 1;
@@ -64,7 +64,7 @@ function checkLease(lease: Lease): void {
   checkPrefix(lease.prefixLength, 'prefixLength');
   lease.routes.forEach(checkRoute);
   lease.dnsServers.forEach((d) => ipv4ToNumber(d));
-  if (lease.searchDomain !== undefined) checkName(lease.searchDomain, 'lease searchDomain');
+  if (lease.searchDomain !== undefined) checkDomainName(lease.searchDomain, 'lease searchDomain');
   if (!(Number.isInteger(lease.mtu) && lease.mtu >= MIN_MTU && lease.mtu <= 0xffff)) bad(`mtu: expected ${MIN_MTU}..65535, got ${lease.mtu}`);
   checkU32(lease.leaseTimeSec, 'leaseTimeSec');
   checkU32(lease.renewalTimeSec, 'renewalTimeSec');

@@ -18,6 +18,31 @@ export function checkName(name: string, what: string): void {
   }
 }
 
+/** The longest domain name in text form (RFC 1035 §2.3.4: 255 octets on the wire). */
+export const MAX_DOMAIN_NAME_LENGTH = 253;
+const DOMAIN_LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
+
+/**
+ * A DNS name as a lease may carry it (search domain): labels of letters,
+ * digits and inner hyphens (RFC 1123 §2.1), 1..63 characters each, joined by
+ * dots, an optional final dot, at most 253 characters. Nothing else: the name
+ * reaches the host's DHCP client scripts and resolv.conf, where a space, a
+ * quote, `$`, `;` or a leading `-` could be read as more than a name.
+ */
+export function isDomainName(name: string): boolean {
+  const body = name.endsWith('.') ? name.slice(0, -1) : name;
+  if (body.length < 1 || body.length > MAX_DOMAIN_NAME_LENGTH) return false;
+  return body.split('.').every((label) => DOMAIN_LABEL.test(label));
+}
+
+/** Throws BAD_VALUE unless `name` is a domain name (isDomainName). */
+export function checkDomainName(name: string, what: string): void {
+  if (!isDomainName(name)) {
+    const shown = JSON.stringify(name.length > 64 ? `${name.slice(0, 64)}…` : name);
+    throw new ProtocolError('BAD_VALUE', `${what}: expected a domain name (letters, digits, inner '-', labels of 1..63 joined by '.', at most ${MAX_DOMAIN_NAME_LENGTH}), got ${shown}`);
+  }
+}
+
 /** Writes an already checked ASCII name; returns bytes written. */
 export function writeAscii(buf: Uint8Array, offset: number, text: string): number {
   for (let i = 0; i < text.length; i++) buf[offset + i] = text.charCodeAt(i);

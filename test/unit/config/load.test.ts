@@ -247,3 +247,13 @@ test('relay: an unknown key (a typo) is an error too, at every level', () => {
     assert.match(error.message, new RegExp(`^relay\\.toml: ${path.replace(/[.[\]]/g, '\\$&')}: unknown key`), error.message);
   }
 });
+
+test('tunnel.search_domain takes only a domain name: shell metacharacters, spaces, leading hyphens and long labels are refused', () => {
+  for (const bad of ['corp.example; rm -rf /', '$(reboot)', 'a b', '-x', 'a..b', 'a_b', `${'a'.repeat(64)}.example`]) {
+    const error = configError(() => parseConfigText(serverConfigSchema, `${SERVER_MIN}search_domain = ${JSON.stringify(bad)}\n`, 'server.toml'));
+    assert.ok(error.problems.some((p) => p.startsWith('tunnel.search_domain: expected a domain name')), error.message);
+  }
+  for (const good of ['corp.example', 'Corp-1.example.', 'lan']) {
+    assert.equal(parseConfigText(serverConfigSchema, `${SERVER_MIN}search_domain = ${JSON.stringify(good)}\n`, 'server.toml').tunnel.search_domain, good);
+  }
+});

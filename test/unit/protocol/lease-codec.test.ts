@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import type { Lease } from '../../../src/lease.js';
 import { ProtocolError, decodeLease, encodeLease } from '../../../src/protocol/frames/index.js';
 import { numberToIpv4 } from '../../../src/wire/addr.js';
+import { isDomainName } from '../../../src/protocol/frames/names.js';
 import { fixture, hex } from './fixtures.js';
 
 const LEASE: Lease = {
@@ -21,6 +22,23 @@ const LEASE: Lease = {
   leaseTimeSec: 3600,
   gatewayMac: '02:74:76:70:6e:01',
 };
+
+/** Valid domain names: 1..4 labels of a letter or digit, then up to 9 of [a-z0-9-] ending in a letter or digit; an optional final dot. */
+const domainName = fc
+  .tuple(fc.array(fc.stringMatching(/^[a-z0-9]([a-z0-9-]{0,8}[a-z0-9])?$/), { minLength: 1, maxLength: 4 }), fc.boolean())
+  .map(([labels, dot]) => labels.join('.') + (dot ? '.' : ''));
+
+/** The LEASE fixture with its SEARCH_DOMAIN TLV (type 6) carrying `value` instead, as a hostile server could send it. */
+function withSearchDomainBytes(value: Uint8Array): Uint8Array {
+  const f = fixture('lease.hex');
+  const out: number[] = [f[0]!];
+  for (let at = 1; at < f.length; at += 2 + f[at + 1]!) {
+    const [type, length] = [f[at]!, f[at + 1]!];
+    if (type === 6) out.push(6, value.length, ...value);
+    else out.push(type, length, ...f.subarray(at + 2, at + 2 + length));
+  }
+  return Uint8Array.from(out);
+}
 
 function throwsProtocol(fn: () => unknown, code: string): void {
   assert.throws(fn, (e: unknown) => e instanceof ProtocolError && e.code === code);
@@ -45,6 +63,19 @@ describe('lease codec', () => {
     v2[0] = 2;
     throwsProtocol(() => decodeLease(v2), 'UNSUPPORTED_VERSION');
   });
+  it('a search domain is letters, digits, inner hyphens and dots only: a hostile server cannot hand the host\'s DHCP scripts anything else', () => {
+    const hostile = ['corp.example; rm -rf /', '$(reboot)', '`id`', 'a b', 'corp.example\nnameserver 6.6.6.6', '-x', 'a.-x', 'x-.a', 'a..b', '.', "a'b", 'a"b', 'a\\b', 'a_b', 'a/b', `${'a'.repeat(64)}.example`, `${'a.'.repeat(127)}ab`];
+    for (const name of hostile) {
+      const bytes = Uint8Array.from(name, (c) => c.charCodeAt(0) & 255);
+      throwsProtocol(() => decodeLease(withSearchDomainBytes(bytes)), 'BAD_VALUE');
+      throwsProtocol(() => encodeLease({ ...LEASE, searchDomain: name }), 'BAD_VALUE');
+      assert.equal(isDomainName(name), false, name);
+    }
+    for (const name of ['corp.example', 'CORP.Example.', 'a', 'x-1.y2', `${'a'.repeat(63)}.example`]) {
+      assert.equal(decodeLease(withSearchDomainBytes(Uint8Array.from(name, (c) => c.charCodeAt(0)))).searchDomain, name);
+    }
+    fc.assert(fc.property(fc.string({ minLength: 1, maxLength: 40 }).filter((n) => /[^A-Za-z0-9.-]/.test(n)), (name) => !isDomainName(name)));
+  });
   it('refuses to encode invalid leases', () => {
     throwsProtocol(() => encodeLease({ ...LEASE, mtu: 20 }), 'BAD_VALUE');
     throwsProtocol(() => encodeLease({ ...LEASE, address: '10.8.0' }), 'BAD_VALUE');
@@ -60,7 +91,7 @@ describe('lease codec', () => {
     const lease = fc.record({
       address: ip, prefixLength: fc.integer({ min: 0, max: 32 }), gateway: ip,
       routes: fc.array(route, { maxLength: 20 }), dnsServers: fc.array(ip, { maxLength: 4 }),
-      searchDomain: fc.option(fc.stringMatching(/^[a-z.]{1,60}$/), { nil: undefined }),
+      searchDomain: fc.option(domainName, { nil: undefined }),
       mtu: fc.integer({ min: 68, max: 65535 }), leaseTimeSec: fc.nat(),
       renewalTimeSec: fc.option(fc.nat(), { nil: undefined }), rebindingTimeSec: fc.option(fc.nat(), { nil: undefined }),
       gatewayMac: fc.constant('02:74:76:70:6e:01'),
