@@ -56,6 +56,11 @@ export async function setMac(device: string, mac: string, netns?: string): Promi
   await ip(device, ['link', 'set', 'dev', device, 'address', mac], netns);
 }
 
+/** Sets the link's alias (ifalias): a label `ip link` shows, used to recognise our own adapters. */
+export async function setAlias(device: string, alias: string, netns?: string): Promise<void> {
+  await ip(device, ['link', 'set', 'dev', device, 'alias', alias], netns);
+}
+
 /** Adds `address/prefixLength` to the device. */
 export async function addAddress(device: string, address: string, prefixLength: number, netns?: string): Promise<void> {
   await ip(device, ['addr', 'add', `${address}/${prefixLength}`, 'dev', device], netns);

@@ -6,10 +6,6 @@
  * the same lease: applications see a pause, not a new interface or address.
  */
 import { connect } from 'node:net';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { ChildProcess } from 'node:child_process';
 import { openTap, type LinuxTap } from '../../adapter/linux-tap.js';
 import { addAddress, addRoute, setLinkUp } from '../../adapter/link.js';
 import type { ClientConfig } from '../config/schema.js';
@@ -24,7 +20,7 @@ import { CloseCode, closeCodeName, isRetryable } from '../protocol/frames/close-
 import { InitiatorMachine } from '../protocol/machines/initiator.js';
 import { splitHostPort } from '../protocol/frames/names.js';
 import { realCrypto } from '../crypto/index.js';
-import { startDhcpClient } from './dhcp-client.js';
+import { prepareHost } from './host.js';
 
 const TICK_INTERVAL_MS = 1000;
 /** Frames the kernel queues for us to read: the default 1000 overflows while Node is busy for a few ms (docs/ADAPTER.md). */
@@ -54,10 +50,10 @@ export async function startClient(config: ClientConfig, log: Logger): Promise<Cl
     reconnect: { minDelayMs: config.reconnect.min_delay * 1000, maxDelayMs: config.reconnect.max_delay * 1000 },
   });
 
+  // Before dialing: one client per adapter, and whatever a killed predecessor left is cleared.
+  const host = await prepareHost(config, log);
   let tap: LinuxTap | undefined;
   let adapter: PseudoAdapter | undefined;
-  let dhcpChild: ChildProcess | undefined;
-  let runDir: string | undefined;
   let reconnectTimer: NodeJS.Timeout | undefined;
   let stopping = false;
   let finish!: () => void;
@@ -78,15 +74,8 @@ export async function startClient(config: ClientConfig, log: Logger): Promise<Cl
       await addAddress(tap.name, lease.address, lease.prefixLength);
       for (const route of lease.routes) await addRoute(tap.name, route.destination, route.prefixLength, route.gateway);
       log.info({ adapter: tap.name, address: `${lease.address}/${lease.prefixLength}` }, 'adapter configured (static)');
-    } else if (config.dhcp_client !== 'none') {
-      runDir = await mkdtemp(join(tmpdir(), 'tapvpn-client-'));
-      const started = await startDhcpClient(config.dhcp_client, tap.name, runDir);
-      dhcpChild = started.child;
-      dhcpChild.on('exit', (code) => {
-        if (!stopping) log.warn({ dhcpClient: started.name, code }, 'DHCP client exited');
-      });
-      log.info({ adapter: tap.name, dhcpClient: started.name, lease: `${lease.address}/${lease.prefixLength}` }, 'adapter up; the host takes the lease over DHCP');
     }
+    await host.adapterUp(tap.name, lease);
   }
 
   const link: TunnelLink = new TunnelLink(machine, {
@@ -139,9 +128,9 @@ export async function startClient(config: ClientConfig, log: Logger): Promise<Cl
     link.handle({ type: 'closeRequested', code: CloseCode.NORMAL, reason: 'client stopping' });
     await new Promise((r) => setTimeout(r, link.frames?.isOpen ? STOP_GRACE_MS : 0));
     link.frames?.destroy();
-    if (dhcpChild && dhcpChild.exitCode === null) dhcpChild.kill('SIGTERM');
+    await host.releaseDhcp().catch((error: Error) => log.warn({ error: error.message }, 'could not release the lease cleanly'));
     if (tap) await tap.close(); // the kernel removes the device, its address and its routes
-    if (runDir) await rm(runDir, { recursive: true, force: true });
+    await host.close();
     log.info({ counters: adapter?.counters.snapshot(), link: link.counters }, 'client stopped');
     finish();
   }
