@@ -26,10 +26,15 @@ import { checkUdp, emitUdpHeader, UDP_HEADER_LENGTH, UdpField } from '../wire/ud
 import { readU16 } from '../wire/bytes.js';
 import { classifierConfigFromLease, FrameClassifier, Verdict } from './classifier.js';
 import { Counters } from './counters.js';
+import { DropWarnings, explainDrop } from './drop-warnings.js';
+import { deservesFragNeeded, emitFragNeeded, FRAG_NEEDED_FRAME_MAX_LENGTH } from './frag-needed.js';
+import { TokenBucket } from './token-bucket.js';
 
 /** pino-compatible. */
 export interface DebugLogger {
   debug(obj: object, msg: string): void;
+  /** Rate-limited lines about dropped host frames (drop-warnings.ts); optional for tests. */
+  warn?(obj: object, msg: string): void;
 }
 
 export interface PseudoAdapterOptions {
@@ -49,7 +54,14 @@ export interface PseudoAdapterOptions {
   forwarding?: boolean;
   /** Frames per writeFrames batch on the receive path (the pool size). */
   deliverBatchFrames?: number;
+  /** ICMP "fragmentation needed" replies per second (burst the same); default FRAG_NEEDED_PER_SECOND. */
+  fragNeededPerSecond?: number;
+  /** At most one warning line per drop reason per this interval; default DROP_WARNING_INTERVAL_MS. */
+  dropWarningIntervalMs?: number;
 }
+
+/** Like Linux's icmp_ratelimit with its burst: enough for path-MTU discovery, too few to flood the host. */
+export const FRAG_NEEDED_PER_SECOND = 10;
 
 const DEFAULT_DELIVER_BATCH_FRAMES = 64;
 const BOOTP_SERVER_PORT = 67;
@@ -71,6 +83,10 @@ export class PseudoAdapter {
   readonly #batch: Uint8Array[] = [];
   readonly #dropKeys = new Map<string, string>();
   #controlBuffer = new Uint8Array(ETHERNET_HEADER_LENGTH + 1500);
+  readonly #fragNeededBuffer = new Uint8Array(FRAG_NEEDED_FRAME_MAX_LENGTH);
+  readonly #fragNeededLimit: TokenBucket;
+  readonly #dropWarnings: DropWarnings;
+  #mtu: number;
   #gatewayMac: Uint8Array;
   #gateway: number;
   #hostMac: Uint8Array | undefined;
@@ -89,6 +105,10 @@ export class PseudoAdapter {
     this.#classifier = new FrameClassifier(classifierConfigFromLease(options.lease, this.#forwarding));
     this.#gatewayMac = macToBytes(options.lease.gatewayMac);
     this.#gateway = ipv4ToNumber(options.lease.gateway);
+    this.#mtu = options.lease.mtu;
+    const perSecond = options.fragNeededPerSecond ?? FRAG_NEEDED_PER_SECOND;
+    this.#fragNeededLimit = new TokenBucket(perSecond, perSecond);
+    this.#dropWarnings = new DropWarnings(options.dropWarningIntervalMs);
     const poolFrames = options.deliverBatchFrames ?? DEFAULT_DELIVER_BATCH_FRAMES;
     this.#pool = Array.from({ length: poolFrames }, () => new Uint8Array(ETHERNET_HEADER_LENGTH + this.#device.mtu));
     this.#device.onFrames((frames) => this.#onFrames(frames));
@@ -114,6 +134,7 @@ export class PseudoAdapter {
     this.#dhcp.setLease(lease);
     this.#gatewayMac = macToBytes(lease.gatewayMac);
     this.#gateway = ipv4ToNumber(lease.gateway);
+    this.#mtu = lease.mtu;
   }
 
   /**
@@ -206,9 +227,29 @@ export class PseudoAdapter {
         this.#handleDhcp(frame.subarray(result.datagramStart, result.datagramEnd));
         return;
       default:
-        this.#count(this.#dropKey(result.reason ?? 'unknown'));
-        this.#logger?.debug({ reason: result.reason, error: result.error?.message, length: frame.length }, 'pseudo adapter: frame dropped');
+        this.#dropped(frame, result.reason ?? 'unknown', result.error?.message);
+        if (result.reason === 'too-big') this.#answerTooBig(frame, frame.subarray(result.datagramStart, result.datagramEnd));
     }
+  }
+
+  #dropped(frame: Uint8Array, reason: string, error: string | undefined): void {
+    this.#count(this.#dropKey(reason));
+    this.#logger?.debug({ reason, error, length: frame.length }, 'pseudo adapter: frame dropped');
+    const dropped = this.#dropWarnings.note(reason, this.#nowMs());
+    if (dropped !== undefined) {
+      this.#logger?.warn?.({ reason, dropped, error, intervalMs: this.#dropWarnings.intervalMs }, `dropping frames from the host: ${explainDrop(reason)}`);
+    }
+  }
+
+  /** ICMP "fragmentation needed" with the tunnel MTU back to the sender (frag-needed.ts), rate-limited. */
+  #answerTooBig(frame: Uint8Array, datagram: Uint8Array): void {
+    if (!deservesFragNeeded(datagram)) return this.#count('icmp:frag-needed:not-sent-for-this');
+    if (!this.#fragNeededLimit.take(this.#nowMs())) return this.#count('icmp:frag-needed:rate-limited');
+    this.#ipIdentification = (this.#ipIdentification + 1) & 0xffff;
+    const reply = { frame, datagram, mtu: this.#mtu, gateway: this.#gateway, gatewayMac: this.#gatewayMac, identification: this.#ipIdentification };
+    const length = emitFragNeeded(reply, this.#fragNeededBuffer);
+    this.#count('icmp:frag-needed');
+    this.#writeControl(this.#fragNeededBuffer.subarray(0, length));
   }
 
   #handleArp(frame: Uint8Array): void {

@@ -1,0 +1,207 @@
+/**
+ * The road-warrior client as a host lives with it, end to end on real TAP
+ * devices in tvt- namespaces (src/demo/topology.ts): each of dhclient,
+ * dhcpcd and udhcpc takes the lease and installs the option-121 route, MTU
+ * and DNS; SIGTERM releases the lease and the namespace's resolv.conf
+ * (/etc/netns/NAME/resolv.conf, never the host's) is as it was; kill -9
+ * leaves no DHCP client running and the next start gets the same address; a
+ * second client on the same adapter is refused while the first keeps
+ * working; a foreign TAP of the adapter's name is refused, a leftover of
+ * ours cleared. Root and /dev/net/tun needed.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { run } from '../../src/io/command.js';
+import { spawnTapvpn, stopChildren, waitForAddress, writeDemoConfigs } from '../../src/demo/run.js';
+import { buildTopology, LAN_HOST_ADDRESS, TUNNEL_GATEWAY, type Topology } from '../../src/demo/topology.js';
+import { eventually } from '../support/eventually.js';
+import { uniqueName } from '../support/netns.js';
+
+const STEP_TIMEOUT_MS = 90_000;
+const PUSHED_DNS = '10.77.0.53';
+const PUSHED_DOMAIN = 'corp.example';
+const HOST_RESOLV_CONF = 'nameserver 192.0.2.53\nsearch home.example\n';
+const DHCP_CLIENTS = ['dhclient', 'dhcpcd', 'udhcpc'] as const;
+const CLIENT_NAMES = ['c0', 'c1', 'c2', 'c3', 'c4', 'c5'];
+
+interface Tapvpn {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+let topology: Topology;
+let dir: string;
+let configs: { server: string; clients: string[] };
+const children: ChildProcess[] = [];
+const netnsEtc: string[] = [];
+
+function start(netns: string, config: string): Tapvpn {
+  const child = spawnTapvpn(netns, ['client', '--config', config], netns, children, true);
+  let text = '';
+  child.stdout!.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, output: () => text, exited };
+}
+
+/** The i-th client's config with its own adapter name and DHCP client. */
+async function clientConfig(i: number, adapter: string, dhcpClient: string): Promise<string> {
+  const text = await readFile(configs.clients[i]!, 'utf8');
+  const file = join(dir, `client-${i}-${dhcpClient}.toml`);
+  await writeFile(file, `dhcp_client = "${dhcpClient}"\n${text.replace('name = "tapvpn0"', `name = "${adapter}"`)}`);
+  return file;
+}
+
+/** /etc/netns/NAME/resolv.conf: `ip netns exec` binds it over /etc/resolv.conf, so DHCP hooks write there, not to the host's. */
+async function giveNamespaceResolvConf(netns: string): Promise<string> {
+  const etc = join('/etc/netns', netns);
+  await mkdir(etc, { recursive: true });
+  netnsEtc.push(etc);
+  await writeFile(join(etc, 'resolv.conf'), HOST_RESOLV_CONF);
+  return join(etc, 'resolv.conf');
+}
+
+/** PIDs of processes whose command line names `adapter` (unique per test): the DHCP clients on it (dhcpcd retitles itself "dhcpcd: NAME [ip4]"). */
+async function processesOn(adapter: string): Promise<number[]> {
+  const pids: number[] = [];
+  const named = new RegExp(`(^|[\\s\\0])${adapter}([\\s\\0]|$)`);
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
+    if (named.test(cmdline)) pids.push(Number(entry));
+  }
+  return pids;
+}
+
+async function routes(netns: string): Promise<string> {
+  return (await run('ip', ['-4', 'route'], { netns })).stdout;
+}
+
+async function mtu(netns: string, adapter: string): Promise<number> {
+  const [link] = JSON.parse((await run('ip', ['-j', 'link', 'show', 'dev', adapter], { netns })).stdout) as Array<{ mtu: number }>;
+  return link!.mtu;
+}
+
+async function pingOk(netns: string, address: string): Promise<boolean> {
+  return (await run('ping', ['-c', '2', '-W', '2', address], { netns, allowFailure: true })).exitCode === 0;
+}
+
+async function terminate(client: Tapvpn): Promise<number | null> {
+  client.child.kill('SIGTERM');
+  return client.exited;
+}
+
+describe('client on the host', { timeout: 12 * STEP_TIMEOUT_MS }, () => {
+  before(async () => {
+    topology = await buildTopology(`tvt-h${process.pid % 10000}`, CLIENT_NAMES.length);
+    dir = await mkdtemp(join(tmpdir(), 'tapvpn-e2e-host-'));
+    configs = await writeDemoConfigs(dir, topology.serverAddressFor(0), CLIENT_NAMES);
+    const server = await readFile(configs.server, 'utf8');
+    await writeFile(configs.server, server.replace('lease_time = 600\n', `lease_time = 600\ndns = ["${PUSHED_DNS}"]\nsearch_domain = "${PUSHED_DOMAIN}"\n`));
+    // Clients 1.. reach the server at their own veth peer (the demo routes only 198.18.0.1 for them).
+    for (let i = 1; i < CLIENT_NAMES.length; i++) {
+      const text = await readFile(configs.clients[i]!, 'utf8');
+      await writeFile(configs.clients[i]!, text.replace(topology.serverAddressFor(0), topology.serverAddressFor(i)));
+    }
+    const serverProcess = spawnTapvpn(topology.server, ['server', '--config', configs.server], 'server', children, true);
+    let serverOutput = '';
+    serverProcess.stdout!.on('data', (chunk: Buffer) => (serverOutput += chunk.toString()));
+    await eventually('the server to listen', () => serverOutput.includes('tunnel server ready'));
+  });
+
+  after(async () => {
+    await stopChildren(children);
+    await topology?.destroy();
+    for (const etc of netnsEtc) await rm(etc, { recursive: true, force: true });
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  for (const [i, dhcpClient] of DHCP_CLIENTS.entries()) {
+    test(`${dhcpClient}: address, option-121 route, MTU and DNS; SIGTERM releases and resolv.conf is as before; no DHCP client left`, { timeout: STEP_TIMEOUT_MS }, async () => {
+      const netns = topology.clients[i]!;
+      const adapter = uniqueName('a');
+      const resolvConf = await giveNamespaceResolvConf(netns);
+      const client = start(netns, await clientConfig(i, adapter, dhcpClient));
+      const address = await waitForAddress(netns, adapter);
+      assert.match(address, /^10\.77\.0\.\d+\/24$/);
+      await eventually(`the option-121 route on ${adapter}`, async () => new RegExp(`172\\.31\\.99\\.0/24 via ${TUNNEL_GATEWAY} dev ${adapter}`).test(await routes(netns)));
+      assert.doesNotMatch(await routes(netns), new RegExp(`default via ${TUNNEL_GATEWAY}`), 'RFC 3442: with option 121 the router option is ignored');
+      assert.equal(await mtu(netns, adapter), 1400);
+      await eventually('the pushed nameserver in resolv.conf', async () => (await readFile(resolvConf, 'utf8')).includes(`nameserver ${PUSHED_DNS}`));
+      assert.ok(await pingOk(netns, LAN_HOST_ADDRESS), 'the LAN host answers through the tunnel');
+      assert.ok((await processesOn(adapter)).length > 0, `${dhcpClient} runs on ${adapter}`);
+
+      assert.equal(await terminate(client), 0, client.output());
+      assert.equal(await readFile(resolvConf, 'utf8'), HOST_RESOLV_CONF, 'resolv.conf is as the client found it');
+      await eventually('no DHCP client left on the adapter', async () => (await processesOn(adapter)).length === 0, 10_000);
+      assert.match(client.output(), /lease released/);
+    });
+  }
+
+  test('kill -9: the DHCP client dies with it; the next start clears what it left and gets the same address', { timeout: STEP_TIMEOUT_MS }, async () => {
+    const netns = topology.clients[3]!;
+    const adapter = uniqueName('k');
+    const resolvConf = await giveNamespaceResolvConf(netns);
+    const config = await clientConfig(3, adapter, 'dhclient');
+    const first = start(netns, config);
+    const address = await waitForAddress(netns, adapter);
+    await eventually('the pushed nameserver in resolv.conf', async () => (await readFile(resolvConf, 'utf8')).includes(`nameserver ${PUSHED_DNS}`));
+    const dhcpPids = await processesOn(adapter);
+    assert.ok(dhcpPids.length > 0);
+    first.child.kill('SIGKILL');
+    await first.exited;
+    await eventually('no DHCP client left after kill -9', async () => (await processesOn(adapter)).length === 0, 10_000);
+
+    const second = start(netns, config);
+    assert.equal(await waitForAddress(netns, adapter), address, 'the same address');
+    assert.match(second.output(), /cleared what an earlier client of this adapter left/);
+    assert.equal(await terminate(second), 0, second.output());
+    assert.equal(await readFile(resolvConf, 'utf8'), HOST_RESOLV_CONF, 'resolv.conf is as it was before the first start');
+  });
+
+  test('a second client on the same adapter is refused, naming the first, which keeps working', { timeout: STEP_TIMEOUT_MS }, async () => {
+    const netns = topology.clients[4]!;
+    const adapter = uniqueName('d');
+    await giveNamespaceResolvConf(netns);
+    const config = await clientConfig(4, adapter, 'dhclient');
+    const first = start(netns, config);
+    const address = await waitForAddress(netns, adapter);
+    const second = start(netns, config);
+    assert.equal(await second.exited, 1);
+    assert.match(second.output(), new RegExp(`already runs adapter "${adapter}" \\(PID ${first.child.pid}, client "c4"\\)`));
+    assert.doesNotMatch(second.output(), /connecting/, 'refused before dialing the server');
+    assert.equal(first.child.exitCode, null, 'the first client still runs');
+    assert.equal(await waitForAddress(netns, adapter), address);
+    assert.ok(await pingOk(netns, LAN_HOST_ADDRESS), 'the first client still carries traffic');
+    assert.equal(await terminate(first), 0);
+  });
+
+  test('a foreign TAP of the adapter name is refused with what to do; a leftover of ours is cleared', { timeout: STEP_TIMEOUT_MS }, async () => {
+    const netns = topology.clients[5]!;
+    const adapter = uniqueName('s');
+    await giveNamespaceResolvConf(netns);
+    const config = await clientConfig(5, adapter, 'dhclient');
+    await run('ip', ['-n', netns, 'tuntap', 'add', 'mode', 'tap', 'name', adapter]);
+    await run('ip', ['-n', netns, 'addr', 'add', '192.0.2.99/24', 'dev', adapter]);
+    const refused = start(netns, config);
+    assert.equal(await refused.exited, 1);
+    assert.match(refused.output(), new RegExp(`"${adapter}" already exists and is not a tapvpn adapter: a persistent TAP device with 192\\.0\\.2\\.99/24`));
+    assert.match(refused.output(), new RegExp(`ip link del ${adapter}`));
+
+    // The same device marked as one of ours (what a crashed, persisted adapter of ours looks like):
+    await run('ip', ['-n', netns, 'link', 'set', 'dev', adapter, 'alias', 'tapvpn client c5']);
+    const client = start(netns, config);
+    await eventually('the leftover removed', () => /removed a leftover tapvpn adapter/.test(client.output()));
+    assert.match(await waitForAddress(netns, adapter), /^10\.77\.0\.\d+\/24$/);
+    const addresses = (await run('ip', ['-n', netns, '-4', 'addr', 'show', 'dev', adapter])).stdout;
+    assert.doesNotMatch(addresses, /192\.0\.2\.99/, 'the old address went with the old device');
+    assert.equal(await terminate(client), 0);
+    const gone = await run('ip', ['-n', netns, 'link', 'show', 'dev', adapter], { allowFailure: true });
+    assert.notEqual(gone.exitCode, 0, 'the adapter went with the client');
+  });
+});
