@@ -6,9 +6,12 @@
  * without resolvconf write the file on bound and never restore it). So the
  * client keeps the file's contents from before the DHCP client started in
  * its run folder, and after the release — or at the next start, after a
- * kill -9 — writes them back, but only when the file still carries a
- * nameserver or domain the tunnel pushed and the old contents did not:
- * a change someone else made meanwhile is left alone.
+ * kill -9 — writes them back when the file differs from them and names no
+ * nameserver but the old ones and the tunnel's: that covers a file still
+ * carrying the tunnel's DNS and one a hook rebuilt without the old servers
+ * (dhcpcd's 20-resolv.conf without resolvconf leaves an empty file), while a
+ * change someone else made meanwhile (a new network's nameserver) is left
+ * alone.
  *
  * The file is rewritten in place (truncate and write, not rename), which
  * keeps a symlink, a bind mount (`ip netns exec` binds
@@ -53,24 +56,19 @@ function entries(contents: string, keyword: string): Set<string> {
   return values;
 }
 
-/** Does `current` carry something the tunnel pushed that `before` did not? */
-export function carriesPushedDns(current: string, before: string, pushed: PushedDns): boolean {
-  const nowServers = entries(current, 'nameserver');
-  const oldServers = entries(before, 'nameserver');
-  if (pushed.servers.some((server) => nowServers.has(server) && !oldServers.has(server))) return true;
-  if (!pushed.domain) return false;
-  const nowDomains = new Set([...entries(current, 'search'), ...entries(current, 'domain')]);
-  const oldDomains = new Set([...entries(before, 'search'), ...entries(before, 'domain')]);
-  return nowDomains.has(pushed.domain) && !oldDomains.has(pushed.domain);
+/** Is every nameserver in `current` either one from `before` or one the tunnel pushed (nobody else changed the file)? */
+export function onlyOldOrTunnelServers(current: string, before: string, pushed: PushedDns): boolean {
+  const known = new Set([...entries(before, 'nameserver'), ...pushed.servers]);
+  return [...entries(current, 'nameserver')].every((server) => known.has(server));
 }
 
-/** Writes the snapshot back when the tunnel's DNS is still in the file (see the module comment). */
+/** Writes the snapshot back unless someone else changed the file meanwhile (see the module comment). */
 export async function restoreResolvConf(runDir: string, pushed: PushedDns, resolvConf = RESOLV_CONF): Promise<RestoreOutcome> {
   const before = await readIfPresent(join(runDir, SNAPSHOT_FILE));
   if (before === undefined) return 'no-snapshot';
   const current = (await readIfPresent(resolvConf)) ?? '';
   if (current === before) return 'unchanged';
-  if (!carriesPushedDns(current, before, pushed)) return 'changed-by-others';
+  if (!onlyOldOrTunnelServers(current, before, pushed)) return 'changed-by-others';
   await writeFile(resolvConf, before);
   return 'restored';
 }

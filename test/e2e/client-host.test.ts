@@ -204,4 +204,23 @@ describe('client on the host', { timeout: 12 * STEP_TIMEOUT_MS }, () => {
     const gone = await run('ip', ['-n', netns, 'link', 'show', 'dev', adapter], { allowFailure: true });
     assert.notEqual(gone.exitCode, 0, 'the adapter went with the client');
   });
+
+  test('path MTU: with the adapter MTU raised above the lease, a too-big datagram brings ICMP fragmentation-needed with the tunnel MTU', { timeout: STEP_TIMEOUT_MS }, async () => {
+    const netns = topology.clients[0]!;
+    const adapter = uniqueName('m');
+    await giveNamespaceResolvConf(netns);
+    const client = start(netns, await clientConfig(0, adapter, 'dhclient'));
+    await waitForAddress(netns, adapter);
+    await eventually('the option-121 route', async () => (await routes(netns)).includes(`172.31.99.0/24 via ${TUNNEL_GATEWAY} dev ${adapter}`));
+    await run('ip', ['-n', netns, 'link', 'set', 'dev', adapter, 'mtu', '1500']);
+    // 1472 bytes of ICMP data + 28 of headers = 1500, over the lease's 1400; DF set (-M do).
+    const ping = await run('ping', ['-M', 'do', '-s', '1472', '-c', '1', '-W', '2', LAN_HOST_ADDRESS], { netns, allowFailure: true });
+    assert.match(ping.stdout + ping.stderr, /Frag needed and DF set \(mtu = 1400\)/, 'the kernel got our ICMP');
+    const learned = (await run('ip', ['-4', 'route', 'get', LAN_HOST_ADDRESS], { netns })).stdout;
+    assert.match(learned, /mtu 1400/, 'the host learned the path MTU');
+    assert.ok((await run('ping', ['-c', '1', '-W', '2', '-s', '1372', LAN_HOST_ADDRESS], { netns, allowFailure: true })).exitCode === 0, 'a datagram at the tunnel MTU crosses');
+    assert.equal(await terminate(client), 0);
+    assert.match(client.output(), /"icmp:frag-needed":1/);
+    assert.match(client.output(), /dropping frames from the host: datagrams larger than the tunnel MTU/);
+  });
 });
