@@ -1,7 +1,7 @@
 /**
  * The client's run folder: one per adapter and network namespace,
  * `<root>/client-<adapter>-net<namespace inode>`, where root is
- * TAPVPN_RUN_DIR, else /run/tapvpn (root), else <tmpdir>/tapvpn-<uid>. It
+ * TAPVPN_RUN_DIR, else /run/tapvpn (root; the control sockets live there too), else <tmpdir>/tapvpn-<uid>. It
  * holds the DHCP client's files, the resolver file as it was before, and
  * state.json: the DHCP child's PID and start time and the DNS the tunnel
  * pushed. Only a client holding the adapter lock (adapter-lock.ts) opens it,
@@ -11,7 +11,8 @@
  */
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { RUN_DIRECTORY } from '../config/fields.js';
 import { restoreResolvConf, type PushedDns, type RestoreOutcome } from './resolv-guard.js';
 
 const STATE_FILE = 'state.json';
@@ -47,7 +48,7 @@ export interface RunDir {
 
 async function defaultRoot(): Promise<string> {
   if (process.env.TAPVPN_RUN_DIR) return process.env.TAPVPN_RUN_DIR;
-  if (process.getuid?.() === 0) return '/run/tapvpn';
+  if (process.getuid?.() === 0) return RUN_DIRECTORY;
   return join(tmpdir(), `tapvpn-${process.getuid?.() ?? 'user'}`);
 }
 
@@ -119,7 +120,8 @@ export async function openRunDir(adapter: string, options: OpenRunDirOptions = {
   const path = await runDirPath(adapter, options.root);
   const leftover = await stat(path).then(() => true, () => false);
   const recovered = leftover ? await recover(path, options.resolvConf) : undefined;
-  await mkdir(path, { recursive: true, mode: 0o700 });
+  await mkdir(dirname(path), { recursive: true, mode: 0o755 }); // shared with the control sockets (src/ops/control)
+  await mkdir(path, { mode: 0o700 });
   let state: RunState = { clientPid: process.pid };
   const save = (): Promise<void> => writeFile(join(path, STATE_FILE), JSON.stringify(state), { mode: 0o600 });
   await save();

@@ -11,7 +11,7 @@
 import { emitEthernetHeader, EtherType, ETHERNET_HEADER_LENGTH, EthernetField, MAC_LENGTH } from '../wire/ethernet.js';
 import { emitIcmpHeader, ICMP_ERROR_MAX_DATAGRAM_LENGTH, ICMP_HEADER_LENGTH, IcmpType, IcmpUnreachableCode, isIcmpErrorType } from '../wire/icmp.js';
 import { emitIpv4Header, IpProtocol, ipv4HeaderLength, ipv4Protocol, ipv4Source, ipv4TotalLength, IPV4_MIN_HEADER_LENGTH, Ipv4Field } from '../wire/ipv4.js';
-import { read16 } from '../wire/bytes.js';
+import { readU16 } from '../wire/bytes.js';
 
 const FRAGMENT_OFFSET_MASK = 0x1fff;
 const ICMP_TTL = 64;
@@ -23,7 +23,7 @@ const QUOTED_MAX = ICMP_ERROR_MAX_DATAGRAM_LENGTH - IPV4_MIN_HEADER_LENGTH - ICM
 export const FRAG_NEEDED_FRAME_MAX_LENGTH = ETHERNET_HEADER_LENGTH + ICMP_ERROR_MAX_DATAGRAM_LENGTH;
 
 export function deservesFragNeeded(datagram: Uint8Array): boolean {
-  if ((read16(datagram, Ipv4Field.FLAGS_FRAGMENT) & FRAGMENT_OFFSET_MASK) !== 0) return false;
+  if ((readU16(datagram, Ipv4Field.FLAGS_FRAGMENT) & FRAGMENT_OFFSET_MASK) !== 0) return false;
   if (ipv4Protocol(datagram) !== IpProtocol.ICMP) return true;
   const icmpStart = ipv4HeaderLength(datagram);
   return ipv4TotalLength(datagram) > icmpStart && !isIcmpErrorType(datagram[icmpStart]!);

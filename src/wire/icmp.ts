@@ -7,7 +7,7 @@
  * body is a `subarray` view.
  */
 import { WireError } from './errors.js';
-import { read16, requireRoom, requireUint, write16, write32 } from './bytes.js';
+import { readU16, requireRoom, requireUint, writeU16, writeU32 } from './bytes.js';
 import { finishChecksum, internetChecksum, onesComplementSum } from './checksum.js';
 
 export const ICMP_HEADER_LENGTH = 8;
@@ -54,13 +54,13 @@ export function parseIcmp(bytes: Uint8Array): IcmpRepr {
   }
   const residue = finishChecksum(onesComplementSum(bytes));
   if (residue !== 0) {
-    const stored = read16(bytes, IcmpField.CHECKSUM).toString(16).padStart(4, '0');
+    const stored = readU16(bytes, IcmpField.CHECKSUM).toString(16).padStart(4, '0');
     throw new WireError('BAD_CHECKSUM', `ICMP checksum: 0x${stored} does not verify over ${bytes.length} bytes`);
   }
   return {
     type: bytes[IcmpField.TYPE]!,
     code: bytes[IcmpField.CODE]!,
-    rest: ((read16(bytes, IcmpField.REST) << 16) | read16(bytes, IcmpField.REST + 2)) >>> 0,
+    rest: ((readU16(bytes, IcmpField.REST) << 16) | readU16(bytes, IcmpField.REST + 2)) >>> 0,
     body: bytes.subarray(ICMP_HEADER_LENGTH),
   };
 }
@@ -82,9 +82,9 @@ export function emitIcmpHeader(repr: Omit<IcmpRepr, 'body'>, bodyLength: number,
   requireRoom(buf, offset, length, 'ICMP message');
   buf[offset + IcmpField.TYPE] = repr.type;
   buf[offset + IcmpField.CODE] = repr.code;
-  write16(buf, offset + IcmpField.CHECKSUM, 0);
-  write32(buf, offset + IcmpField.REST, repr.rest);
-  write16(buf, offset + IcmpField.CHECKSUM, internetChecksum(buf.subarray(offset, offset + length)));
+  writeU16(buf, offset + IcmpField.CHECKSUM, 0);
+  writeU32(buf, offset + IcmpField.REST, repr.rest);
+  writeU16(buf, offset + IcmpField.CHECKSUM, internetChecksum(buf.subarray(offset, offset + length)));
   return length;
 }
 

@@ -8,7 +8,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createMemoryPair } from '../../../adapter/memory-pair.js';
-import { PseudoAdapter, type DhcpResponder, type DhcpVerdict } from '../../../src/engine/pseudo-adapter.js';
+import type { DhcpResponder, DhcpVerdict } from '../../../emulators/dhcp.js';
+import { PseudoAdapter } from '../../../src/engine/pseudo-adapter.js';
 import { DEFAULT_GATEWAY_MAC, type Lease } from '../../../src/lease.js';
 import { bytesToMac, ipv4ToNumber } from '../../../src/wire/addr.js';
 import { EtherType, parseEthernet } from '../../../src/wire/ethernet.js';
