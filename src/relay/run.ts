@@ -85,7 +85,7 @@ export async function startRelay(config: RelayConfig, log: Logger): Promise<Rela
     for (const connection of connections) connection.tick(now);
   }, TICK_INTERVAL_MS);
   groups.startProbing(config.status.probe_interval * 1000);
-  log.info({ name: config.name, listen: `${config.listen.address}:${port}`, groups: config.groups.map((g) => g.name) }, 'relay ready');
+  log.info({ relay: config.name, listen: `${config.listen.address}:${port}`, groups: config.groups.map((g) => g.name) }, 'relay ready');
 
   const status = (): ReturnType<RelayHandle['status']> => ({ ...counters.snapshot(), groups: groups.snapshot() });
   return {

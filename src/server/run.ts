@@ -125,7 +125,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Se
       replayGuard,
       authorize: (request) => {
         const result = policy.authorize(request);
-        if (!result.ok) log.warn({ peer, name: request.name, code: closeCodeName(result.code), reason: result.reason }, 'client refused');
+        if (!result.ok) log.warn({ peer, client: request.name, code: closeCodeName(result.code), reason: result.reason }, 'client refused');
         return result;
       },
       ...(config.name ? { names: [config.name] } : {}),

@@ -18,27 +18,20 @@ const cidr = (c: { address: string; prefixLength: number }): string => `${c.addr
 const list = (items: readonly string[]): string => (items.length ? items.join(', ') : 'none');
 
 /**
- * The public key of `file`, or a warning when the file does not exist yet;
- * a key file that exists but is readable by others or malformed is an error.
+ * The public key of `file`. A key file that is missing, readable by others
+ * or malformed is an error, as it is when the daemon starts: a config that
+ * check-config calls valid must start.
  */
-async function keyLine(file: string, io: CliIo): Promise<string> {
-  try {
-    return `${file} (public key ${encodeKey(publicKeyOf(await readPrivateKeyFile(file)))})`;
-  } catch (error) {
-    if (error instanceof KeyError && error.code === 'UNREADABLE' && /ENOENT/.test(error.message)) {
-      io.err(`tapvpn: warning: ${error.message}`);
-      return `${file} (does not exist yet)`;
-    }
-    throw error;
-  }
+async function keyLine(file: string): Promise<string> {
+  return `${file} (public key ${encodeKey(publicKeyOf(await readPrivateKeyFile(file)))})`;
 }
 
-async function serverSummary(config: ServerConfig, io: CliIo): Promise<string[]> {
+async function serverSummary(config: ServerConfig): Promise<string[]> {
   const { tunnel } = config;
   const enabled = config.clients.filter((c) => c.enabled).length;
   return [
     `listen:          ${config.listen.address}:${config.listen.port}${config.name ? ` (known as ${config.name})` : ''}`,
-    `private key:     ${await keyLine(config.private_key_file, io)}`,
+    `private key:     ${await keyLine(config.private_key_file)}`,
     `adapter:         ${config.adapter.name}, MTU ${config.adapter.mtu}`,
     `tunnel network:  ${cidr(tunnel.network)}, gateway ${tunnel.gateway}, pool ${tunnel.pool.start}-${tunnel.pool.end}`,
     `pushed routes:   ${list(tunnel.routes.map(cidr))}`,
@@ -57,11 +50,11 @@ async function serverSummary(config: ServerConfig, io: CliIo): Promise<string[]>
   ];
 }
 
-async function clientSummary(config: ClientConfig, io: CliIo): Promise<string[]> {
+async function clientSummary(config: ClientConfig): Promise<string[]> {
   const server = `${config.server.address}:${config.server.port}`;
   return [
     `name:            ${config.name}`,
-    `private key:     ${await keyLine(config.private_key_file, io)}`,
+    `private key:     ${await keyLine(config.private_key_file)}`,
     `server:          ${server}${config.server.name ? ` (named ${config.server.name})` : ''}, pinned key ${config.server.public_key}`,
     `path:            ${[...config.relays, config.server.name ?? server].join(' -> ')}`,
     `adapter:         ${config.adapter.name}, address ${config.address_mode === 'dhcp' ? `over DHCP (${config.dhcp_client})` : 'set directly (static)'}`,
@@ -71,13 +64,13 @@ async function clientSummary(config: ClientConfig, io: CliIo): Promise<string[]>
   ];
 }
 
-async function relaySummary(config: RelayConfig, io: CliIo): Promise<string[]> {
+async function relaySummary(config: RelayConfig): Promise<string[]> {
   const l = config.limits;
   return [
     `name:            ${[config.name, ...config.aliases].join(', ')}`,
     `listen:          ${config.listen.address}:${config.listen.port}`,
     `limits:          path <= ${l.max_path_length} hops, RELAY <= ${l.max_relay_frame_bytes} bytes, connect ${l.connect_timeout} s, idle ${l.idle_timeout} s, ${l.max_connections} connections (${l.max_connections_per_source} per source)`,
-    `status key:      ${config.status.key_file ? await keyLine(config.status.key_file, io) : 'none'}`,
+    `status key:      ${config.status.key_file ? await keyLine(config.status.key_file) : 'none'}`,
     `groups:          ${config.groups.length}`,
     ...config.groups.map((g) => `  ${g.name}: ${g.servers.map((s) => `${s.address}${s.status_port ? ` (status ${s.status_port})` : ''}`).join(', ')}`),
   ];
@@ -90,9 +83,9 @@ export async function checkConfig(io: CliIo, kind: string | undefined, file: str
   let lines: string[];
   let config: unknown;
   try {
-    if (kind === 'server') lines = await serverSummary((config = await loadServerConfig(file)) as ServerConfig, io);
-    else if (kind === 'client') lines = await clientSummary((config = await loadClientConfig(file)) as ClientConfig, io);
-    else lines = await relaySummary((config = await loadRelayConfig(file)) as RelayConfig, io);
+    if (kind === 'server') lines = await serverSummary((config = await loadServerConfig(file)) as ServerConfig);
+    else if (kind === 'client') lines = await clientSummary((config = await loadClientConfig(file)) as ClientConfig);
+    else lines = await relaySummary((config = await loadRelayConfig(file)) as RelayConfig);
   } catch (error) {
     // A key file problem is a problem of this config: say which file it came from.
     if (error instanceof KeyError) throw new ConfigError(file, [error.message]);

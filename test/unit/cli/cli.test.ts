@@ -155,8 +155,11 @@ test('check-config: the examples are valid, the summary shows the server public 
     const file = join(ROOT, 'examples', `${kind}.toml`);
     const exists = await stat(file).then(() => true, () => false);
     if (!exists) continue; // examples/relay.toml may land separately
+    // The examples name key files under /etc and /var/lib; point them at real ones (check-config reads them).
+    const copy = join(dir, `example-${kind}.toml`);
+    await writeFile(copy, (await readFile(file, 'utf8')).replace(/^(\s*(?:private_)?key_file = )"[^"]*"/gm, `$1"${join(dir, 'server.key')}"`));
     const io = fakeIo();
-    assert.equal(await runCli(['check-config', kind, file], io), 0, io.stderr.join('\n'));
+    assert.equal(await runCli(['check-config', kind, copy], io), 0, io.stderr.join('\n'));
     assert.match(io.stdout[0]!, new RegExp(`valid ${kind} config`));
   }
   const io = fakeIo();
@@ -168,10 +171,10 @@ test('check-config: the examples are valid, the summary shows the server public 
   assert.match(out, /pool 10\.77\.0\.2-10\.77\.0\.254/);
 });
 
-test('check-config: a missing key file is a warning, a world-readable one an error naming the config', async () => {
+test('check-config: a missing or world-readable key file is an error naming the config, exit 2 as when the daemon starts', async () => {
   const io = fakeIo();
-  assert.equal(await runCli(['check-config', 'client', clientToml], io), 0);
-  assert.match(io.stderr.join('\n'), /warning: .*client\.key.*tapvpn genkey --out/);
+  assert.equal(await runCli(['check-config', 'client', clientToml], io), 2);
+  assert.match(io.stderr.join('\n'), new RegExp(`^tapvpn: ${clientToml}: .*client\\.key.*tapvpn genkey --out`));
   const loose = join(dir, 'loose.key');
   await writeFile(loose, `${ALICE_PRIVATE_B64}\n`, { mode: 0o644 });
   const file = join(dir, 'loose-client.toml');
