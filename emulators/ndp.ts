@@ -66,9 +66,14 @@ export type NdpIgnoreReason =
   | 'not-solicitation'
   | 'bad-source-option';
 
-export type NdpVerdict =
-  | { kind: 'reply'; message: NdpMessage; source: Uint8Array; destination: Uint8Array; destinationMac: Uint8Array }
-  | { kind: 'ignored'; reason: NdpIgnoreReason };
+export interface NdpReply {
+  kind: 'reply';
+  message: NdpMessage;
+  source: Uint8Array;
+  destination: Uint8Array;
+  destinationMac: Uint8Array;
+}
+export type NdpVerdict = NdpReply | { kind: 'ignored'; reason: NdpIgnoreReason };
 
 /** The configuration in bytes, computed once per lease. */
 export interface CompiledNdpConfig {
@@ -129,7 +134,7 @@ function prefixInformation(prefix: Uint8Array, prefixLength: number, autonomous:
 const ALL_NODES_MAC = multicastMac(ALL_NODES_IPV6);
 
 /** The router advertisement for this lease, to all-nodes: the answer to an RS and the unsolicited one after a lease change. */
-export function routerAdvertisementVerdict(config: CompiledNdpConfig): NdpVerdict {
+export function routerAdvertisementVerdict(config: CompiledNdpConfig): NdpReply {
   return { kind: 'reply', message: config.advertisement, source: config.routerAddress, destination: ALL_NODES_IPV6, destinationMac: ALL_NODES_MAC };
 }
 
@@ -199,7 +204,7 @@ export class NdpEmulator {
   }
 
   /** The unsolicited advertisement for the current lease (after a lease change), or undefined without IPv6. */
-  advertisement(): NdpVerdict | undefined {
+  advertisement(): NdpReply | undefined {
     return this.#config && routerAdvertisementVerdict(this.#config);
   }
 

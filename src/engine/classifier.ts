@@ -8,6 +8,8 @@
  * - `tunnel`: a unicast IPv4 datagram from the host's lease address to the
  *   tunnel subnet or a routed network; the datagram's bounds (Ethernet header
  *   and any padding removed) are written into `result`;
+ * - `local-ndp` and IPv6 `tunnel` datagrams when the lease has an IPv6
+ *   part (classifier6.ts); without one every IPv6 frame is `drop:ipv6`;
  * - `drop` with a stable reason (also the counter key suffix).
  *
  * Allocation-free on the accepted paths: the verdict is a small integer and
@@ -30,10 +32,12 @@ import {
   ipv4TotalLength,
 } from '../wire/ipv4.js';
 import { UDP_HEADER_LENGTH, UdpField } from '../wire/udp.js';
+import { ipv6TotalLength } from '../wire/ipv6.js';
+import { classifier6ConfigFromLease, classifyIpv6, type Classifier6Config } from './classifier6.js';
 
-export const Verdict = { DROP: 0, LOCAL_ARP: 1, LOCAL_DHCP: 2, TUNNEL: 3 } as const;
+export const Verdict = { DROP: 0, LOCAL_ARP: 1, LOCAL_DHCP: 2, TUNNEL: 3, LOCAL_NDP: 4 } as const;
 export type Verdict = (typeof Verdict)[keyof typeof Verdict];
-export const VERDICT_NAMES = ['drop', 'local-arp', 'local-dhcp', 'tunnel'] as const;
+export const VERDICT_NAMES = ['drop', 'local-arp', 'local-dhcp', 'tunnel', 'local-ndp'] as const;
 
 export type DropReason =
   | 'ipv6'
@@ -64,6 +68,8 @@ export interface ClassifierConfig {
   mtu: number; // largest datagram accepted for the tunnel
   /** The host routes for others (the server): any source is accepted, not only the lease's address. */
   forwarding?: boolean;
+  /** The lease's IPv6 part; absent: IPv4 only. */
+  ipv6?: Classifier6Config;
 }
 
 export function classifierConfigFromLease(lease: Lease, forwarding = false): ClassifierConfig {
@@ -78,6 +84,7 @@ export function classifierConfigFromLease(lease: Lease, forwarding = false): Cla
     networks: [network(lease.prefixLength, lease.gateway), ...lease.routes.map((r) => network(r.prefixLength, r.destination))],
     mtu: lease.mtu,
     forwarding,
+    ...(lease.ipv6 && { ipv6: classifier6ConfigFromLease(lease) }),
   };
 }
 
@@ -88,11 +95,13 @@ export class ClassifyResult {
   reason: DropReason | undefined = undefined;
   /** Set for malformed drops: the codec's explanation. */
   error: WireError | undefined = undefined;
-  /** For LOCAL_DHCP and TUNNEL: the IPv4 datagram's bounds within the frame. */
+  /** For LOCAL_DHCP, LOCAL_NDP, TUNNEL and a too-big drop: the datagram's bounds within the frame. */
   datagramStart = 0;
   datagramEnd = 0;
   /** True for a TUNNEL datagram that is a fragment (forwarded as is; the far end reassembles). */
   fragment = false;
+  /** For TUNNEL and a too-big drop: EtherType.IPV4 or EtherType.IPV6. */
+  etherType = 0;
 }
 
 export class FrameClassifier {
@@ -119,15 +128,33 @@ export class FrameClassifier {
     if (etherType < ETHERTYPE_MIN) return this.#drop('not-ethernet-ii'); // 802.3 length-typed
     if (etherType === EtherType.VLAN || etherType === EtherType.QINQ) return this.#drop('vlan');
     if (etherType === EtherType.ARP) return (result.verdict = Verdict.LOCAL_ARP);
-    if (etherType === EtherType.IPV6) return this.#drop('ipv6');
+    if (etherType === EtherType.IPV6) return this.#classifyIpv6(frame);
     if (etherType !== EtherType.IPV4) return this.#drop('not-ipv4');
     return this.#classifyIpv4(frame, frame.subarray(ETHERNET_HEADER_LENGTH));
   }
+
+  #classifyIpv6(frame: Uint8Array): Verdict {
+    const config = this.#config;
+    if (!config.ipv6) return this.#drop('ipv6');
+    const datagram = frame.subarray(ETHERNET_HEADER_LENGTH);
+    const outcome = classifyIpv6(frame, datagram, config.ipv6, config.mtu, config.forwarding ?? false, this.#isLocalMacBound);
+    if (outcome instanceof WireError) return this.#malformed(outcome);
+    const result = this.result;
+    result.etherType = EtherType.IPV6;
+    result.datagramStart = ETHERNET_HEADER_LENGTH;
+    result.datagramEnd = ETHERNET_HEADER_LENGTH + ipv6TotalLength(datagram);
+    if (outcome === 'local-ndp') return (result.verdict = Verdict.LOCAL_NDP);
+    if (outcome === 'tunnel') return (result.verdict = Verdict.TUNNEL);
+    return this.#drop(outcome);
+  }
+
+  readonly #isLocalMacBound = (frame: Uint8Array): boolean => this.#isLocalMac(frame);
 
   #classifyIpv4(frame: Uint8Array, datagram: Uint8Array): Verdict {
     const problem = checkIpv4(datagram);
     if (problem) return this.#malformed(problem);
     const result = this.result;
+    result.etherType = EtherType.IPV4;
     result.datagramStart = ETHERNET_HEADER_LENGTH;
     result.datagramEnd = ETHERNET_HEADER_LENGTH + ipv4TotalLength(datagram);
     const destination = ipv4Destination(datagram);

@@ -1,9 +1,11 @@
 /**
  * The pseudo adapter engine: the glue between a FrameDevice (the host's view
  * of the tunnel, a TAP) and the tunnel. Every frame the host writes is
- * classified; ARP and DHCP are answered locally by the emulators, tunnel
- * datagrams go to `onDatagram` with their Ethernet header removed, everything
- * else is dropped and counted. `deliver` does the reverse for datagrams from
+ * classified; ARP, DHCP and (for a lease with IPv6) NDP are answered locally
+ * by the emulators, tunnel datagrams (IPv4 and IPv6) go to `onDatagram` with
+ * their Ethernet header removed and their EtherType, an IPv6 datagram over
+ * the MTU is answered with ICMPv6 Packet Too Big, everything else is dropped
+ * and counted. `deliver` does the reverse for datagrams from
  * the tunnel: Ethernet header (reserved MAC → host MAC) added in a
  * preallocated buffer pool and written to the device in one batch.
  *
@@ -29,6 +31,8 @@ import { Counters } from './counters.js';
 import { DropWarnings, explainDrop } from './drop-warnings.js';
 import { deservesFragNeeded, emitFragNeeded, FRAG_NEEDED_FRAME_MAX_LENGTH } from './frag-needed.js';
 import { TokenBucket } from './token-bucket.js';
+import { Ipv6Responder } from './ipv6-responder.js';
+import { IPV6_HEADER_LENGTH } from '../wire/ipv6.js';
 
 /** pino-compatible. */
 export interface DebugLogger {
@@ -54,7 +58,7 @@ export interface PseudoAdapterOptions {
   forwarding?: boolean;
   /** Frames per writeFrames batch on the receive path (the pool size). */
   deliverBatchFrames?: number;
-  /** ICMP "fragmentation needed" replies per second (burst the same); default FRAG_NEEDED_PER_SECOND. */
+  /** ICMP "fragmentation needed" and ICMPv6 "packet too big" replies per second, each (burst the same); default FRAG_NEEDED_PER_SECOND. */
   fragNeededPerSecond?: number;
   /** At most one warning line per drop reason per this interval; default DROP_WARNING_INTERVAL_MS. */
   dropWarningIntervalMs?: number;
@@ -67,13 +71,15 @@ const DEFAULT_DELIVER_BATCH_FRAMES = 64;
 const BOOTP_SERVER_PORT = 67;
 const BOOTP_CLIENT_PORT = 68;
 const DHCP_REPLY_TTL = 64;
-const IPV4_VERSION_4 = 4;
+const IP_VERSION_4 = 4;
+const IP_VERSION_6 = 6;
 
 export class PseudoAdapter {
   readonly counters: Counters;
   readonly #device: FrameDevice;
   readonly #dhcp: DhcpResponder;
   readonly #arp: ArpEmulator;
+  readonly #ipv6: Ipv6Responder;
   readonly #classifier: FrameClassifier;
   readonly #onDatagram: PseudoAdapterOptions['onDatagram'];
   readonly #logger: DebugLogger | undefined;
@@ -103,6 +109,13 @@ export class PseudoAdapter {
     this.counters = options.counters ?? new Counters();
     this.#arp = new ArpEmulator(clientArpConfig(options.lease));
     this.#classifier = new FrameClassifier(classifierConfigFromLease(options.lease, this.#forwarding));
+    this.#ipv6 = new Ipv6Responder({
+      lease: options.lease,
+      write: (frame) => this.#writeControl(frame),
+      count: (key) => this.#count(key),
+      nowMs: this.#nowMs,
+      packetTooBigPerSecond: options.fragNeededPerSecond ?? FRAG_NEEDED_PER_SECOND,
+    });
     this.#gatewayMac = macToBytes(options.lease.gatewayMac);
     this.#gateway = ipv4ToNumber(options.lease.gateway);
     this.#mtu = options.lease.mtu;
@@ -135,6 +148,7 @@ export class PseudoAdapter {
     this.#gatewayMac = macToBytes(lease.gatewayMac);
     this.#gateway = ipv4ToNumber(lease.gateway);
     this.#mtu = lease.mtu;
+    this.#ipv6.setLease(lease, this.#gatewayMac, this.#hostMac !== undefined);
   }
 
   /**
@@ -175,8 +189,9 @@ export class PseudoAdapter {
   #flushQueued = false;
 
   #stageForDelivery(datagram: Uint8Array, hostMac: Uint8Array): boolean {
-    if (datagram.length < IPV4_MIN_HEADER_LENGTH || datagram[0]! >>> 4 !== IPV4_VERSION_4) {
-      this.#count('deliver:drop:not-ipv4');
+    const etherType = deliveryEtherType(datagram);
+    if (etherType === 0) {
+      this.#count('deliver:drop:not-ip');
       return false;
     }
     const buffer = this.#pool[this.#batch.length]!;
@@ -184,7 +199,7 @@ export class PseudoAdapter {
       this.#count('deliver:drop:too-big');
       return false;
     }
-    emitEthernetHeader(hostMac, this.#gatewayMac, EtherType.IPV4, buffer, 0);
+    emitEthernetHeader(hostMac, this.#gatewayMac, etherType, buffer, 0);
     buffer.set(datagram, ETHERNET_HEADER_LENGTH);
     this.#batch.push(buffer.subarray(0, ETHERNET_HEADER_LENGTH + datagram.length));
     return true;
@@ -216,7 +231,12 @@ export class PseudoAdapter {
     switch (verdict) {
       case Verdict.TUNNEL:
         this.#count('rx:tunnel');
-        this.#onDatagram(frame.subarray(result.datagramStart, result.datagramEnd), EtherType.IPV4);
+        this.#onDatagram(frame.subarray(result.datagramStart, result.datagramEnd), result.etherType);
+        return;
+      case Verdict.LOCAL_NDP:
+        this.#count('rx:local-ndp');
+        this.#ipv6.handleNdp(frame, result.datagramEnd, this.#gatewayMac);
+        this.#learnHostMac(this.#ipv6.hostMac);
         return;
       case Verdict.LOCAL_ARP:
         this.#count('rx:local-arp');
@@ -228,7 +248,7 @@ export class PseudoAdapter {
         return;
       default:
         this.#dropped(frame, result.reason ?? 'unknown', result.error?.message);
-        if (result.reason === 'too-big') this.#answerTooBig(frame, frame.subarray(result.datagramStart, result.datagramEnd));
+        if (result.reason === 'too-big') this.#answerTooBig(frame, frame.subarray(result.datagramStart, result.datagramEnd), result.etherType);
     }
   }
 
@@ -242,7 +262,12 @@ export class PseudoAdapter {
   }
 
   /** ICMP "fragmentation needed" with the tunnel MTU back to the sender (frag-needed.ts), rate-limited. */
-  #answerTooBig(frame: Uint8Array, datagram: Uint8Array): void {
+  #answerTooBig(frame: Uint8Array, datagram: Uint8Array, etherType: number): void {
+    if (etherType === EtherType.IPV6) {
+      // ICMPv6 Packet Too Big, back to the frame's sender as an ARP reply goes: the host MAC need not be known yet.
+      const sender = frame.subarray(EthernetField.SOURCE, EthernetField.SOURCE + MAC_LENGTH);
+      return this.#ipv6.packetTooBig(datagram, this.#gatewayMac, sender);
+    }
     if (!deservesFragNeeded(datagram)) return this.#count('icmp:frag-needed:not-sent-for-this');
     if (!this.#fragNeededLimit.take(this.#nowMs())) return this.#count('icmp:frag-needed:rate-limited');
     this.#ipIdentification = (this.#ipIdentification + 1) & 0xffff;
@@ -347,4 +372,12 @@ export class PseudoAdapter {
   #count(key: string, by = 1): void {
     this.counters.increment(key, by);
   }
+}
+
+/** The EtherType a datagram from the tunnel is framed with: by its IP version; 0 for anything else. */
+function deliveryEtherType(datagram: Uint8Array): number {
+  const version = datagram.length > 0 ? datagram[0]! >>> 4 : 0;
+  if (version === IP_VERSION_4 && datagram.length >= IPV4_MIN_HEADER_LENGTH) return EtherType.IPV4;
+  if (version === IP_VERSION_6 && datagram.length >= IPV6_HEADER_LENGTH) return EtherType.IPV6;
+  return 0;
 }

@@ -171,7 +171,7 @@ test('deliverSoon stages each datagram at once and writes the turn\'s datagrams 
   assert.deepEqual(device.written.map((frame) => toHex(parseEthernet(frame).payload)), expected);
 });
 
-test('deliver counts non-IPv4, oversized and device-rejected datagrams', () => {
+test('deliver counts non-IP (a 3-byte "IPv6"), oversized and device-rejected datagrams', () => {
   const { device, adapter } = setup();
   device.hostWrites(arpRequestFrame('10.77.0.2', '10.77.0.1'));
   const good = ipv4Frame({ dstMac: HOST_MAC, src: '172.31.99.10', dst: '10.77.0.2' }).subarray(14);
@@ -181,7 +181,7 @@ test('deliver counts non-IPv4, oversized and device-rejected datagrams', () => {
   assert.equal(adapter.deliver([good, Uint8Array.of(0x60, 0, 0), big, good, good]), 1);
   const counters = adapter.counters.snapshot();
   assert.deepEqual(
-    [counters['deliver:drop:not-ipv4'], counters['deliver:drop:too-big'], counters['deliver:frames'], counters['deliver:drop:write-rejected']],
+    [counters['deliver:drop:not-ip'], counters['deliver:drop:too-big'], counters['deliver:frames'], counters['deliver:drop:write-rejected']],
     [1, 1, 1, 2],
   );
 });
