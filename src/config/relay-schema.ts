@@ -61,6 +61,18 @@ export const relayConfigSchema = z
       })
       .prefault({}),
     groups: z.array(group).default([]),
+    /**
+     * The only other next hops a RELAY frame may name (besides groups and
+     * their members): the relay is no open proxy, everything else is refused.
+     */
+    next_hops: z
+      .strictObject({
+        /** Tunnel servers this relay forwards to directly (host:port as clients write it). */
+        servers: z.array(hostPort).default([]),
+        /** Relays this relay forwards to (their names as paths write them). */
+        relays: z.array(hostPort).default([]),
+      })
+      .prefault({}),
     control: controlSection,
     metrics: metricsSection,
   })
@@ -81,7 +93,23 @@ export const relayConfigSchema = z
         ctx.addIssue({ code: 'custom', path: ['status', 'key_file'], message: 'status ports are probed with an authenticated exchange: set status.key_file (the key the servers use)' });
       }
     });
+    checkNextHops(config, own, seen, ctx);
   });
+
+/** next_hops: each entry once, never one of our own names (a loop) nor a group's name (say it once, as the group). */
+function checkNextHops(config: { next_hops: { servers: string[]; relays: string[] } }, own: Set<string>, groupNames: Set<string>, ctx: z.RefinementCtx): void {
+  const listed = new Map<string, string>();
+  for (const kind of ['servers', 'relays'] as const) {
+    config.next_hops[kind].forEach((hop, i) => {
+      const path = ['next_hops', kind, i];
+      const where = `next_hops.${kind}`;
+      if (own.has(hop)) ctx.addIssue({ code: 'custom', path, message: `"${hop}" is this relay's own name: forwarding to it would loop (remove it from ${where})` });
+      else if (groupNames.has(hop)) ctx.addIssue({ code: 'custom', path, message: `"${hop}" is already a group's name: groups are allowed next hops by themselves (remove it from ${where})` });
+      else if (listed.has(hop)) ctx.addIssue({ code: 'custom', path, message: `"${hop}" is already listed in ${listed.get(hop)}: list each next hop once` });
+      listed.set(hop, where);
+    });
+  }
+}
 
 export type RelayConfig = z.output<typeof relayConfigSchema>;
 export type RelayGroupConfig = RelayConfig['groups'][number];

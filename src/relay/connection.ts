@@ -23,7 +23,7 @@ import { parseRelay } from '../protocol/frames/relay.js';
 import type { Action, Side } from '../protocol/machines/actions.js';
 import { RelayMachine } from '../protocol/machines/relay.js';
 import { FrameSocket, type StreamDecoder } from '../io/frame-socket.js';
-import type { DialResult } from './dial.js';
+import { NEXT_HOP_UNAVAILABLE, type DialResult } from './dial.js';
 import type { RelayCounters } from './counters.js';
 
 const MAX_QUEUED_BYTES = 1024 * 1024;
@@ -217,8 +217,9 @@ export class RelayConnection {
       return;
     }
     if (!result.ok) {
-      this.refusal = 'next-hop-unreachable';
-      this.handle({ type: 'nextConnectFailed', reason: result.reason });
+      this.refusal = result.refusal;
+      this.deps.log.warn({ peer: this.peer, next: name, refusal: result.refusal, detail: result.reason }, 'next hop not connected');
+      this.handle({ type: 'nextConnectFailed', reason: NEXT_HOP_UNAVAILABLE }); // the detail stays in the log: no port-scanner oracle
       return;
     }
     this.attach('next', result.socket, new FrameDecoder());

@@ -1,8 +1,10 @@
 /**
- * Server groups at run time: the members' states (select.ts), kept current
- * by probing each member's status endpoint (src/io/status-exchange.ts) every
- * probe interval and by the outcome of every connect the relay makes.
- * Health changes are logged once per change, not once per probe.
+ * The next hops this relay's configuration names, at run time: server groups
+ * with their members' states (select.ts), kept current by probing each
+ * member's status endpoint (src/io/status-exchange.ts) every probe interval
+ * and by the outcome of every connect the relay makes; and the addresses it
+ * may dial directly (`allowsDirect`: group members and `next_hops`), nothing
+ * else. Health changes are logged once per change, not once per probe.
  */
 import type { RelayConfig } from '../config/relay-schema.js';
 import type { Logger } from '../log.js';
@@ -22,6 +24,8 @@ interface Member {
 
 export class ServerGroups {
   private readonly groups = new Map<string, Member[]>();
+  /** host:port names a RELAY frame may name as the next hop besides a group, compared exactly as written. */
+  private readonly direct: ReadonlySet<string>;
   private readonly policy: SelectPolicy;
   private timer: NodeJS.Timeout | undefined;
   private readonly probeTimeoutMs: number;
@@ -41,6 +45,13 @@ export class ServerGroups {
         group.servers.map((s) => ({ state: newMemberState(s.address, s.status_port !== undefined), host: splitHostPort(s.address).host, statusPort: s.status_port, wasHealthy: undefined })),
       );
     }
+    const members = config.groups.flatMap((g) => g.servers.map((s) => s.address));
+    this.direct = new Set([...members, ...config.next_hops.servers, ...config.next_hops.relays]);
+  }
+
+  /** True when the configuration names `hop` as a server or relay to dial directly (a group member or a `next_hops` entry). */
+  allowsDirect(hop: string): boolean {
+    return this.direct.has(hop);
   }
 
   has(name: string): boolean {

@@ -142,7 +142,7 @@ async function writeConfigs(): Promise<void> {
   await writeFile(join(dir, 'server2.toml'), server.replace(join(dir, 'leases.json'), join(dir, 'leases2.json')));
   await setClientPath(configs.clients[0]!, [R1, R2], S1);
   await setClientPath(configs.clients[1]!, [R1_ALIAS, R2], GROUP);
-  await writeFile(join(dir, 'r1.toml'), `name = "${R1}"\naliases = ["${R1_ALIAS}"]\n[listen]\nport = 7000\n[limits]\nmax_path_length = ${R1_MAX_PATH}\nmax_connections_per_source = ${R1_MAX_PER_SOURCE}\nconnect_timeout = 2\n`);
+  await writeFile(join(dir, 'r1.toml'), `name = "${R1}"\naliases = ["${R1_ALIAS}"]\n[listen]\nport = 7000\n[limits]\nmax_path_length = ${R1_MAX_PATH}\nmax_connections_per_source = ${R1_MAX_PER_SOURCE}\nconnect_timeout = 2\n[next_hops]\nservers = ["${S1}"]\nrelays = ["${R2}", "${R2_VIA_PROXY}"]\n`);
   await writeFile(
     join(dir, 'r2.toml'),
     `name = "${R2}"\naliases = ["${R2_VIA_PROXY}"]\n[listen]\nport = 7000\n[limits]\nconnect_timeout = 2\n[status]\nkey_file = "${join(dir, 'status.key')}"\nprobe_interval = 0.5\nhealthy_for = 3\n` +

@@ -55,4 +55,15 @@ describe('relay config schema', () => {
     const ok = parse('name = "r:1"\n[status]\nkey_file = "/k"\n[[groups]]\nname = "g:1"\nservers = [{ address = "s:1", status_port = 5556 }]\n');
     assert.equal(ok.groups[0]?.servers[0]?.status_port, 5556);
   });
+
+  it('next_hops: defaults to nothing (deny all), entries host:port, once each, not our own names or a group name', () => {
+    assert.deepEqual(parse('name = "r:1"\n').next_hops, { servers: [], relays: [] });
+    const ok = parse('name = "r:1"\n[next_hops]\nservers = ["10.0.1.10:5555"]\nrelays = ["relay2.example:7000"]\n');
+    assert.deepEqual(ok.next_hops, { servers: ['10.0.1.10:5555'], relays: ['relay2.example:7000'] });
+    assert.match(problems('name = "r:1"\n[next_hops]\nservers = ["10.0.1.10"]\n').join(), /^next_hops\.servers\[0\]: expected host:port/);
+    assert.match(problems('name = "r:1"\naliases = ["r:2"]\n[next_hops]\nrelays = ["r:2"]\n').join(), /next_hops\.relays\[0\]: "r:2" is this relay's own name: forwarding to it would loop/);
+    assert.match(problems('name = "r:1"\n[[groups]]\nname = "g:1"\nservers = [{ address = "s:1" }]\n[next_hops]\nservers = ["g:1"]\n').join(), /next_hops\.servers\[0\]: "g:1" is already a group's name/);
+    assert.match(problems('name = "r:1"\n[next_hops]\nservers = ["s:1"]\nrelays = ["s:1"]\n').join(), /next_hops\.relays\[0\]: "s:1" is already listed in next_hops\.servers/);
+    assert.match(problems('name = "r:1"\n[next_hops]\nserver = ["s:1"]\n').join(), /next_hops/);
+  });
 });
