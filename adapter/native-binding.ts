@@ -1,7 +1,9 @@
 /**
- * Loads the native TAP addon (adapter/native/tap.c, built by `npm install`
- * through node-gyp into build/Release). Found by walking up from this module
- * to the package root, so it works from source (tsx) and from dist/.
+ * Loads the native TAP addon (adapter/native/tap.c) with node-gyp-build from
+ * adapter/native/: its source build (build/Release, made by `npm install` in
+ * a checkout) or the prebuilt binary an installed package ships
+ * (prebuilds/linux-x64, made by prebuildify at `npm pack`). The folder is
+ * found from the package root, so this works from source (tsx) and from dist/.
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -29,10 +31,10 @@ export interface TapBinding {
   close(fd: number): void;
 }
 
-const ADDON_PATH = join('build', 'Release', 'tapvpn_tap.node');
+const ADDON_DIR = join('adapter', 'native');
 const MAX_PARENT_DEPTH = 6; // adapter/ or dist/adapter/ sit at most two levels down; six leaves slack
 
-/** Thrown when build/Release/tapvpn_tap.node is missing; linux-tap turns it into a TapOpenError. */
+/** Thrown when no build of the addon loads here; linux-tap turns it into a TapOpenError. */
 export class AddonMissingError extends Error {
   override readonly name = 'AddonMissingError';
 }
@@ -50,10 +52,13 @@ let binding: TapBinding | undefined;
 
 export function loadTapBinding(): TapBinding {
   if (binding) return binding;
-  const path = join(packageRoot(), ADDON_PATH);
-  if (!existsSync(path)) {
-    throw new AddonMissingError(`the TAP addon ${path} is not built — run \`npm install\` in ${packageRoot()} (node-gyp builds it; needs gcc, make and python3)`);
+  const dir = join(packageRoot(), ADDON_DIR);
+  const require = createRequire(import.meta.url);
+  try {
+    binding = (require('node-gyp-build') as (dir: string) => unknown)(dir) as TapBinding;
+  } catch (error) {
+    const detail = (error as Error).message.split('\n')[0];
+    throw new AddonMissingError(`the TAP addon in ${dir} did not load (${detail}) — in a checkout run \`npm install\`; for an installed package run \`npm rebuild tapvpn\` (a source build: needs make, g++ and python3)`);
   }
-  binding = createRequire(import.meta.url)(path) as TapBinding;
   return binding;
 }

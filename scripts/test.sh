@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 what="${1:-all}"
 
-npm run --silent install >/dev/null  # the TAP addon (node-gyp, through npm)
+npm run --silent addons >/dev/null  # the native addons, rebuilt from source (scripts/addons.mjs)
 npx --no-install tsc -p tsconfig.json --noEmit
 
 run_tests() { # $1: directory under test/

@@ -1,7 +1,8 @@
 /**
- * The native AEAD (src/crypto/native/aead.c, built by `npm install` into
- * build/Release/tapvpn_aead.node): one reusable OpenSSL context per
- * direction. Undefined when the addon is not built, and then the suites use
+ * The native AEAD (src/crypto/native/aead.c): one reusable OpenSSL context
+ * per direction, loaded with node-gyp-build from src/crypto/native/ (its
+ * source build by `npm install` in a checkout, or the prebuilt binary of an
+ * installed package). Undefined when neither loads, and then the suites use
  * node:crypto's per-frame cipher objects instead (same bytes, slower).
  */
 import { existsSync } from 'node:fs';
@@ -22,11 +23,14 @@ const MAX_PARENT_DEPTH = 6;
 function load(): NativeAead | undefined {
   if (process.env.TAPVPN_NO_NATIVE_AEAD === '1') return undefined; // for measuring the node:crypto path
   let dir = dirname(fileURLToPath(import.meta.url));
-  for (let depth = 0; depth < MAX_PARENT_DEPTH; depth++) {
-    const candidate = join(dir, 'build', 'Release', 'tapvpn_aead.node');
-    if (existsSync(candidate)) return createRequire(import.meta.url)(candidate) as NativeAead;
-    if (existsSync(join(dir, 'package.json'))) return undefined;
-    dir = dirname(dir);
+  for (let depth = 0; depth < MAX_PARENT_DEPTH; depth++, dir = dirname(dir)) {
+    if (!existsSync(join(dir, 'package.json'))) continue; // the package root: source or dist/ layout
+    const require = createRequire(import.meta.url);
+    try {
+      return (require('node-gyp-build') as (dir: string) => unknown)(join(dir, 'src', 'crypto', 'native')) as NativeAead;
+    } catch {
+      return undefined; // not built for this platform: the node:crypto path
+    }
   }
   return undefined;
 }

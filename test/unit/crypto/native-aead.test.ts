@@ -14,7 +14,7 @@ const toHex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
 const native = nativeAead!;
 
 test('the native AEAD addon is built (npm install builds it; the suites fall back to node:crypto without it)', () => {
-  assert.ok(nativeAead, 'build/Release/tapvpn_aead.node is missing: run npm install');
+  assert.ok(nativeAead, 'the AEAD addon (src/crypto/native) did not load: run npm install');
 });
 
 test('RFC 8439 §2.8.2 through the native context, and the same context reused for a second message', () => {
