@@ -58,7 +58,7 @@ export function loadTapBinding(): TapBinding {
     binding = (require('node-gyp-build') as (dir: string) => unknown)(dir) as TapBinding;
   } catch (error) {
     const detail = (error as Error).message.split('\n')[0];
-    throw new AddonMissingError(`the TAP addon in ${dir} did not load (${detail}) — in a checkout run \`npm install\`; for an installed package run \`npm rebuild tapvpn\` (a source build: needs make, g++ and python3)`);
+    throw new AddonMissingError(`the TAP addon in ${dir} did not load (${detail}) — in a checkout run \`npm install\`; for an installed package let its install script build it from source: \`npm rebuild -g --allow-scripts=tapvpn tapvpn\` (needs make, g++ and python3)`);
   }
   return binding;
 }
