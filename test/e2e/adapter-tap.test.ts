@@ -154,12 +154,21 @@ test('open errors say what is wrong and what to do', async () => {
 });
 
 test('without privileges, openTap says to run as root or grant CAP_NET_ADMIN', async () => {
-  const linuxTap = fileURLToPath(new URL('../../adapter/linux-tap.ts', import.meta.url));
-  const script = `const { openTap } = await import(${JSON.stringify(linuxTap)});
-    try { await openTap({ name: 'tvt-noperm0' }); console.log('opened'); } catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })); }`;
-  const nobody = ['--reuid=65534', '--regid=65534', '--clear-groups', 'node', '--import', 'tsx', '--input-type=module', '-e', script];
-  const { stdout } = await run('setpriv', nobody, { timeoutMs: 30_000 });
-  const result = JSON.parse(stdout.trim()) as { code: string; message: string };
+  // The probe starts as root, so it loads the modules and the addon wherever this checkout lives
+  // (a 0700 home is fine), then drops to nobody with our own dropPrivileges: setuid away from 0
+  // clears every capability, as for a process that never had one.
+  const module = (path: string): string => JSON.stringify(fileURLToPath(new URL(path, import.meta.url)));
+  const script = `const { openTap } = await import(${module('../../adapter/linux-tap.ts')});
+    const { loadTapBinding } = await import(${module('../../adapter/native-binding.ts')});
+    const { dropPrivileges } = await import(${module('../../src/util/privileges.ts')});
+    loadTapBinding();
+    dropPrivileges(65534, 65534);
+    const ids = { uid: process.geteuid(), gid: process.getegid() };
+    try { await openTap({ name: 'tvt-noperm0' }); console.log(JSON.stringify({ ids, opened: true })); }
+    catch (e) { console.log(JSON.stringify({ ids, code: e.code, message: e.message })); }`;
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { timeoutMs: 30_000 });
+  const result = JSON.parse(stdout.trim()) as { ids: { uid: number; gid: number }; code: string; message: string };
+  assert.deepEqual(result.ids, { uid: 65534, gid: 65534 }, 'the probe runs as nobody');
   assert.equal(result.code, 'PERMISSION_DENIED');
   assert.match(result.message, /permission denied — run as root or grant CAP_NET_ADMIN \(setcap cap_net_admin\+ep/);
 });

@@ -34,6 +34,7 @@ import { CloseCode, closeCodeName } from '../../src/protocol/frames/close-codes.
 import { parseClose } from '../../src/protocol/frames/close.js';
 import { encodeRelay } from '../../src/protocol/frames/relay.js';
 import { eventually } from '../support/eventually.js';
+import { startHttpServer } from '../support/http-server.js';
 
 const P = `tvt-r${process.pid % 1000}-`;
 const NS = { c0: `${P}c0`, c1: `${P}c1`, r1: `${P}r1`, r2: `${P}r2`, s1: `${P}s1`, s2: `${P}s2`, lan: `${P}lan` };
@@ -180,7 +181,7 @@ describe('relays end to end', { timeout: 12 * STEP_TIMEOUT_MS }, () => {
     const payload = randomBytes(TRANSFER_BYTES);
     await writeFile(join(dir, 'payload.bin'), payload);
     transferSha256 = createHash('sha256').update(payload).digest('hex');
-    children.push(spawn('ip', ['netns', 'exec', NS.lan, 'python3', '-m', 'http.server', String(HTTP_PORT), '--bind', LAN_HOST_ADDRESS, '--directory', dir], { stdio: 'ignore' }));
+    await startHttpServer(NS.lan, LAN_HOST_ADDRESS, HTTP_PORT, dir, children);
     procs.s1 = startServer(NS.s1, configs.server);
     procs.r1 = startTapvpn(NS.r1, ['relay', '--config', join(dir, 'r1.toml')]);
     procs.r2 = startTapvpn(NS.r2, ['relay', '--config', join(dir, 'r2.toml')]);

@@ -18,6 +18,7 @@ import { run } from '../../src/io/command.js';
 import { HTTP_PORT, spawnTapvpn, stopChildren, waitForAddress, writeDemoConfigs } from '../../src/demo/run.js';
 import { buildTopology, LAN_HOST_ADDRESS, type Topology } from '../../src/demo/topology.js';
 import { eventually } from '../support/eventually.js';
+import { startHttpServer } from '../support/http-server.js';
 
 const PROXY_PORT = 6000;
 const PROXY_SCRIPT = fileURLToPath(new URL('../support/tcp-proxy.ts', import.meta.url));
@@ -71,7 +72,7 @@ describe('tunnel end to end', { timeout: 10 * STEP_TIMEOUT_MS }, () => {
     const payload = randomBytes(TRANSFER_BYTES);
     await writeFile(join(dir, 'payload.bin'), payload);
     transferSha256 = createHash('sha256').update(payload).digest('hex');
-    children.push(spawn('ip', ['netns', 'exec', topology.lan, 'python3', '-m', 'http.server', String(HTTP_PORT), '--bind', LAN_HOST_ADDRESS, '--directory', dir], { stdio: 'ignore' }));
+    await startHttpServer(topology.lan, LAN_HOST_ADDRESS, HTTP_PORT, dir, children);
     // The proxy listens on every client-facing address of the server namespace and forwards to the server.
     proxy = spawn('ip', ['netns', 'exec', topology.server, process.execPath, '--import', 'tsx', PROXY_SCRIPT, '0.0.0.0', String(PROXY_PORT), '127.0.0.1', '5555'], { stdio: ['pipe', 'pipe', 'inherit'] });
     proxy.stdout!.on('data', (chunk: Buffer) => (proxyOutput += chunk.toString()));
