@@ -12,7 +12,7 @@ import type { ClientConfig } from '../config/schema.js';
 import { DhcpServerEmulator } from '../../emulators/dhcp.js';
 import { PseudoAdapter } from '../engine/pseudo-adapter.js';
 import { TunnelLink } from '../io/tunnel-link.js';
-import { decodeKey, publicKeyOf } from '../crypto/keys.js';
+import { publicKeyOf } from '../crypto/keys.js';
 import { readPrivateKeyFile } from '../io/key-file.js';
 import type { Lease } from '../lease.js';
 import type { Logger } from '../log.js';
@@ -21,6 +21,7 @@ import { InitiatorMachine } from '../protocol/machines/initiator.js';
 import { splitHostPort } from '../protocol/frames/names.js';
 import { realCrypto } from '../crypto/index.js';
 import { prepareHost } from './host.js';
+import { serverTarget, ServerRotation } from './server-rotation.js';
 
 const TICK_INTERVAL_MS = 1000;
 /** Frames the kernel queues for us to read: the default 1000 overflows while Node is busy for a few ms (docs/ADAPTER.md). */
@@ -36,15 +37,14 @@ export interface ClientHandle {
 export async function startClient(config: ClientConfig, log: Logger): Promise<ClientHandle> {
   const privateKey = await readPrivateKeyFile(config.private_key_file);
   const local = { privateKey, publicKey: publicKeyOf(privateKey) };
-  const serverPublicKey = decodeKey(config.server.public_key, 'server.public_key');
-  const serverHop = `${config.server.address}:${config.server.port}`;
+  // Every server's key is decoded now, so a bad one is reported at start, not at failover.
+  const targets = config.servers.map((entry, i) => serverTarget(entry, config.relays, config.servers.length > 1 ? `servers[${i}].public_key` : 'server.public_key'));
+  const rotation = new ServerRotation(targets, config.server_order);
   const machine = new InitiatorMachine({
     crypto: realCrypto,
     local,
-    serverPublicKey,
+    ...rotation.current,
     name: config.name,
-    path: [...config.relays, serverHop],
-    ...(config.server.name ? { destination: config.server.name } : {}),
     ...(config.suites ? { suites: config.suites } : {}),
     timing: { keepaliveIntervalMs: config.keepalive.interval * 1000, deadPeerTimeoutMs: config.keepalive.timeout * 1000 },
     reconnect: { minDelayMs: config.reconnect.min_delay * 1000, maxDelayMs: config.reconnect.max_delay * 1000 },
@@ -55,6 +55,7 @@ export async function startClient(config: ClientConfig, log: Logger): Promise<Cl
   let tap: LinuxTap | undefined;
   let adapter: PseudoAdapter | undefined;
   let reconnectTimer: NodeJS.Timeout | undefined;
+  let reachedAuthorization = false;
   let stopping = false;
   let finish!: () => void;
   const done = new Promise<void>((resolve) => (finish = resolve));
@@ -87,6 +88,7 @@ export async function startClient(config: ClientConfig, log: Logger): Promise<Cl
       socket.once('connect', () => link.handle({ type: 'tcpOpened' }));
     },
     onAuthorized: (info) => {
+      reachedAuthorization = true;
       log.info({ address: info.lease.address, suite: info.suite, inBandRekey: info.inBandRekey }, 'tunnel authorized');
       if (!adapter) {
         bringUpAdapter(info.lease).catch((error: Error) => {
@@ -112,6 +114,11 @@ export async function startClient(config: ClientConfig, log: Logger): Promise<Cl
     },
     onReconnect: (delayMs) => {
       if (stopping) return;
+      if (rotation.afterAttempt(reachedAuthorization)) {
+        machine.retarget(rotation.current);
+        log.info({ server: rotation.current.path.at(-1) }, 'failing over to the next server');
+      }
+      reachedAuthorization = false;
       log.info({ delayMs }, 'reconnect scheduled');
       reconnectTimer = setTimeout(() => link.handle({ type: 'start' }), delayMs);
     },

@@ -19,18 +19,30 @@ const reconnect = z
   })
   .transform((r) => ({ ...r, minDelayMs: r.min_delay * 1000, maxDelayMs: r.max_delay * 1000 }));
 
+/** Most servers in a failover list. */
+export const MAX_SERVERS = 16;
+export const SERVER_ORDERS = ['in-order', 'random'] as const;
+
+const serverEntry = z.strictObject({
+  address: z.string({ error: 'expected a host name or IP address' }).min(1, 'expected a host name or IP address').regex(/^[^\s/]+$/, 'expected a host name or IP address without spaces'),
+  port: port.default(DEFAULT_SERVER_PORT),
+  public_key: publicKey,
+  /** The name (host:port) the server answers to, when it differs from address:port (e.g. behind a relay). */
+  name: hostPort.optional(),
+});
+
+export type ServerEntry = z.output<typeof serverEntry>;
+
 export const clientConfigSchema = z
   .strictObject({
     name: nodeName,
     log_level: logLevel.optional(),
     private_key_file: filePath,
-    server: z.strictObject({
-      address: z.string({ error: 'expected a host name or IP address' }).min(1, 'expected a host name or IP address').regex(/^[^\s/]+$/, 'expected a host name or IP address without spaces'),
-      port: port.default(DEFAULT_SERVER_PORT),
-      public_key: publicKey,
-      /** The name (host:port) the server answers to, when it differs from address:port (e.g. behind a relay). */
-      name: hostPort.optional(),
-    }),
+    /** One server ([server]) or a failover list (servers = [...]); exactly one of the two. */
+    server: serverEntry.optional(),
+    servers: z.array(serverEntry).min(1, 'expected at least one server').max(MAX_SERVERS, `expected at most ${MAX_SERVERS} servers`).optional(),
+    /** How the failover list is walked: "in-order" (first to last, then again) or "random" (another one each time). */
+    server_order: z.enum(SERVER_ORDERS, { error: `expected one of ${SERVER_ORDERS.join(', ')}` }).default('in-order'),
     /** Relays to cross, in order, before the server: ["relay1.example.net:5556", ...]. */
     relays: z.array(hostPort).max(MAX_PATH_HOPS - 1, `expected at most ${MAX_PATH_HOPS - 1} relays (a path has at most ${MAX_PATH_HOPS} hops)`).default([]),
     adapter: z.strictObject({ name: interfaceName.default('tapvpn0') }).prefault({}),
@@ -42,14 +54,34 @@ export const clientConfigSchema = z
     control: controlSection,
     metrics: metricsSection,
   })
+  // Checked even when other keys are wrong (`when`), so a config missing its server says so with the rest.
+  .refine((config) => !config.server !== !config.servers, {
+    when: () => true,
+    path: ['server'],
+    error: (issue) => ((issue.input as { server?: unknown })?.server ? 'expected either [server] or servers = [...], not both' : 'expected the server to connect to: a [server] table, or servers = [...] for failover'),
+  })
   .superRefine((config, ctx) => {
-    const hops = [...config.relays, config.server.name ?? `${config.server.address}:${config.server.port}`];
-    const seen = new Map<string, number>();
-    hops.forEach((hop, i) => {
-      const first = seen.get(hop);
-      if (first !== undefined) ctx.addIssue({ code: 'custom', path: i < config.relays.length ? ['relays', i] : ['server'], message: `expected distinct hops (a loop is refused by every relay), got "${hop}" twice` });
-      seen.set(hop, i);
+    if (!config.server === !config.servers) return;
+    const entries = config.servers ?? [config.server!];
+    entries.forEach((entry, index) => {
+      const where = config.servers ? ['servers', index] : ['server'];
+      const hops = [...config.relays, serverHopName(entry)];
+      const seen = new Set<string>();
+      hops.forEach((hop, i) => {
+        if (seen.has(hop)) ctx.addIssue({ code: 'custom', path: i < config.relays.length ? ['relays', i] : where, message: `expected distinct hops (a loop is refused by every relay), got "${hop}" twice` });
+        seen.add(hop);
+      });
     });
+  })
+  // Both shapes come out as `servers`; `server` stays the first of them for code that shows one.
+  .transform(({ server, servers, ...rest }) => {
+    const list = servers ?? [server!];
+    return { ...rest, server: list[0]!, servers: list };
   });
+
+/** The name a server answers to: its `name`, else address:port. */
+export function serverHopName(entry: ServerEntry): string {
+  return entry.name ?? `${entry.address}:${entry.port}`;
+}
 
 export type ClientConfig = z.output<typeof clientConfigSchema>;

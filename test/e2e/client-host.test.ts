@@ -223,4 +223,22 @@ describe('client on the host', { timeout: 12 * STEP_TIMEOUT_MS }, () => {
     assert.match(client.output(), /"icmp:frag-needed":1/);
     assert.match(client.output(), /dropping frames from the host: datagrams larger than the tunnel MTU/);
   });
+
+  test('servers = [...]: a server that does not answer is skipped for the next one, which leases the address', { timeout: STEP_TIMEOUT_MS }, async () => {
+    const netns = topology.clients[1]!;
+    const adapter = uniqueName('f');
+    await giveNamespaceResolvConf(netns);
+    const single = await readFile(await clientConfig(1, adapter, 'dhclient'), 'utf8');
+    const key = /public_key = "([^"]+)"/.exec(single)![1]!;
+    const serverAddress = topology.serverAddressFor(1);
+    // The first entry is a port nobody listens on (connection refused), the second the real server.
+    const list = `servers = [{ address = "${serverAddress}", port = 5999, public_key = "${key}" }, { address = "${serverAddress}", port = 5555, public_key = "${key}" }]\n`;
+    const failover = join(dir, 'failover.toml');
+    await writeFile(failover, single.replace(/\[server\]\naddress = .*\nport = .*\npublic_key = .*\n/, '').replace('name = "c1"\n', `name = "c1"\n${list}`));
+    const client = start(netns, failover);
+    assert.match(await waitForAddress(netns, adapter), /^10\.77\.0\.\d+\/24$/);
+    assert.match(client.output(), /failing over to the next server/);
+    assert.match(client.output(), new RegExp(`"server":"${serverAddress.replace(/\./g, '\\.')}:5555"`));
+    assert.equal(await terminate(client), 0, client.output());
+  });
 });

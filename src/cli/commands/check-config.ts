@@ -6,6 +6,7 @@
  */
 import { ConfigError, loadClientConfig, loadRelayConfig, loadServerConfig } from '../../config/load.js';
 import type { ClientConfig, RelayConfig, ServerConfig } from '../../config/schema.js';
+import { serverHopName, type ServerEntry } from '../../config/client.js';
 import { encodeKey, KeyError, publicKeyOf } from '../../crypto/keys.js';
 import { readPrivateKeyFile } from '../../io/key-file.js';
 import { UsageError } from '../errors.js';
@@ -51,12 +52,16 @@ async function serverSummary(config: ServerConfig): Promise<string[]> {
 }
 
 async function clientSummary(config: ClientConfig): Promise<string[]> {
-  const server = `${config.server.address}:${config.server.port}`;
+  const shown = (s: ServerEntry): string => `${s.address}:${s.port}${s.name ? ` (named ${s.name})` : ''}, pinned key ${s.public_key}`;
+  const servers =
+    config.servers.length === 1
+      ? [`server:          ${shown(config.server)}`]
+      : [`servers:         ${config.servers.length}, tried ${config.server_order === 'random' ? 'in random order' : 'in order'} on failure`, ...config.servers.map((s, i) => `  ${i + 1}. ${shown(s)}`)];
   return [
     `name:            ${config.name}`,
     `private key:     ${await keyLine(config.private_key_file)}`,
-    `server:          ${server}${config.server.name ? ` (named ${config.server.name})` : ''}, pinned key ${config.server.public_key}`,
-    `path:            ${[...config.relays, config.server.name ?? server].join(' -> ')}`,
+    ...servers,
+    `path:            ${[...config.relays, config.servers.length === 1 ? serverHopName(config.server) : '<server>'].join(' -> ')}`,
     `adapter:         ${config.adapter.name}, address ${config.address_mode === 'dhcp' ? `over DHCP (${config.dhcp_client})` : 'set directly (static)'}`,
     `keepalive:       every ${config.keepalive.interval} s, dead after ${config.keepalive.timeout} s`,
     `reconnect:       backoff ${config.reconnect.min_delay} s .. ${config.reconnect.max_delay} s`,

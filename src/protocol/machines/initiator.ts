@@ -57,10 +57,19 @@ export interface InitiatorOptions {
 
 export const DEFAULT_RECONNECT: { minDelayMs: number; maxDelayMs: number; random?: () => number } = { minDelayMs: 1_000, maxDelayMs: 60_000 };
 
+/** Where the next connection goes: the server's pinned key and the path to it (failover changes it). */
+export interface InitiatorTarget {
+  serverPublicKey: Uint8Array;
+  path: string[];
+  destination?: string;
+}
+
 export class InitiatorMachine extends EndpointMachine<InitiatorState, InitiatorEvent> {
   private readonly timing: Timing;
-  private readonly relayFrame: Uint8Array;
-  private readonly destination: string;
+  private relayFrame: Uint8Array;
+  private destination: string;
+  private serverPublicKey: Uint8Array;
+  private path: string[];
   private handshake: HandshakeInitiator | undefined;
   private phaseSinceMs = 0;
   private readonly backoff: Backoff | undefined;
@@ -68,10 +77,20 @@ export class InitiatorMachine extends EndpointMachine<InitiatorState, InitiatorE
   constructor(private readonly opts: InitiatorOptions) {
     super('idle');
     this.timing = { ...DEFAULT_TIMING, ...opts.timing };
+    this.serverPublicKey = opts.serverPublicKey;
+    this.path = opts.path;
     this.relayFrame = encodeRelay({ origin: opts.name, hops: opts.path });
     this.destination = opts.destination ?? opts.path[opts.path.length - 1]!;
     const reconnect = opts.reconnect ?? DEFAULT_RECONNECT;
     this.backoff = reconnect === false ? undefined : reconnectBackoff({ minMs: reconnect.minDelayMs, maxMs: reconnect.maxDelayMs, random: reconnect.random });
+  }
+
+  /** Points the next connection at another server (failover between servers); a connection under way is not affected. */
+  retarget(target: InitiatorTarget): void {
+    this.serverPublicKey = target.serverPublicKey;
+    this.path = target.path;
+    this.relayFrame = encodeRelay({ origin: this.opts.name, hops: target.path });
+    this.destination = target.destination ?? target.path[target.path.length - 1]!;
   }
 
   protected dispatch(event: InitiatorEvent, nowMs: number, actions: Action[]): void {
@@ -106,7 +125,7 @@ export class InitiatorMachine extends EndpointMachine<InitiatorState, InitiatorE
   private start(nowMs: number, actions: Action[]): void {
     this.go('tcp-open', 'start');
     this.phaseSinceMs = nowMs;
-    actions.push({ type: 'connect', address: this.opts.path[0]! });
+    actions.push({ type: 'connect', address: this.path[0]! });
   }
 
   private sendRelayAndRequest(nowMs: number, actions: Action[]): void {
@@ -116,7 +135,7 @@ export class InitiatorMachine extends EndpointMachine<InitiatorState, InitiatorE
     const crypto = this.opts.crypto;
     this.handshake = crypto.createInitiator({
       local: this.opts.local,
-      remoteStaticPublic: this.opts.serverPublicKey,
+      remoteStaticPublic: this.serverPublicKey,
       prologue: handshakePrologue(this.relayFrame, this.destination),
     });
     const body = encodeRequestBody({
@@ -166,7 +185,7 @@ export class InitiatorMachine extends EndpointMachine<InitiatorState, InitiatorE
       this.handshake = undefined;
       this.backoff?.reset();
       this.go('authorized', 'RESPONSE');
-      actions.push({ type: 'authorized', info: { suite, inBandRekey, lease, peerPublicKey: this.opts.serverPublicKey } });
+      actions.push({ type: 'authorized', info: { suite, inBandRekey, lease, peerPublicKey: this.serverPublicKey } });
     } catch (error) {
       this.closeLocalError(actions, error, nowMs, 'RESPONSE');
     }

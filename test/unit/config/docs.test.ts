@@ -55,6 +55,7 @@ function documentedKeys(markdown: string, file: string): Set<string> {
 function exampleKeys(toml: string): Set<string> {
   const out = new Set<string>();
   let prefix = '';
+  let arrayKey: string | undefined;
   for (const line of toml.split('\n')) {
     const header = /^\s*(\[\[?)([a-z_.]+)\]\]?/.exec(line);
     if (header) {
@@ -63,6 +64,10 @@ function exampleKeys(toml: string): Set<string> {
     }
     const key = /^\s*#?\s*([a-z_]+)\s*=/.exec(line);
     if (key) out.add(prefix ? `${prefix}.${key[1]}` : key[1]!);
+    // An inline table in a (possibly commented, multi-line) array: `#   { address = "a", port = 1 },` under `servers = [`.
+    if (key && /=\s*\[\s*$/.test(line)) arrayKey = key[1]!;
+    else if (arrayKey && /^\s*#?\s*\{/.test(line)) for (const inner of line.matchAll(/[{,]\s*([a-z_]+)\s*=/g)) out.add(`${arrayKey}[].${inner[1]}`);
+    else if (/^\s*#?\s*\]/.test(line)) arrayKey = undefined;
   }
   return out;
 }
