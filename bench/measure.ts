@@ -48,15 +48,25 @@ export interface IperfResult {
  * another may be reset on its control connection), so a failed start is
  * retried after a pause.
  */
-export async function iperf3(netns: string, server: string, seconds: number, streams: number, reverse: boolean): Promise<IperfResult> {
+export async function iperf3(netns: string, server: string, seconds: number, streams: number, reverse: boolean, hooks: AttemptHooks = {}): Promise<IperfResult> {
   for (let attempt = 1; ; attempt++) {
     await new Promise((r) => setTimeout(r, IPERF3_GAP_MS));
+    hooks.starting?.();
     try {
       return await iperf3Once(netns, server, seconds, streams, reverse);
     } catch (error) {
+      await hooks.failed?.();
       if (attempt >= IPERF3_ATTEMPTS) throw error;
     }
   }
+}
+
+/** Called around each iperf3 attempt: probes that must line up with the transfer (pings under load) start and stop here. */
+export interface AttemptHooks {
+  /** Right before the iperf3 client is spawned. */
+  starting?(): void;
+  /** The attempt failed and will be retried (or given up): discard what `starting` began. */
+  failed?(): Promise<void>;
 }
 
 async function iperf3Once(netns: string, server: string, seconds: number, streams: number, reverse: boolean): Promise<IperfResult> {
@@ -91,8 +101,23 @@ export async function ping(netns: string, target: string, count: number, interva
   return parsePing(out.stdout);
 }
 
-/** Starts a ping that runs until stopped (during a transfer); stop() returns its summary. */
-export function pingDuring(netns: string, target: string, intervalSeconds: number): { stop(): Promise<PingResult> } {
+export interface RunningPing {
+  /** Stops the ping (or cancels it if it has not started yet) and returns its summary (NaN figures when no reply came). */
+  stop(): Promise<PingResult>;
+}
+
+/** Starts a ping that runs until stopped (during a transfer), after `delayMs`; stop() returns its summary. */
+export function pingDuring(netns: string, target: string, intervalSeconds: number, delayMs = 0): RunningPing {
+  if (delayMs > 0) {
+    let started: RunningPing | undefined;
+    const timer = setTimeout(() => (started = pingDuring(netns, target, intervalSeconds)), delayMs);
+    return {
+      stop: async () => {
+        clearTimeout(timer);
+        return started ? started.stop() : { avgMs: NaN, maxMs: NaN, lossPercent: NaN };
+      },
+    };
+  }
   const child = spawn('ip', ['netns', 'exec', netns, 'ping', '-q', '-n', '-i', String(intervalSeconds), '-W', '2', target], { stdio: ['ignore', 'pipe', 'ignore'] });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# `npm run bench`: installs what the benchmark drives (iperf3, openvpn, ping,
-# iproute2; through scripts/system-deps.sh --bench), then runs the tapvpn vs
-# OpenVPN comparison (bench/vpn-bench.ts) as root. Arguments pass through:
+# `npm run bench`: installs what the benchmark drives (iperf3, openvpn,
+# wireguard-go, wg, ping, iproute2; through scripts/system-deps.sh --bench),
+# then runs tapvpn against OpenVPN TAP/TCP and wireguard-go (bench/vpn-bench.ts)
+# as root. Arguments pass through:
 #   npm run bench -- --runs 5 --seconds 10 --only veth,tapvpn
-# tapvpn runs from source through tsx (as bin/tapvpn.js does without a build);
-# the adapter-only figures come from bench/adapter-bench.ts.
+#   npm run bench -- --baseline-ref 4540c51       (adds tapvpn at that ref: before/after)
+#   npm run bench -- --only "tapvpn aes-256-gcm,OpenVPN AES,wireguard" --tests up1,down1 \
+#                    --levers "txq 256=txqueuelen=256;no lowat=notsent_lowat=0"
+# tapvpn runs as bin/tapvpn.js does (dist/ when built, else the source through
+# tsx); the adapter-only figures come from bench/adapter-bench.ts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "$(id -u)" -ne 0 ]; then

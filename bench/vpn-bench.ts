@@ -1,242 +1,181 @@
 /**
- * `npm run bench`: tapvpn against OpenVPN 2.6 (TAP over TCP) on this machine,
- * in one run, with the same tools (issue 6).
+ * `npm run bench`: tapvpn against OpenVPN 2.6 (TAP over TCP) and wireguard-go
+ * (UDP) on this machine, in one run, with the same tools (issues 6 and 13).
  *
- *   node --import tsx bench/vpn-bench.ts [--runs N] [--seconds S] [--only name,name]   (root)
+ *   node --import tsx bench/vpn-bench.ts [--runs N] [--seconds S] [--only name,name]
+ *        [--tests up1,down1,up4,down4] [--baseline-ref REF] [--levers "label=spec;label=spec"]   (root)
  *
  * Topology: the demo's namespaces (client0 ── veth ── server), one set per
  * contender (prefix tvt-b<i>-), all up at once so that the runs interleave
  * (run 1 of every contender, then run 2 ...) and a busy machine's noise falls
- * on all alike. Contenders, each over its own identical veth: plain veth (the ceiling),
- * tapvpn direct with each AEAD suite, OpenVPN TAP/TCP with AES-256-GCM and
- * CHACHA20-POLY1305. For each, N runs of: ping idle; iperf3 TCP 1 and 4
- * streams, both directions, each with a ping alongside (RTT under load) and
- * the tunnel processes' CPU seconds from /proc; then the processes' peak RSS.
- * Medians of the runs go into one markdown table (ratios against OpenVPN with
- * the same cipher), printed and written to bench/results/<date>-<kernel>.md.
- * Namespaces and every process started here are removed in finally.
+ * on all alike. For each contender, N runs of: 20 idle pings 0.2 s apart (and
+ * 20 at 0.05 s, the older figure); iperf3 TCP tests (1 and 4 streams, both
+ * directions), each with pings 0.2 s apart starting 1 s into the transfer
+ * (RTT under load, once queues have filled) and pings 0.1 s apart from its
+ * start, and the tunnel processes' CPU seconds from /proc; then the processes'
+ * peak RSS. Medians of the runs go into one markdown table with ratios against
+ * OpenVPN (same cipher) and wireguard-go, printed and written to
+ * bench/results/<date>-<kernel>.md.
+ *
+ * --baseline-ref REF adds "tapvpn at REF", built in a temporary git worktree,
+ * for before/after tables; --levers adds tapvpn contenders with queueing
+ * levers set (TAPVPN_QUEUEING, src/io/queueing.ts), e.g.
+ *   --levers "txq 64=txqueuelen=64;lowat=notsent_lowat=65536"
+ * Namespaces, worktrees and every process started here are removed in finally.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { spawnTapvpn, stopChildren, waitForAddress, writeDemoConfigs } from '../src/demo/run.js';
-import { buildTopology, TUNNEL_GATEWAY, type Topology } from '../src/demo/topology.js';
+import { stopChildren } from '../src/demo/run.js';
+import { buildTopology, type Topology } from '../src/demo/topology.js';
 import { run } from '../src/io/command.js';
-import { cpuSeconds, iperf3, kernelRelease, median, peakRssMiB, ping, pingDuring, startIperf3Server } from './measure.js';
-import { makePki, OPENVPN_SERVER_TUNNEL_ADDRESS, startOpenVpn } from './openvpn.js';
+import { openvpn, OPENVPN_AES, OPENVPN_CHACHA, prepareBaseline, removeBaseline, tapvpn, veth, WIREGUARD, wireguard, type Contender } from './contenders.js';
+import { cpuSeconds, iperf3, kernelRelease, peakRssMiB, ping, pingDuring, startIperf3Server, type PingResult, type RunningPing } from './measure.js';
+import { makePki } from './openvpn.js';
+import { fmt, summarize, table, TESTS, type RunFigures, type Rtt, type Summary, type Test } from './report.js';
 
 const PREFIX = 'tvt-b';
-const TAPVPN_BIN = fileURLToPath(new URL('../bin/tapvpn.js', import.meta.url));
 const IDLE_PINGS = 20;
-const IDLE_PING_INTERVAL_S = 0.05;
-const LOAD_PING_INTERVAL_S = 0.1;
-const SERVER_START_MS = 1500;
+const IDLE_PING_INTERVAL_S = 0.2;
+const IDLE_FAST_PING_INTERVAL_S = 0.05;
+const LOAD_PING_INTERVAL_S = 0.2;
+/** Loaded pings start this long after iperf3 does: by then the queues have filled. */
+const LOAD_PING_DELAY_MS = 1000;
+const LOAD_FAST_PING_INTERVAL_S = 0.1;
+const MIN_SECONDS = 5;
 const IPERF_READY_MS = 400;
 
-interface Contender {
-  name: string;
-  /** OpenVPN row this one is compared with. */
-  reference?: string;
-  /** Starts the tunnel; returns the address iperf3 and ping aim at (in the server namespace) and the tunnel PIDs. */
-  start(topology: Topology, dir: string, children: ChildProcess[]): Promise<{ target: string; pids: number[] }>;
+function defaultContenders(): Contender[] {
+  return [
+    veth,
+    tapvpn({ suite: 'aes-256-gcm', reference: OPENVPN_AES }),
+    tapvpn({ suite: 'chacha20-poly1305', reference: OPENVPN_CHACHA }),
+    tapvpn({ suite: 'aes-256-gcm', reference: OPENVPN_AES, mtu: 9000 }),
+    openvpn('AES-256-GCM'),
+    openvpn('CHACHA20-POLY1305'),
+    wireguard,
+  ];
 }
 
-const TESTS = [
-  { key: 'up1', streams: 1, reverse: false, label: '1 stream c→s' },
-  { key: 'down1', streams: 1, reverse: true, label: '1 stream s→c' },
-  { key: 'up4', streams: 4, reverse: false, label: '4 streams c→s' },
-  { key: 'down4', streams: 4, reverse: true, label: '4 streams s→c' },
-] as const;
-type TestKey = (typeof TESTS)[number]['key'];
+const rttOf = (result: PingResult): Rtt => ({ avgMs: result.avgMs, maxMs: result.maxMs });
 
-interface RunFigures {
-  mbit: Record<TestKey, number>;
-  /** Megabits moved per CPU-second of the tunnel processes, per test. */
-  mbitPerCpuSecond: Record<TestKey, number>;
-  cpuShare: Record<TestKey, number>;
-  idleRttMs: number;
-  loadRttMs: number;
-  loadRttMaxMs: number;
-}
-
-/** `mtu`: the tunnel MTU the server pushes (DHCP option 26); the carrier TCP segments it anyway, so large frames mean fewer frames, seals and TAP writes per byte. */
-function tapvpn(suite: string, reference: string, mtu?: number): Contender {
-  return {
-    name: `tapvpn ${suite}${mtu ? ` MTU ${mtu}` : ''}`,
-    reference,
-    start: async (topology, dir, children) => {
-      const sub = await mkdtemp(join(dir, 'tapvpn-'));
-      const configs = await writeDemoConfigs(sub, topology.serverAddressFor(0), ['bench']);
-      // Bind the listener to the namespace's address, and pin the suite on the client (top-level keys go first in TOML).
-      await editFile(configs.server, (text) => text.replace('address = "0.0.0.0"', `address = "${topology.serverAddressFor(0)}"`));
-      await editFile(configs.clients[0]!, (text) => `suites = ["${suite}"]\n${text}`);
-      if (mtu) await editFile(configs.server, (text) => text.replace(/^mtu = \d+$/m, `mtu = ${mtu}`));
-      const server = startTapvpn(topology.server, ['server', '--config', configs.server], 'server', children);
-      await new Promise((r) => setTimeout(r, SERVER_START_MS));
-      const client = startTapvpn(topology.clients[0]!, ['client', '--config', configs.clients[0]!], 'client', children);
-      if (PROFILE_DIR) console.error(`  profiling ${suite}: client pid ${client.pid}, server pid ${server.pid} → ${PROFILE_DIR}`);
-      await waitForAddress(topology.clients[0]!, 'tapvpn0');
-      return { target: TUNNEL_GATEWAY, pids: [client.pid!, server.pid!] };
-    },
+async function measureTest(clientNs: string, target: string, pids: number[], seconds: number, test: Test, figures: RunFigures): Promise<void> {
+  let probes: { loaded: RunningPing; fast: RunningPing } | undefined;
+  const stopProbes = async (): Promise<[PingResult, PingResult] | undefined> => {
+    const current = probes;
+    probes = undefined;
+    return current ? Promise.all([current.loaded.stop(), current.fast.stop()]) : undefined;
   };
-}
-
-/** TAPVPN_BENCH_CPU_PROF=<dir>: tapvpn processes run with --cpu-prof, profiles written there on exit (bench/profile-summary.ts reads them). */
-const PROFILE_DIR = process.env.TAPVPN_BENCH_CPU_PROF;
-
-/** spawnTapvpn, or with TAPVPN_BENCH_CPU_PROF the same command under `node --cpu-prof` (not allowed in NODE_OPTIONS). */
-function startTapvpn(netns: string, args: string[], label: string, children: ChildProcess[]): ChildProcess {
-  if (!PROFILE_DIR) return spawnTapvpn(netns, args, label, children, true);
-  const child = spawn('ip', ['netns', 'exec', netns, process.execPath, '--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, TAPVPN_BIN, ...args], { stdio: 'ignore' });
-  children.push(child);
-  return child;
-}
-
-function openvpn(cipher: string): Contender {
-  return {
-    name: `OpenVPN ${cipher}`,
-    start: async (topology, dir, children) => {
-      const pair = await startOpenVpn(dir, topology.server, topology.serverAddressFor(0), topology.clients[0]!, cipher, children);
-      return { target: OPENVPN_SERVER_TUNNEL_ADDRESS, pids: [pair.client.pid!, pair.server.pid!] };
+  const cpuBefore = pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+  const wallStart = performance.now();
+  const result = await iperf3(clientNs, target, seconds, test.streams, test.reverse, {
+    starting: () => {
+      probes = { loaded: pingDuring(clientNs, target, LOAD_PING_INTERVAL_S, LOAD_PING_DELAY_MS), fast: pingDuring(clientNs, target, LOAD_FAST_PING_INTERVAL_S) };
     },
-  };
+    failed: async () => void (await stopProbes()),
+  });
+  const [loaded, fast] = (await stopProbes())!;
+  const wall = (performance.now() - wallStart) / 1000;
+  const cpu = pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0) - cpuBefore;
+  figures.mbit[test.key] = result.mbitPerSecond;
+  figures.cpuShare[test.key] = pids.length ? cpu / wall : NaN;
+  figures.mbitPerCpuSecond[test.key] = pids.length && cpu > 0 ? (result.mbitPerSecond * result.seconds) / cpu : NaN;
+  figures.loadedRtt[test.key] = rttOf(loaded);
+  figures.loadedFastRtt[test.key] = rttOf(fast);
 }
 
-const CONTENDERS: Contender[] = [
-  { name: 'veth (ceiling)', start: async (topology) => ({ target: topology.serverAddressFor(0), pids: [] }) },
-  tapvpn('aes-256-gcm', 'OpenVPN AES-256-GCM'),
-  tapvpn('chacha20-poly1305', 'OpenVPN CHACHA20-POLY1305'),
-  tapvpn('aes-256-gcm', 'OpenVPN AES-256-GCM', 9000),
-  openvpn('AES-256-GCM'),
-  openvpn('CHACHA20-POLY1305'),
-];
-
-async function editFile(path: string, edit: (text: string) => string): Promise<void> {
-  await writeFile(path, edit(await readFile(path, 'utf8')));
-}
-
-async function measureOnce(clientNs: string, target: string, pids: number[], seconds: number): Promise<RunFigures> {
+async function measureOnce(clientNs: string, target: string, pids: number[], seconds: number, tests: readonly Test[]): Promise<RunFigures> {
   const idle = await ping(clientNs, target, IDLE_PINGS, IDLE_PING_INTERVAL_S);
-  const figures: RunFigures = { mbit: {} as Record<TestKey, number>, mbitPerCpuSecond: {} as Record<TestKey, number>, cpuShare: {} as Record<TestKey, number>, idleRttMs: idle.avgMs, loadRttMs: NaN, loadRttMaxMs: NaN };
-  for (const test of TESTS) {
-    const cpuBefore = pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
-    const wallStart = performance.now();
-    const pinger = pingDuring(clientNs, target, LOAD_PING_INTERVAL_S);
-    const result = await iperf3(clientNs, target, seconds, test.streams, test.reverse);
-    const underLoad = await pinger.stop();
-    const wall = (performance.now() - wallStart) / 1000;
-    const cpu = pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0) - cpuBefore;
-    figures.mbit[test.key] = result.mbitPerSecond;
-    figures.cpuShare[test.key] = pids.length ? cpu / wall : NaN;
-    figures.mbitPerCpuSecond[test.key] = pids.length && cpu > 0 ? (result.mbitPerSecond * result.seconds) / cpu : NaN;
-    if (test.key === 'up1') {
-      figures.loadRttMs = underLoad.avgMs;
-      figures.loadRttMaxMs = underLoad.maxMs;
-    }
-  }
+  const idleFast = await ping(clientNs, target, IDLE_PINGS, IDLE_FAST_PING_INTERVAL_S);
+  const figures: RunFigures = { mbit: {}, mbitPerCpuSecond: {}, cpuShare: {}, idleRtt: rttOf(idle), idleFastRtt: rttOf(idleFast), loadedRtt: {}, loadedFastRtt: {} };
+  for (const test of tests) await measureTest(clientNs, target, pids, seconds, test, figures);
   return figures;
 }
 
-interface Summary {
-  name: string;
-  reference: string | undefined;
-  mbit: Record<TestKey, number>;
-  mbitPerCpuSecond: number;
-  cpuShare: number;
-  idleRttMs: number;
-  loadRttMs: number;
-  loadRttMaxMs: number;
-  rssMiB: number[];
+interface Options {
+  runs: number;
+  seconds: number;
+  only: string[] | undefined;
+  tests: readonly Test[];
+  baselineRef: string | undefined;
+  levers: Array<{ label: string; spec: string }>;
 }
 
-function summarize(contender: Contender, runs: RunFigures[], rssMiB: number[]): Summary {
-  const med = (pick: (f: RunFigures) => number): number => median(runs.map(pick));
-  const mbit = Object.fromEntries(TESTS.map((t) => [t.key, med((f) => f.mbit[t.key])])) as Record<TestKey, number>;
-  return {
-    name: contender.name,
-    reference: contender.reference,
-    mbit,
-    mbitPerCpuSecond: med((f) => f.mbitPerCpuSecond.up1),
-    cpuShare: med((f) => f.cpuShare.up1),
-    idleRttMs: med((f) => f.idleRttMs),
-    loadRttMs: med((f) => f.loadRttMs),
-    loadRttMaxMs: med((f) => f.loadRttMaxMs),
-    rssMiB,
-  };
-}
-
-function fmt(value: number, digits = 0): string {
-  return Number.isNaN(value) ? '—' : value.toFixed(digits);
-}
-
-function ratio(value: number, reference: number | undefined, lowerIsBetter = false): string {
-  if (reference === undefined || Number.isNaN(value) || Number.isNaN(reference) || reference === 0) return '';
-  return ` (${(lowerIsBetter ? value / reference : value / reference).toFixed(2)}×)`;
-}
-
-function table(rows: Summary[]): string {
-  const byName = new Map(rows.map((r) => [r.name, r]));
-  const head = ['contender', ...TESTS.map((t) => `${t.label} Mbit/s`), 'Mbit per CPU-s (1 stream c→s)', 'tunnel CPU (cores, 1 stream c→s)', 'RTT idle ms', 'RTT under load ms (avg / max)', 'peak RSS MiB (client / server)'];
-  const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`];
-  for (const r of rows) {
-    const ref = r.reference ? byName.get(r.reference) : undefined;
-    lines.push(
-      `| ${[
-        r.name,
-        ...TESTS.map((t) => fmt(r.mbit[t.key]) + ratio(r.mbit[t.key], ref?.mbit[t.key])),
-        fmt(r.mbitPerCpuSecond) + ratio(r.mbitPerCpuSecond, ref?.mbitPerCpuSecond),
-        fmt(r.cpuShare, 2),
-        fmt(r.idleRttMs, 3) + ratio(r.idleRttMs, ref?.idleRttMs, true),
-        `${fmt(r.loadRttMs, 1)} / ${fmt(r.loadRttMaxMs, 1)}` + ratio(r.loadRttMs, ref?.loadRttMs, true),
-        r.rssMiB.length ? r.rssMiB.map((v) => fmt(v, 1)).join(' / ') : '—',
-      ].join(' | ')} |`,
-    );
-  }
-  return lines.join('\n');
-}
-
-function parseArgs(argv: string[]): { runs: number; seconds: number; only: string[] | undefined } {
+function parseArgs(argv: string[]): Options {
   const value = (flag: string): string | undefined => {
     const i = argv.indexOf(flag);
     return i >= 0 ? argv[i + 1] : undefined;
   };
-  const only = value('--only');
-  return { runs: Number(value('--runs') ?? 3), seconds: Number(value('--seconds') ?? 5), only: only ? only.split(',').map((s) => s.trim().toLowerCase()) : undefined };
+  const list = (text: string | undefined, separator: string): string[] | undefined => text?.split(separator).map((s) => s.trim()).filter(Boolean);
+  const seconds = Number(value('--seconds') ?? MIN_SECONDS);
+  if (!(seconds >= MIN_SECONDS)) throw new Error(`--seconds must be at least ${MIN_SECONDS} (loaded pings start 1 s in), got ${value('--seconds')}`);
+  const testKeys = list(value('--tests'), ',');
+  const tests = testKeys ? TESTS.filter((t) => testKeys.includes(t.key)) : TESTS;
+  if (testKeys && tests.length !== testKeys.length) throw new Error(`--tests takes ${TESTS.map((t) => t.key).join(',')}, got ${testKeys.join(',')}`);
+  const levers = (list(value('--levers'), ';') ?? []).map((entry) => {
+    const at = entry.indexOf('=');
+    if (at <= 0) throw new Error(`--levers entries are label=spec (spec as in TAPVPN_QUEUEING), got "${entry}"`);
+    return { label: entry.slice(0, at).trim(), spec: entry.slice(at + 1).trim() };
+  });
+  return { runs: Number(value('--runs') ?? 3), seconds, only: list(value('--only'), ',')?.map((s) => s.toLowerCase()), tests, baselineRef: value('--baseline-ref'), levers };
 }
 
-async function describeCrypto(): Promise<string> {
-  const tracked = await run('git', ['ls-files', '--error-unmatch', 'src/crypto/index.ts'], { allowFailure: true });
-  const dirty = await run('git', ['status', '--porcelain', '--', 'src/crypto'], { allowFailure: true });
+async function describeTree(): Promise<string> {
   const head = (await run('git', ['rev-parse', '--short', 'HEAD'], { allowFailure: true })).stdout.trim();
-  if (tracked.exitCode !== 0) return `commit ${head}; tapvpn crypto: UNCOMMITTED stand-in (src/crypto not in git yet)`;
-  return `commit ${head}; tapvpn crypto: src/crypto${dirty.stdout.trim() ? ' with uncommitted changes in the work tree' : ' as committed'}`;
+  const dirty = (await run('git', ['status', '--porcelain', '--untracked-files=no'], { allowFailure: true })).stdout.trim();
+  const runner = existsSync(fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url))) ? 'compiled dist/' : 'source through tsx';
+  return `tapvpn at ${head}${dirty ? ' with uncommitted changes' : ''}, ${runner}`;
+}
+
+async function versionOf(program: string, args: string[]): Promise<string> {
+  const out = await run(program, args, { allowFailure: true });
+  return (out.stdout || out.stderr).split('\n')[0]!.split(' [')[0]!.trim();
+}
+
+interface Live {
+  contender: Contender;
+  topology: Topology;
+  target: string;
+  pids: number[];
+  runs: RunFigures[];
 }
 
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('needs root (network namespaces, TAP devices)');
   const options = parseArgs(process.argv.slice(2));
-  const contenders = options.only ? CONTENDERS.filter((c) => options.only!.some((o) => c.name.toLowerCase().includes(o))) : CONTENDERS;
   const dir = await mkdtemp(join(tmpdir(), 'tvt-bench-'));
-  const summaries: Summary[] = [];
-  const load = (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ');
   const topologies: Topology[] = [];
   const children: ChildProcess[] = [];
+  let baselineRoot: string | undefined;
   const onSignal = (): void => void cleanup().then(() => process.exit(130));
   async function cleanup(): Promise<void> {
     await stopChildren(children);
     children.length = 0;
     for (const topology of topologies.splice(0)) await topology.destroy();
+    if (baselineRoot) await removeBaseline(baselineRoot);
+    baselineRoot = undefined;
   }
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
+    let contenders = defaultContenders();
+    if (options.only) contenders = contenders.filter((c) => options.only!.some((o) => c.name.toLowerCase().includes(o)));
+    for (const lever of options.levers) contenders.push(tapvpn({ suite: 'aes-256-gcm', reference: OPENVPN_AES, queueing: lever.spec, label: `tapvpn aes-256-gcm, ${lever.label}` }));
+    let baselineNote = '';
+    if (options.baselineRef) {
+      const baseline = await prepareBaseline(options.baselineRef, dir);
+      baselineRoot = baseline.root;
+      baselineNote = ` The "@${baseline.commit}" row is tapvpn built from git ref ${options.baselineRef} in a temporary worktree.`;
+      contenders.splice(1, 0, tapvpn({ suite: 'aes-256-gcm', reference: OPENVPN_AES, root: baseline.root, label: `tapvpn aes-256-gcm @${baseline.commit}` }));
+    }
+    const load = (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ');
     if (contenders.some((c) => c.name.startsWith('OpenVPN'))) await makePki(dir);
     // Every contender up at once, each in its own namespaces, so the runs can be interleaved:
     // on a shared machine the noise then falls on all of them alike.
-    const live: Array<{ contender: Contender; topology: Topology; target: string; pids: number[]; runs: RunFigures[] }> = [];
+    const live: Live[] = [];
     for (const [i, contender] of contenders.entries()) {
       console.error(`bench: starting ${contender.name}`);
       const topology = await buildTopology(`${PREFIX}${i}-`, 1);
@@ -248,24 +187,25 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, IPERF_READY_MS));
     for (let i = 0; i < options.runs; i++) {
       for (const entry of live) {
-        const figures = await measureOnce(entry.topology.clients[0]!, entry.target, entry.pids, options.seconds);
+        const figures = await measureOnce(entry.topology.clients[0]!, entry.target, entry.pids, options.seconds, options.tests);
         entry.runs.push(figures);
-        console.error(`  run ${i + 1} ${entry.contender.name}: ${TESTS.map((t) => `${t.key} ${fmt(figures.mbit[t.key])}`).join(', ')} Mbit/s; RTT idle ${fmt(figures.idleRttMs, 2)} ms, loaded ${fmt(figures.loadRttMs, 1)} ms`);
+        console.error(`  run ${i + 1} ${entry.contender.name}: ${options.tests.map((t) => `${t.key} ${fmt(figures.mbit[t.key] ?? NaN)}`).join(', ')} Mbit/s; RTT idle ${fmt(figures.idleRtt.avgMs, 2)} ms, loaded c→s ${fmt(figures.loadedRtt.up1?.avgMs ?? NaN, 1)} ms, s→c ${fmt(figures.loadedRtt.down1?.avgMs ?? NaN, 1)} ms`);
       }
     }
-    for (const entry of live) summaries.push(summarize(entry.contender, entry.runs, entry.pids.map(peakRssMiB)));
+    const summaries: Summary[] = live.map((entry) => summarize(entry.contender.name, entry.contender.reference, entry.runs, entry.pids.map(peakRssMiB)));
+    const loadAfter = (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ');
     const kernel = await kernelRelease();
     const date = new Date().toISOString().slice(0, 10);
     const cpu = ((await readFile('/proc/cpuinfo', 'utf8')).match(/model name\s*:\s*(.*)/)?.[1] ?? 'unknown CPU').trim();
-    const ovpn = (await run('openvpn', ['--version'], { allowFailure: true })).stdout.split('\n')[0] ?? '';
     const header = [
-      `## tapvpn vs OpenVPN (TAP over TCP) — ${date}, Linux ${kernel}`,
+      `## tapvpn vs OpenVPN (TAP over TCP) and wireguard-go — ${new Date().toISOString().slice(0, 16)}Z, Linux ${kernel}`,
       '',
-      `${cpu}, ${(await run('nproc', [])).stdout.trim()} cores; Node ${process.version}; ${ovpn.split(' [')[0]}; ${await describeCrypto()}.`,
-      `Medians of ${options.runs} runs of ${options.seconds} s iperf3 TCP each; load average at start ${load}. Ratios (×) against OpenVPN with the same cipher; for RTT lower is better.`,
+      `${cpu}, ${(await run('nproc', [])).stdout.trim()} cores; Node ${process.version}; ${await versionOf('openvpn', ['--version'])}; ${await versionOf('wireguard-go', ['--version'])}; ${await describeTree()}.${baselineNote}`,
+      `Medians of ${options.runs} interleaved runs of ${options.seconds} s iperf3 TCP each; load average ${load} at start, ${loadAfter} at the end. Ratios (×) against OpenVPN with the same cipher / against wireguard-go; for RTT lower is better. RTT under load: pings 0.2 s apart from 1 s into the transfer; "fast pings": 0.05 s apart idle, 0.1 s apart from the start of the transfer.`,
+      '',
       '',
     ].join('\n');
-    const output = `${header}${table(summaries)}\n`;
+    const output = `${header}${table(summaries, WIREGUARD)}\n`;
     console.log(`\n${output}`);
     const resultsDir = fileURLToPath(new URL('./results/', import.meta.url));
     await mkdir(resultsDir, { recursive: true });
