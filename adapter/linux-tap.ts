@@ -143,6 +143,25 @@ export class LinuxTap implements CountingDevice {
     );
   }
 
+  /**
+   * Pauses (false) or resumes (true) reading. While paused, frames the host
+   * sends wait in the device's ring (txqueuelen frames) and the kernel drops
+   * beyond it: back-pressure the host's TCP senders feel as loss, the way a
+   * full NIC queue would. A no-op before onFrames, after close or a read error.
+   */
+  setReading(on: boolean): void {
+    if (!this.#reader || this.#closed || this.#reading === on) return;
+    this.binding.setReading(this.#reader, on);
+    this.#reading = on;
+  }
+
+  /** False while reads are paused (setReading(false)). */
+  get reading(): boolean {
+    return this.#reading;
+  }
+
+  #reading = true;
+
   writeFrames(frames: readonly Uint8Array[]): number {
     if (frames.length === 0) return 0;
     const written = this.#closed ? 0 : this.binding.writeFrames(this.fd, frames);

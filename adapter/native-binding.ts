@@ -24,12 +24,20 @@ export interface TapBinding {
     maxFrame: number,
     callback: (count: number, error: NodeJS.ErrnoException | undefined) => void,
   ): object;
+  /** Pauses (false) or resumes (true) the reads of a started handle; while paused the kernel queues up to txqueuelen frames, then drops. */
+  setReading(handle: object, on: boolean): void;
+  /** Sets a TCP carrier option Node does not expose on a socket fd (a closed list of names). */
+  setSocketOption(fd: number, name: CarrierSocketOption, value: number): void;
+  /** Reads one back (SO_SNDBUF and SO_RCVBUF come back doubled: the kernel's bookkeeping, socket(7)). */
+  getSocketOption(fd: number, name: CarrierSocketOption): number;
   /** Stops the poll (idempotent); must precede close(fd). */
   stopReading(handle: object): void;
   /** write()s each frame; returns how many the kernel took whole. */
   writeFrames(fd: number, frames: readonly Uint8Array[]): number;
   close(fd: number): void;
 }
+
+export type CarrierSocketOption = 'TCP_NOTSENT_LOWAT' | 'SO_SNDBUF' | 'SO_RCVBUF';
 
 const ADDON_DIR = join('adapter', 'native');
 const MAX_PARENT_DEPTH = 6; // adapter/ or dist/adapter/ sit at most two levels down; six leaves slack

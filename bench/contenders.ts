@@ -8,7 +8,7 @@
  * the tunnel's processes (CPU time and peak RSS are read from them).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -22,6 +22,8 @@ export const OPENVPN_AES = 'OpenVPN AES-256-GCM';
 export const OPENVPN_CHACHA = 'OpenVPN CHACHA20-POLY1305';
 export const WIREGUARD = 'wireguard-go';
 const SERVER_START_MS = 1500;
+/** Generous: on a loaded machine the lease can take tens of seconds. */
+const ADDRESS_WAIT_MS = 120_000;
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 export interface Contender {
@@ -70,20 +72,29 @@ export function tapvpn(options: TapvpnOptions): Contender {
       await editFile(configs.clients[0]!, (text) => `suites = ["${options.suite}"]\n${text}`);
       if (options.mtu) await editFile(configs.server, (text) => text.replace(/^mtu = \d+$/m, `mtu = ${options.mtu}`));
       const env = { ...process.env, TAPVPN_QUEUEING: options.queueing ?? '', TAPVPN_LOG_PRETTY: '' };
-      const server = startTapvpn(root, topology.server, ['server', '--config', configs.server], env, children);
+      const logs = { server: join(sub, 'server.log'), client: join(sub, 'client.log') };
+      const server = startTapvpn(root, topology.server, ['server', '--config', configs.server], env, logs.server, children);
       await new Promise((r) => setTimeout(r, SERVER_START_MS));
-      const client = startTapvpn(root, topology.clients[0]!, ['client', '--config', configs.clients[0]!], env, children);
+      const client = startTapvpn(root, topology.clients[0]!, ['client', '--config', configs.clients[0]!], env, logs.client, children);
       if (PROFILE_DIR) console.error(`  profiling ${name}: client pid ${client.pid}, server pid ${server.pid} → ${PROFILE_DIR}`);
-      await waitForAddress(topology.clients[0]!, 'tapvpn0');
+      try {
+        await waitForAddress(topology.clients[0]!, 'tapvpn0', ADDRESS_WAIT_MS);
+      } catch (error) {
+        const tail = async (file: string): Promise<string> => (await readFile(file, 'utf8').catch(() => '')).split('\n').slice(-8).join('\n');
+        throw new Error(`${name}: ${(error as Error).message}\n  server log:\n${await tail(logs.server)}\n  client log:\n${await tail(logs.client)}`);
+      }
       return { target: TUNNEL_GATEWAY, pids: [client.pid!, server.pid!] };
     },
   };
 }
 
-/** `node [--cpu-prof] <root>/bin/tapvpn.js <args>` in the namespace (`ip netns exec` execs, so the PID is node's). */
-function startTapvpn(root: string, netns: string, args: string[], env: NodeJS.ProcessEnv, children: ChildProcess[]): ChildProcess {
+/** `node [--cpu-prof] <root>/bin/tapvpn.js <args>` in the namespace (`ip netns exec` execs, so the PID is node's); output to `logFile`. */
+function startTapvpn(root: string, netns: string, args: string[], env: NodeJS.ProcessEnv, logFile: string, children: ChildProcess[]): ChildProcess {
   const profile = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
-  const child = spawn('ip', ['netns', 'exec', netns, process.execPath, ...profile, join(root, 'bin/tapvpn.js'), ...args], { stdio: 'ignore', env });
+  const child = spawn('ip', ['netns', 'exec', netns, process.execPath, ...profile, join(root, 'bin/tapvpn.js'), ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
+  const log = createWriteStream(logFile);
+  child.stdout!.pipe(log);
+  child.stderr!.pipe(log);
   children.push(child);
   return child;
 }

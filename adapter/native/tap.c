@@ -11,6 +11,12 @@
  * frame per write). A frame the kernel refuses (EAGAIN, ENOBUFS, EINVAL) is a
  * drop, reported by count, never an exception: a NIC drops, it does not throw.
  *
+ * Reads can be paused and resumed (the poll leaves epoll): while paused the
+ * kernel holds arriving frames in the device's ring (txqueuelen frames) and
+ * drops beyond it, which is how back-pressure from a slow carrier reaches the
+ * host's TCP senders. setSocketOption sets the few TCP carrier options Node
+ * does not expose (TCP_NOTSENT_LOWAT, SO_SNDBUF, SO_RCVBUF) on a socket fd.
+ *
  * Guarantees: a read never goes past the slab (each read is offered at most
  * maxFrame bytes and only while that much room is left); EINTR is retried;
  * a read error other than EAGAIN (the device was deleted under us) stops the
@@ -27,7 +33,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -138,6 +147,7 @@ typedef struct {
   size_t max_frame;
   int fd;
   int stopped; /* no more reads: stopReading was called or a fatal error was reported */
+  int paused;  /* setReading(false): out of epoll until setReading(true) */
   int closing; /* uv_close was called; reader_closed frees the reader */
 } reader_t;
 
@@ -290,6 +300,73 @@ static napi_value tap_stop_reading(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* setReading(handle, on: boolean): pauses (uv_poll_stop) or resumes the reads; a no-op once stopped. */
+static napi_value tap_set_reading(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  reader_t *reader;
+  bool on;
+  if (argc < 2 || napi_get_value_external(env, argv[0], (void **)&reader) != napi_ok ||
+      napi_get_value_bool(env, argv[1], &on) != napi_ok) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "setReading(handle, on: boolean)");
+    return NULL;
+  }
+  if (reader->stopped || reader->closing || reader->paused == !on) return NULL;
+  int rc = on ? uv_poll_start(&reader->poll, UV_READABLE, on_readable) : uv_poll_stop(&reader->poll);
+  if (rc != 0) return throw_errno(env, -rc, on ? "uv_poll_start" : "uv_poll_stop", NULL);
+  reader->paused = !on;
+  return NULL;
+}
+
+/* The carrier options JavaScript may set: a closed list, so the addon is no general setsockopt. */
+static int socket_option(const char *name, int *level, int *option) {
+  if (strcmp(name, "TCP_NOTSENT_LOWAT") == 0) *level = IPPROTO_TCP, *option = TCP_NOTSENT_LOWAT;
+  else if (strcmp(name, "SO_SNDBUF") == 0) *level = SOL_SOCKET, *option = SO_SNDBUF;
+  else if (strcmp(name, "SO_RCVBUF") == 0) *level = SOL_SOCKET, *option = SO_RCVBUF;
+  else return 0;
+  return 1;
+}
+
+/* setSocketOption(fd, name: "TCP_NOTSENT_LOWAT" | "SO_SNDBUF" | "SO_RCVBUF", value: int >= 0) */
+static napi_value tap_set_socket_option(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t fd, value;
+  char name[32] = {0};
+  int level, option;
+  if (argc < 3 || !get_fd(env, argv[0], &fd) ||
+      napi_get_value_string_utf8(env, argv[1], name, sizeof name, NULL) != napi_ok ||
+      napi_get_value_int32(env, argv[2], &value) != napi_ok || value < 0 || !socket_option(name, &level, &option)) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE",
+                          "setSocketOption(fd >= 0, name: TCP_NOTSENT_LOWAT | SO_SNDBUF | SO_RCVBUF, value: integer >= 0)");
+    return NULL;
+  }
+  if (setsockopt(fd, level, option, &value, sizeof value) < 0) return throw_errno(env, errno, "setsockopt", name);
+  return NULL;
+}
+
+/* getSocketOption(fd, name) -> number: what the kernel holds (SO_SNDBUF/SO_RCVBUF read back doubled, see socket(7)). */
+static napi_value tap_get_socket_option(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t fd;
+  char name[32] = {0};
+  int level, option, value = 0;
+  socklen_t length = sizeof value;
+  if (argc < 2 || !get_fd(env, argv[0], &fd) ||
+      napi_get_value_string_utf8(env, argv[1], name, sizeof name, NULL) != napi_ok || !socket_option(name, &level, &option)) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "getSocketOption(fd >= 0, name: TCP_NOTSENT_LOWAT | SO_SNDBUF | SO_RCVBUF)");
+    return NULL;
+  }
+  if (getsockopt(fd, level, option, &value, &length) < 0) return throw_errno(env, errno, "getsockopt", name);
+  napi_value result;
+  CHECK(napi_create_int32(env, value, &result));
+  return result;
+}
+
 /* writeFrames(fd, frames: Uint8Array[]) -> number written; refused frames are drops. */
 static napi_value tap_write_frames(napi_env env, napi_callback_info info) {
   size_t argc = 2;
@@ -345,6 +422,9 @@ static napi_value init(napi_env env, napi_value exports) {
       {"getMac", NULL, tap_get_mac, NULL, NULL, NULL, napi_default, NULL},
       {"startReading", NULL, tap_start_reading, NULL, NULL, NULL, napi_default, NULL},
       {"stopReading", NULL, tap_stop_reading, NULL, NULL, NULL, napi_default, NULL},
+      {"setReading", NULL, tap_set_reading, NULL, NULL, NULL, napi_default, NULL},
+      {"setSocketOption", NULL, tap_set_socket_option, NULL, NULL, NULL, napi_default, NULL},
+      {"getSocketOption", NULL, tap_get_socket_option, NULL, NULL, NULL, napi_default, NULL},
       {"writeFrames", NULL, tap_write_frames, NULL, NULL, NULL, napi_default, NULL},
       {"close", NULL, tap_close, NULL, NULL, NULL, napi_default, NULL},
   };

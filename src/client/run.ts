@@ -11,6 +11,8 @@ import { addAddress, addRoute, setLinkUp } from '../../adapter/link.js';
 import type { ClientConfig } from '../config/schema.js';
 import { DhcpServerEmulator } from '../../emulators/dhcp.js';
 import { PseudoAdapter } from '../engine/pseudo-adapter.js';
+import { processQueueing } from '../io/queueing.js';
+import { ReadBackpressure } from '../io/read-backpressure.js';
 import { TunnelLink } from '../io/tunnel-link.js';
 import { publicKeyOf } from '../crypto/keys.js';
 import { readPrivateKeyFile } from '../io/key-file.js';
@@ -24,8 +26,6 @@ import { prepareHost } from './host.js';
 import { serverTarget, ServerRotation } from './server-rotation.js';
 
 const TICK_INTERVAL_MS = 1000;
-/** Frames the kernel queues for us to read: the default 1000 overflows while Node is busy for a few ms (docs/ADAPTER.md). */
-const TAP_TX_QUEUE_FRAMES = 4096;
 const STOP_GRACE_MS = 1000;
 
 export interface ClientHandle {
@@ -61,14 +61,18 @@ export async function startClient(config: ClientConfig, log: Logger): Promise<Cl
   const done = new Promise<void>((resolve) => (finish = resolve));
 
   async function bringUpAdapter(lease: Lease): Promise<void> {
-    tap = await openTap({ name: config.adapter.name, mtu: lease.mtu, txQueueLength: TAP_TX_QUEUE_FRAMES });
+    tap = await openTap({ name: config.adapter.name, mtu: lease.mtu, txQueueLength: processQueueing.txqueuelen });
+    const backpressure = processQueueing.backpressure ? new ReadBackpressure(tap, processQueueing.backpressureBytes) : undefined;
     const dhcp = new DhcpServerEmulator(lease);
     adapter = new PseudoAdapter({
       device: tap,
       lease,
       dhcp,
       logger: log,
-      onDatagram: (datagram, etherType) => void link.sendDatagram(etherType, datagram),
+      onDatagram: (datagram, etherType) => {
+        link.sendDatagram(etherType, datagram);
+        backpressure?.check(link.frames?.socket);
+      },
     });
     await setLinkUp(tap.name);
     if (config.address_mode === 'static') {

@@ -10,6 +10,8 @@
  * consumed a counter value and must be sent, in order (docs/PROTOCOL.md).
  */
 import type { Socket } from 'node:net';
+import { applyCarrierOptions } from './carrier-options.js';
+import { processQueueing } from './queueing.js';
 
 export interface StreamDecoder {
   /** Feeds bytes; calls `onFrame` for each whole frame (views valid during the call). Throws on a malformed stream. */
@@ -23,7 +25,8 @@ export interface FrameSocketEvents {
   onClose(hadError: boolean, error?: Error): void;
 }
 
-export const DEFAULT_MAX_QUEUED_BYTES = 4 * 1024 * 1024;
+/** src/io/queueing.ts: the measured default, or TAPVPN_QUEUEING's send_queue. */
+export const DEFAULT_MAX_QUEUED_BYTES = processQueueing.sendQueueBytes;
 
 export class FrameSocket {
   private corked = false;
@@ -38,6 +41,7 @@ export class FrameSocket {
     private readonly maxQueuedBytes = DEFAULT_MAX_QUEUED_BYTES,
   ) {
     socket.setNoDelay(true);
+    applyCarrierOptions(socket, processQueueing);
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
     socket.on('error', (error) => this.finish(true, error));
     socket.on('close', (hadError) => this.finish(hadError));

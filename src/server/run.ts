@@ -17,6 +17,7 @@ import type { ServerConfig } from '../config/schema.js';
 import { Counters } from '../engine/counters.js';
 import type { DhcpResponder } from '../../emulators/dhcp.js';
 import { PseudoAdapter } from '../engine/pseudo-adapter.js';
+import { processQueueing } from '../io/queueing.js';
 import { TunnelLink } from '../io/tunnel-link.js';
 import { publicKeyOf } from '../crypto/keys.js';
 import { readPrivateKeyFile } from '../io/key-file.js';
@@ -34,8 +35,6 @@ import { enableMasquerade, type Masquerade } from '../util/masquerade.js';
 import { dropPrivileges } from '../util/privileges.js';
 
 const TICK_INTERVAL_MS = 1000;
-/** Frames the kernel queues for us to read: the default 1000 overflows while Node is busy for a few ms (docs/ADAPTER.md). */
-const TAP_TX_QUEUE_FRAMES = 4096;
 const SHUTDOWN_GRACE_MS = 2000;
 const ETHERTYPE_IPV4 = 0x0800;
 const IPV4_SOURCE_OFFSET = 12;
@@ -81,7 +80,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Se
   const connections = new Set<TunnelLink>();
   const replayGuard = new TimestampGuard();
 
-  const tap = await openTap({ name: config.adapter.name, mtu: config.adapter.mtu, txQueueLength: TAP_TX_QUEUE_FRAMES });
+  const tap = await openTap({ name: config.adapter.name, mtu: config.adapter.mtu, txQueueLength: processQueueing.txqueuelen });
   let adapter: PseudoAdapter;
   try {
     await addAddress(tap.name, gateway, network.prefixLength);

@@ -5,7 +5,8 @@
  * RFC offsets (test/support/craft.ts), independent of the wire codecs.
  * Checks both directions (ARP request out, ARP reply in, the echo request that
  * follows; our echo request in, the kernel's echo reply out), batching, the
- * MAC, the open errors, close() twice, and a device deleted under us.
+ * MAC, pausing reads (the ring holds txqueuelen frames, the kernel drops the
+ * rest), the open errors, close() twice, and a device deleted under us.
  * Root and /dev/net/tun needed (scripts/test.sh enforces that).
  */
 import { test } from 'node:test';
@@ -101,6 +102,27 @@ test('frames queued while nobody reads arrive in batches of at most batchFrames'
     assert.equal(frames.batchSizes[0], BATCH_FRAMES, `the first wake-up reads a full batch: ${frames.batchSizes.join(',')}`);
     assert.ok(frames.batchSizes.every((size) => size <= BATCH_FRAMES));
     assert.equal(tap.counters.batches, frames.batchSizes.length);
+  }));
+
+test('while reads are paused the ring holds txqueuelen frames and the kernel drops the rest; resumed, they arrive', () =>
+  withNamespaces(1, async ([ns], bed) => {
+    const ringFrames = 50;
+    const datagrams = 200;
+    const tap = await tapInNamespace(bed, ns!);
+    await ns!.exec('ip', ['link', 'set', 'dev', tap.name, 'txqueuelen', String(ringFrames)]);
+    await addNeighbour(tap.name, PEER_IP, OUR_MAC, ns!.name);
+    const frames = new FrameCollector(tap);
+    tap.setReading(false);
+    assert.equal(tap.reading, false);
+    const before = await readLinkStats(tap.name, ns!.name);
+    const sender = `import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\nfor i in range(${datagrams}): s.sendto(b'x' * 100, ('${PEER_IP}', 9))`;
+    await ns!.exec('python3', ['-c', sender]);
+    const paused = await readLinkStats(tap.name, ns!.name);
+    assert.equal(frames.frames.length, 0, 'nothing is read while paused');
+    assert.equal(paused.txDropped - before.txDropped, datagrams - ringFrames, 'the kernel dropped what the ring could not hold');
+    tap.setReading(true);
+    await frames.waitForCount(ringFrames);
+    assert.equal(frames.frames.filter((f) => etherType(f) === ETHERTYPE_IPV4 && f[23] === IP_PROTOCOL_UDP).length, ringFrames);
   }));
 
 test('the MAC read from the TAP fd is the link address the namespace sees', () =>

@@ -1,0 +1,91 @@
+/**
+ * Where the tunnel's queues sit and how big they may grow: the knobs behind
+ * latency under load (issue 13, docs/PERFORMANCE.md "Latency under load").
+ *
+ * A datagram waiting to be carried can sit in four places: the TAP's ring
+ * (txqueuelen frames; on the kernels we run on, a qdisc in front of a TAP
+ * never holds anything — the ring tail-drops), our user-space send queue
+ * (bounded: over it we drop before sealing), the carrier socket's unsent bytes
+ * (TCP_NOTSENT_LOWAT bounds them) and its in-flight bytes (SO_SNDBUF and the
+ * peer's SO_RCVBUF bound them). Every byte queued is latency for everything
+ * behind it, and TCP senders inside the tunnel fill whatever is there.
+ *
+ * The defaults below are the measured choice; TAPVPN_QUEUEING overrides them
+ * for experiments and benchmarks (bench/vpn-bench.ts --levers), e.g.
+ *   TAPVPN_QUEUEING="txqueuelen=256,send_queue=262144,notsent_lowat=131072,backpressure=1"
+ */
+
+export interface QueueingSettings {
+  /** The TAP's txqueuelen: frames the kernel holds for our read() (and, while reads are paused, the standing queue). */
+  txqueuelen: number;
+  /** User-space bound on bytes waiting for the carrier socket; over it, datagrams are dropped before sealing. */
+  sendQueueBytes: number;
+  /** TCP_NOTSENT_LOWAT on the carrier: at most this many unsent bytes in the kernel (0: the kernel's default, unbounded). */
+  notsentLowatBytes: number;
+  /** SO_SNDBUF on the carrier (0: kernel autotuning). */
+  sndbufBytes: number;
+  /** SO_RCVBUF on the carrier (0: kernel autotuning). */
+  rcvbufBytes: number;
+  /**
+   * Client: stop reading the TAP while the carrier is behind (more than
+   * `backpressureBytes` queued in user space), resume when it has drained; the
+   * TAP's ring then holds the backlog and tail-drops, instead of our queue.
+   */
+  backpressure: boolean;
+  /** User-space queued bytes at which reads pause (backpressure on). */
+  backpressureBytes: number;
+}
+
+export const DEFAULT_QUEUEING: Readonly<QueueingSettings> = Object.freeze({
+  txqueuelen: 4096,
+  sendQueueBytes: 4 * 1024 * 1024,
+  notsentLowatBytes: 0,
+  sndbufBytes: 0,
+  rcvbufBytes: 0,
+  backpressure: false,
+  backpressureBytes: 64 * 1024,
+});
+
+const KEYS: Record<string, keyof QueueingSettings> = {
+  txqueuelen: 'txqueuelen',
+  send_queue: 'sendQueueBytes',
+  notsent_lowat: 'notsentLowatBytes',
+  sndbuf: 'sndbufBytes',
+  rcvbuf: 'rcvbufBytes',
+  backpressure: 'backpressure',
+  backpressure_bytes: 'backpressureBytes',
+};
+const MAX_SETTING = 1 << 30;
+
+export class QueueingConfigError extends Error {
+  override readonly name = 'QueueingConfigError';
+  readonly code = 'BAD_QUEUEING';
+}
+
+/** Parses "key=value,key=value" over the defaults; throws a QueueingConfigError naming the bad entry and the accepted keys. */
+export function parseQueueing(text: string | undefined, base: Readonly<QueueingSettings> = DEFAULT_QUEUEING): QueueingSettings {
+  const settings: QueueingSettings = { ...base };
+  for (const entry of (text ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+    const [key, value, extra] = entry.split('=').map((s) => s.trim());
+    const field = key === undefined ? undefined : KEYS[key];
+    if (!field || value === undefined || extra !== undefined) {
+      throw new QueueingConfigError(`TAPVPN_QUEUEING: "${entry}" is not key=value with a key among ${Object.keys(KEYS).join(', ')}`);
+    }
+    const number = Number(value);
+    if (!/^\d+$/.test(value) || number > MAX_SETTING || (field === 'txqueuelen' && number < 1) || (field === 'backpressure' && number > 1)) {
+      const expected = field === 'backpressure' ? '0 or 1' : field === 'txqueuelen' ? `an integer 1..${MAX_SETTING}` : `an integer 0..${MAX_SETTING}`;
+      throw new QueueingConfigError(`TAPVPN_QUEUEING: ${key} must be ${expected}, got "${value}"`);
+    }
+    if (field === 'backpressure') settings.backpressure = number === 1;
+    else settings[field] = number;
+  }
+  return settings;
+}
+
+/** The settings this process runs with: the defaults, overridden by TAPVPN_QUEUEING. */
+export function queueingFromEnvironment(env: NodeJS.ProcessEnv = process.env): QueueingSettings {
+  return parseQueueing(env.TAPVPN_QUEUEING);
+}
+
+/** This process's settings, read once: TAPVPN_QUEUEING is checked at start-up, not per connection. */
+export const processQueueing: Readonly<QueueingSettings> = Object.freeze(queueingFromEnvironment());
