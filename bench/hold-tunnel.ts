@@ -1,9 +1,10 @@
 /**
- * Starts one tapvpn tunnel (the benchmark's aes-256-gcm contender) in tvt-h-
- * namespaces and keeps it up until Ctrl-C, printing the namespaces and PIDs:
- * for traces and profiles by hand (strace, perf, ping) without a whole bench.
+ * Starts one tunnel (tapvpn aes-256-gcm, OpenVPN AES-256-GCM or wireguard-go,
+ * as the benchmark does) in tvt-h- namespaces and keeps it up until Ctrl-C,
+ * printing the namespaces, target and PIDs: for traces and profiles by hand
+ * (strace, perf, /proc/<pid>/schedstat, ping) without a whole bench.
  *
- *   node --import tsx bench/hold-tunnel.ts [TAPVPN_QUEUEING spec]   (root)
+ *   node --import tsx bench/hold-tunnel.ts [tapvpn|openvpn|wireguard] [TAPVPN_QUEUEING spec]   (root)
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -11,11 +12,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stopChildren } from '../src/demo/run.js';
 import { buildTopology } from '../src/demo/topology.js';
-import { OPENVPN_AES, tapvpn } from './contenders.js';
+import { openvpn, OPENVPN_AES, tapvpn, wireguard, type Contender } from './contenders.js';
+import { makePki } from './openvpn.js';
 
 const dir = await mkdtemp(join(tmpdir(), 'tvt-hold-'));
 const children: ChildProcess[] = [];
-const topology = await buildTopology('tvt-h-', 1);
+const topology = await buildTopology(`tvt-h${process.pid % 1000}-`, 1);
 const stop = async (): Promise<void> => {
   await stopChildren(children);
   await topology.destroy();
@@ -25,7 +27,16 @@ const stop = async (): Promise<void> => {
 process.once('SIGINT', () => void stop());
 process.once('SIGTERM', () => void stop());
 try {
-  const { target, pids } = await tapvpn({ suite: 'aes-256-gcm', reference: OPENVPN_AES, queueing: process.argv[2] ?? '' }).start(topology, dir, children);
+  const kind = process.argv[2] ?? 'tapvpn';
+  const contenders: Record<string, () => Contender> = {
+    tapvpn: () => tapvpn({ suite: 'aes-256-gcm', reference: OPENVPN_AES, queueing: process.argv[3] ?? '' }),
+    openvpn: () => openvpn('AES-256-GCM'),
+    wireguard: () => wireguard,
+  };
+  const make = contenders[kind];
+  if (!make) throw new Error(`unknown tunnel "${kind}": pick ${Object.keys(contenders).join(', ')}`);
+  if (kind === 'openvpn') await makePki(dir);
+  const { target, pids } = await make().start(topology, dir, children);
   console.log(JSON.stringify({ client: topology.clients[0], server: topology.server, target, clientPid: pids[0], serverPid: pids[1] }));
 } catch (error) {
   console.error(`hold-tunnel: ${(error as Error).message}`);
