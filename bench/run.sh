@@ -7,8 +7,9 @@
 #   npm run bench -- --baseline-ref 4540c51       (adds tapvpn at that ref: before/after)
 #   npm run bench -- --only "tapvpn aes-256-gcm,OpenVPN AES,wireguard" --tests up1,down1 \
 #                    --levers "txq 256=txqueuelen=256;no lowat=notsent_lowat=0"
-# tapvpn runs as bin/tapvpn.js does (dist/ when built, else the source through
-# tsx); the adapter-only figures come from bench/adapter-bench.ts.
+# tapvpn runs compiled, as deployed: the script builds dist/ first (npm run
+# build) and bin/tapvpn.js runs it; the adapter-only figures come from
+# bench/adapter-bench.ts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "$(id -u)" -ne 0 ]; then
@@ -18,4 +19,5 @@ fi
 bash scripts/system-deps.sh --bench
 command -v openssl >/dev/null || { echo "bench: installing openssl" >&2; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl >/dev/null; }
 [ -d node_modules ] || npm install --no-audit --no-fund
+npm run --silent build >/dev/null
 exec node --import tsx bench/vpn-bench.ts "$@"
