@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { isBase64Key } from '../crypto/keys.js';
 import { MAX_NAME_LENGTH } from '../protocol/frames/limits.js';
 import { ipv4ToNumber, prefixToMask } from '../wire/addr.js';
+import { canonicalIpv6, ipv6Network, ipv6ToBytes, bytesToIpv6 } from '../wire/addr6.js';
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 /** host:port or [v6]:port, as the protocol's names (src/protocol/frames/names.ts). */
@@ -38,6 +39,50 @@ export const cidr = z
       return z.NEVER;
     }
     if ((ipv4ToNumber(address) & ~prefixToMask(prefixLength)) !== 0) {
+      ctx.addIssue({ code: 'custom', message: `expected the network address with host bits zero, got "${text}"` });
+      return z.NEVER;
+    }
+    return { address, prefixLength };
+  });
+
+/** An IPv6 address in any RFC 4291 text form, kept in its RFC 5952 canonical form. */
+export const ipv6 = z
+  .string({ error: 'expected an IPv6 address like fd74:7670:6e00::1' })
+  .transform((text, ctx): string => {
+    try {
+      return canonicalIpv6(text);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: `expected an IPv6 address like fd74:7670:6e00::1, got "${text}"` });
+      return z.NEVER;
+    }
+  });
+
+/** A listening address: IPv4, or IPv6 ("::" listens dual-stack on Linux unless net.ipv6.bindv6only is set). */
+export const listenAddress = z
+  .string({ error: 'expected an IPv4 or IPv6 address like 0.0.0.0 or ::' })
+  .refine((text) => IPV4.test(text) || isIpv6Text(text), 'expected an IPv4 or IPv6 address like 0.0.0.0 or ::');
+
+function isIpv6Text(text: string): boolean {
+  try {
+    ipv6ToBytes(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** An IPv6 network like fd74:7670:6e00::/48, host bits zero; kept canonical. */
+export const cidr6 = z
+  .string({ error: 'expected an IPv6 network like fd74:7670:6e00::/48' })
+  .transform((text, ctx): Cidr => {
+    const slash = text.lastIndexOf('/');
+    const prefixLength = Number(text.slice(slash + 1));
+    if (slash < 0 || !/^\d{1,3}$/.test(text.slice(slash + 1)) || prefixLength > 128 || !isIpv6Text(text.slice(0, slash))) {
+      ctx.addIssue({ code: 'custom', message: `expected an IPv6 network like fd74:7670:6e00::/48 (prefix 0..128), got "${text}"` });
+      return z.NEVER;
+    }
+    const address = canonicalIpv6(text.slice(0, slash));
+    if (bytesToIpv6(ipv6Network(ipv6ToBytes(address), prefixLength)) !== address) {
       ctx.addIssue({ code: 'custom', message: `expected the network address with host bits zero, got "${text}"` });
       return z.NEVER;
     }

@@ -8,9 +8,8 @@
  */
 import { z } from 'zod';
 import { MAX_FRAME_LENGTH, MAX_PATH_HOPS } from '../protocol/frames/limits.js';
-import { controlSection, metricsSection } from './fields.js';
+import { controlSection, listenAddress, metricsSection } from './fields.js';
 
-const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
 /** host:port with port 1..65535, the form RELAY hops take (src/protocol/frames/names.ts). */
 const HOST_PORT = /^(?:\[[0-9A-Fa-f:.]+\]|[\x21-\x39\x3b-\x5a\x5c\x5e-\x7e]+):([1-9]\d{0,4})$/;
 
@@ -40,7 +39,7 @@ export const relayConfigSchema = z
     name: hostPort,
     /** Other names the relay answers to (e.g. an address on a second network). */
     aliases: z.array(hostPort).default([]),
-    listen: z.strictObject({ address: z.string().regex(IPV4, 'expected an IPv4 address like 0.0.0.0').default('0.0.0.0'), port: port.default(7000) }).prefault({}),
+    listen: z.strictObject({ address: listenAddress.default('0.0.0.0'), port: port.default(7000) }).prefault({}),
     limits: z
       .strictObject({
         max_path_length: z.number().int().min(2).max(MAX_PATH_HOPS).default(MAX_PATH_HOPS),

@@ -10,7 +10,7 @@
 import { z } from 'zod';
 import { inSubnet, numberToIpv4 } from '../wire/addr.js';
 import { isDomainName } from '../protocol/frames/names.js';
-import { cidr, controlSection, filePath, metricsSection, interfaceName, ipv4, ipv4Number, keepalive, logLevel, nodeName, port, publicKey, seconds, suites, hostPort, type Cidr } from './fields.js';
+import { cidr, listenAddress, controlSection, filePath, metricsSection, interfaceName, ipv4, ipv4Number, keepalive, logLevel, nodeName, port, publicKey, seconds, suites, hostPort, type Cidr } from './fields.js';
 
 export const DEFAULT_STATUS_PORT = 5556;
 export const DEFAULT_SERVER_PORT = 5555;
@@ -48,7 +48,7 @@ const tunnel = z.strictObject({
 const serverObject = z.strictObject({
   name: hostPort.optional(),
   log_level: logLevel.optional(),
-  listen: z.strictObject({ address: ipv4.default('0.0.0.0'), port: port.default(DEFAULT_SERVER_PORT) }).prefault({}),
+  listen: z.strictObject({ address: listenAddress.default('0.0.0.0'), port: port.default(DEFAULT_SERVER_PORT) }).prefault({}),
   private_key_file: filePath,
   adapter: z
     .strictObject({ name: interfaceName.default('tapvpn0'), mtu: z.number().int('expected a whole MTU').min(576, 'expected an MTU of at least 576 (RFC 791)').max(65535, 'expected an MTU of at most 65535').default(DEFAULT_MTU) })

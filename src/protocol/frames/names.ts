@@ -5,6 +5,7 @@
  */
 import { ProtocolError } from './errors.js';
 import { MAX_NAME_LENGTH } from './limits.js';
+import { ipv6ToBytes } from '../../wire/addr6.js';
 
 export function checkName(name: string, what: string): void {
   if (name.length < 1 || name.length > MAX_NAME_LENGTH) {
@@ -56,6 +57,15 @@ export function readName(bytes: Uint8Array, offset: number, length: number, what
   return name;
 }
 
+function isIpv6Text(text: string): boolean {
+  try {
+    ipv6ToBytes(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const HOST_PORT = /^(?:\[[0-9A-Fa-f:.]+\]|[^:[\]]+):(\d{1,5})$/;
 
 /** Splits "host:port" / "[v6]:port"; throws BAD_VALUE unless the port is 1..65535. */
@@ -66,6 +76,9 @@ export function splitHostPort(name: string): { host: string; port: number } {
     throw new ProtocolError('BAD_VALUE', `expected host:port with port 1..65535, got "${name}"`);
   }
   let host = name.slice(0, name.length - match[1]!.length - 1);
-  if (host.startsWith('[')) host = host.slice(1, -1);
+  if (host.startsWith('[')) {
+    host = host.slice(1, -1);
+    if (!isIpv6Text(host)) throw new ProtocolError('BAD_VALUE', `expected an IPv6 address between the brackets of "${name}", got "${host}"`);
+  }
   return { host, port };
 }

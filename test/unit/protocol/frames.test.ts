@@ -108,6 +108,11 @@ describe('frame validation', () => {
   it('splits host:port including IPv6 literals', () => {
     assert.deepEqual(splitHostPort('vpn.example:7000'), { host: 'vpn.example', port: 7000 });
     assert.deepEqual(splitHostPort('[::1]:443'), { host: '::1', port: 443 });
+    assert.deepEqual(splitHostPort('[fd74:7670:6e00::1]:5555'), { host: 'fd74:7670:6e00::1', port: 5555 });
+    assert.deepEqual(splitHostPort('[::ffff:192.0.2.1]:5555'), { host: '::ffff:192.0.2.1', port: 5555 });
+    throwsProtocol(() => splitHostPort('[fd74:::1]:5555'), 'BAD_VALUE');
+    throwsProtocol(() => splitHostPort('[1.2.3.4]:5555'), 'BAD_VALUE');
+    throwsProtocol(() => splitHostPort('fd74::1:5555'), 'BAD_VALUE');
     throwsProtocol(() => splitHostPort('x:0'), 'BAD_VALUE');
     throwsProtocol(() => splitHostPort('x:65536'), 'BAD_VALUE');
   });
