@@ -9,13 +9,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { realCrypto } from '../src/crypto/index.js';
 import { run } from '../src/io/command.js';
-import { TunnelLink } from '../src/io/tunnel-link.js';
+import { MachineDriver } from '../src/io/driver.js';
+import { dialTcp } from '../src/io/tcp.js';
 import { encodeKey, generatePrivateKey, publicKeyOf } from '../src/crypto/keys.js';
 import { writePrivateKeyFile } from '../src/io/key-file.js';
 import { InitiatorMachine } from '../src/protocol/machines/initiator.js';
@@ -36,7 +36,7 @@ async function simulate(dir: string, clients: number, concurrency: number): Prom
   const keys = readFileSync(join(dir, 'clients.keys'), 'utf8').trim().split('\n');
   let next = 0;
   let authorized = 0;
-  const links: TunnelLink[] = [];
+  const links: MachineDriver[] = [];
   const start = performance.now();
   await new Promise<void>((resolve, reject) => {
     const launch = (): void => {
@@ -44,19 +44,14 @@ async function simulate(dir: string, clients: number, concurrency: number): Prom
       if (i >= clients) return;
       const privateKey = new Uint8Array(Buffer.from(keys[i]!, 'base64'));
       const machine = new InitiatorMachine({ crypto: realCrypto, local: { privateKey, publicKey: publicKeyOf(privateKey) }, serverPublicKey, name: `c${i}`, path: [`127.0.0.1:${PORT}`], reconnect: false });
-      const link: TunnelLink = new TunnelLink(machine, {
-        onConnect: () => {
-          const socket = connect({ host: '127.0.0.1', port: PORT });
-          link.attach(socket);
-          socket.once('connect', () => link.handle({ type: 'tcpOpened' }));
-        },
+      const link = new MachineDriver(machine, {
+        dial: dialTcp(),
         onAuthorized: () => {
           authorized++;
           if (authorized === clients) resolve();
           else launch();
         },
-        onDeliver: () => undefined,
-        onClosed: (code, reason) => reject(new Error(`client c${i} closed: ${code} ${reason}`)),
+        onClose: (close) => reject(new Error(`client c${i} closed: ${close.code} ${close.reason}`)),
       });
       links.push(link);
       link.handle({ type: 'start' });
@@ -65,7 +60,7 @@ async function simulate(dir: string, clients: number, concurrency: number): Prom
   });
   const seconds = (performance.now() - start) / 1000;
   console.log(JSON.stringify({ authorized, seconds }));
-  setInterval(() => links.forEach((link) => link.handle({ type: 'tick' })), 1000); // keepalives, as idle clients send
+  setInterval(() => links.forEach((link) => link.tick()), 1000); // keepalives, as idle clients send
 }
 
 async function main(): Promise<void> {

@@ -1,106 +1,256 @@
 /**
- * A TCP connection carrying tunnel frames. Incoming bytes go through a stream
- * decoder that yields whole frames; outgoing frames are queued and flushed in
- * one `writev` per event-loop turn (socket cork/uncork), so a burst of DATA
- * frames from one TAP wake-up costs one syscall, not one per frame.
+ * A byte stream carrying tunnel frames, with the data plane beside the
+ * control plane (like wireguard-go's send.go/receive.go beside its handshake):
  *
- * Back-pressure: when more than `maxQueuedBytes` wait to be written,
- * `congested` turns true and the caller drops datagrams (and counts them, as
- * a NIC whose queue is full would) BEFORE sealing them — a sealed frame has
- * consumed a counter value and must be sent, in order (docs/PROTOCOL.md).
+ * - in: chunks go through the FrameDecoder; once a session is attached, a
+ *   DATA frame is opened by it and handed to `onDatagram` right here — no
+ *   event, no action object, no state machine. Every other frame (and every
+ *   frame before authorization) goes to `onControl` for the machine;
+ * - out: `sendDatagram` seals straight into a batch buffer; every datagram
+ *   sealed in one event-loop turn leaves in one write (one allocation per
+ *   batch, none per frame). A control frame flushes the batch first, so the
+ *   peer sees frames in the order they were sealed.
+ *
+ * Back-pressure: past `maxQueuedBytes` waiting to be written, `congested` is
+ * true and datagrams are dropped (and counted) BEFORE sealing — a sealed frame
+ * has consumed a counter value and must be sent, in order (docs/PROTOCOL.md).
  */
-import type { Socket } from 'node:net';
+import { FrameDecoder } from '../protocol/decoder.js';
+import { ProtocolError } from '../protocol/frames/errors.js';
+import { FrameType } from '../protocol/frames/header.js';
+import { readU16 } from '../wire/bytes.js';
+import { MAX_DATAGRAM_LENGTH, MAX_PADDING_LENGTH } from '../protocol/frames/limits.js';
+import { ETHERNET_HEADROOM, type TunnelSession } from '../protocol/session.js';
+import { Socket } from 'node:net';
+import type { ByteStream } from './byte-stream.js';
 import { applyCarrierOptions } from './carrier-options.js';
 import { processQueueing } from './queueing.js';
 
-export interface StreamDecoder {
-  /** Feeds bytes; calls `onFrame` for each whole frame (views valid during the call). Throws on a malformed stream. */
-  push(chunk: Uint8Array, onFrame: (frame: Uint8Array) => void): void;
+export interface FrameSocketEvents {
+  /** A whole frame for the control machine; a view valid during the call. */
+  onControl(frame: Uint8Array): void;
+  /** The stream could not be decoded (bad length, version ...): reading stopped. */
+  onDecodeError(error: ProtocolError): void;
+  /** The stream closed; `midFrame` when it ended inside a frame. */
+  onClose(error: Error | undefined, midFrame: boolean): void;
 }
 
-export interface FrameSocketEvents {
-  onFrame(frame: Uint8Array): void;
-  /** The stream could not be decoded (bad length, version ...). The socket is still open. */
-  onDecodeError(error: Error): void;
-  onClose(hadError: boolean, error?: Error): void;
+/** Where opened datagrams go, and what happens when one fails to open. */
+export interface DataSink {
+  /** A verified datagram; the view is valid only during the call. */
+  onDatagram(etherType: number, datagram: Uint8Array): void;
+  /** A DATA frame did not verify: the data plane is detached; the machine must close. */
+  onDataError(error: ProtocolError): void;
+}
+
+export interface FrameSocketOptions {
+  maxQueuedBytes?: number;
+  /** The largest frame accepted before raiseFrameLimit() (e.g. a handshake's size). */
+  maxFrameLength?: number;
+  now?: () => number;
+}
+
+export interface DataCounters {
+  datagramsSent: number;
+  datagramsReceived: number;
+  /** Datagrams dropped before sealing: not authorized, the queue was full, or the session refused them. */
+  sendDrops: number;
 }
 
 /** src/io/queueing.ts: the measured default, or TAPVPN_QUEUEING's send_queue. */
 export const DEFAULT_MAX_QUEUED_BYTES = processQueueing.sendQueueBytes;
+/** Room for many 1500-byte DATA frames; a batch that outgrows it is flushed early. */
+const BATCH_BUFFER_BYTES = 256 * 1024;
+const MAX_DATA_OVERHEAD = 12 + 64 + 255 + 64; // DATA header + digest + padding + a REKEY in front
 
 export class FrameSocket {
-  private corked = false;
-  private closed = false;
+  readonly decoder: FrameDecoder;
+  readonly counters: DataCounters = { datagramsSent: 0, datagramsReceived: 0, sendDrops: 0 };
   bytesIn = 0;
   bytesOut = 0;
+  /** When bytes last arrived / left (the machines' dead-peer and keepalive clocks). */
+  lastReceivedMs: number;
+  lastSentMs: number;
+  #session: TunnelSession | undefined;
+  #sink: DataSink | undefined;
+  #batch: Uint8Array | undefined;
+  #batchLength = 0;
+  #flushScheduled = false;
+  #corked = false;
+  #closed = false;
+  readonly #now: () => number;
+  readonly #maxQueuedBytes: number;
 
   constructor(
-    readonly socket: Socket,
-    private readonly decoder: StreamDecoder,
+    readonly stream: ByteStream,
     private readonly events: FrameSocketEvents,
-    private readonly maxQueuedBytes = DEFAULT_MAX_QUEUED_BYTES,
+    options: FrameSocketOptions = {},
   ) {
-    socket.setNoDelay(true);
-    applyCarrierOptions(socket, processQueueing);
-    socket.on('data', (chunk: Buffer) => this.receive(chunk));
-    socket.on('error', (error) => this.finish(true, error));
-    socket.on('close', (hadError) => this.finish(hadError));
+    this.#now = options.now ?? Date.now;
+    this.#maxQueuedBytes = options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES;
+    this.decoder = new FrameDecoder(options.maxFrameLength);
+    this.lastReceivedMs = this.lastSentMs = this.#now();
+    if (stream instanceof Socket) {
+      stream.setNoDelay(true);
+      applyCarrierOptions(stream, processQueueing);
+    }
+    stream.on('data', (chunk) => this.#receive(chunk));
+    stream.on('error', (error) => this.#finish(error));
+    stream.on('close', () => this.#finish(undefined));
   }
 
   get isOpen(): boolean {
-    return !this.closed && !this.socket.destroyed;
+    return !this.#closed && !this.stream.destroyed;
   }
 
   /** True when the send queue is over its bound: drop new datagrams instead of sealing them. */
   get congested(): boolean {
-    return this.socket.writableLength > this.maxQueuedBytes;
+    return this.stream.writableLength > this.#maxQueuedBytes;
   }
 
-  /**
-   * Queues bytes (one frame or several back to back). The socket keeps a
-   * reference until it is written: the caller must not reuse `frames`.
-   */
-  send(frames: Uint8Array): void {
-    if (!this.isOpen) return;
-    this.cork();
-    this.bytesOut += frames.length;
-    this.socket.write(frames);
+  /** Lifts the pre-authorization frame limit (the peer proved who it is). */
+  raiseFrameLimit(maxFrameLength: number): void {
+    this.decoder.maxFrameLength = maxFrameLength;
   }
 
-  /** Sends `lastFrame` (e.g. CLOSE) if given, then ends the connection gracefully. */
-  end(lastFrame?: Uint8Array): void {
-    if (!this.isOpen) return;
-    if (lastFrame) this.send(lastFrame);
-    this.socket.end();
+  /** Starts the data plane: DATA frames are opened by `session` and go to `sink`. */
+  attachSession(session: TunnelSession, sink: DataSink): void {
+    this.#session = session;
+    this.#sink = sink;
+  }
+
+  detachSession(): void {
+    this.flush();
+    this.#session = undefined;
+    this.#sink = undefined;
+  }
+
+  /** Seals one datagram into the batch; false when dropped (no session, congested, or refused by the session). */
+  sendDatagram(etherType: number, datagram: Uint8Array): boolean {
+    const session = this.#session;
+    if (!session || !this.isOpen || this.congested) {
+      this.counters.sendDrops++;
+      return false;
+    }
+    const need = datagram.length + MAX_DATA_OVERHEAD;
+    if (this.#batch && this.#batchLength + need > this.#batch.length) this.flush();
+    if (!this.#batch) {
+      this.#batch = Buffer.allocUnsafe(Math.max(BATCH_BUFFER_BYTES, need));
+      this.#batchLength = 0;
+    }
+    const written = session.sealDatagram(etherType, datagram, this.#batch, this.#batchLength, this.#now());
+    if (written === 0) {
+      this.counters.sendDrops++;
+      return false;
+    }
+    this.#batchLength += written;
+    this.counters.datagramsSent++;
+    this.#scheduleFlush();
+    return true;
+  }
+
+  /** Queues one control frame (after any sealed DATA). The caller must not reuse `frame`. */
+  send(frame: Uint8Array): void {
+    this.flush();
+    this.#write(frame);
+  }
+
+  /** Writes the batched DATA frames now. */
+  flush(): void {
+    if (!this.#batch || this.#batchLength === 0) return;
+    const batch = this.#batch.subarray(0, this.#batchLength);
+    this.#batch = undefined; // the stream holds a reference until written: never reuse it
+    this.#batchLength = 0;
+    this.#write(batch);
+  }
+
+  /** Flushes, then half-closes (the stream closes when the peer ends too). */
+  end(): void {
+    this.flush();
+    if (this.isOpen) this.stream.end();
   }
 
   destroy(): void {
-    this.socket.destroy();
+    this.stream.destroy();
   }
 
-  private cork(): void {
-    if (this.corked) return;
-    this.corked = true;
-    this.socket.cork();
-    process.nextTick(() => {
-      this.corked = false;
-      this.socket.uncork();
+  /**
+   * Ends, then frees the stream as soon as what we queued is handed on,
+   * without waiting for the peer's FIN: a peer that never closes its side
+   * cannot hold our descriptor (the linger after a close).
+   */
+  closeSoon(): void {
+    if (!this.isOpen) return;
+    this.end();
+    this.stream.once('finish', () => this.stream.destroy());
+  }
+
+  #write(bytes: Uint8Array): void {
+    if (!this.isOpen) return;
+    if (!this.#corked) {
+      this.#corked = true;
+      this.stream.cork();
+      process.nextTick(() => {
+        this.#corked = false;
+        this.stream.uncork();
+      });
+    }
+    this.bytesOut += bytes.length;
+    this.lastSentMs = this.#now();
+    this.stream.write(bytes);
+  }
+
+  /**
+   * A TAP batch is handled in one synchronous loop, so a microtask runs right
+   * after its last datagram: one write per batch without waiting a turn.
+   */
+  #scheduleFlush(): void {
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    queueMicrotask(() => {
+      this.#flushScheduled = false;
+      this.flush();
     });
   }
 
-  private receive(chunk: Buffer): void {
+  #receive(chunk: Uint8Array): void {
+    if (this.#closed) return;
     this.bytesIn += chunk.length;
+    this.lastReceivedMs = this.#now();
     try {
-      this.decoder.push(chunk, this.events.onFrame);
+      this.decoder.push(chunk, this.#onFrame);
     } catch (error) {
-      this.socket.pause();
-      this.events.onDecodeError(error as Error);
+      this.stream.pause();
+      this.events.onDecodeError(error instanceof ProtocolError ? error : new ProtocolError('BAD_VALUE', String(error)));
     }
   }
 
-  private finish(hadError: boolean, error?: Error): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.events.onClose(hadError, error);
+  readonly #onFrame = (frame: Uint8Array): void => {
+    if (this.#closed) return;
+    const session = this.#session;
+    if (session === undefined || frame[4] !== FrameType.DATA) return this.events.onControl(frame);
+    const length = session.openDataInto(frame, this.lastReceivedMs, plaintext, ETHERNET_HEADROOM);
+    if (length < 0) {
+      const sink = this.#sink!;
+      this.detachSession();
+      return sink.onDataError(session.openError!);
+    }
+    this.counters.datagramsReceived++;
+    this.#sink!.onDatagram(readU16(frame, 6), plaintext.subarray(ETHERNET_HEADROOM, ETHERNET_HEADROOM + length));
+  };
+
+  #finish(error: Error | undefined): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#session = undefined;
+    this.events.onClose(error, !this.decoder.atBoundary);
   }
 }
+
+/**
+ * One plaintext buffer for every connection of the process: an opened
+ * datagram is valid only during onDatagram, and frames are handled one at a
+ * time, so connections never need theirs at once (a buffer each would cost
+ * 64 KiB per connected client). Headroom in front for an Ethernet header.
+ */
+const plaintext = new Uint8Array(ETHERNET_HEADROOM + MAX_DATAGRAM_LENGTH + MAX_PADDING_LENGTH);

@@ -12,12 +12,14 @@
  *   (Node's socket chunks are never reused);
  * - after an error the decoder is poisoned: every later push throws the same
  *   ProtocolError (the connection must be closed with its closeCode).
+ * - `maxFrameLength` (at most MAX_FRAME_LENGTH) bounds frames from here on:
+ *   a peer that has not authenticated gets a handshake's size, not 64 KiB.
  * Types are not checked here (a relay forwards frames it does not parse).
  */
 import { ProtocolError } from './frames/errors.js';
 import { checkLengthField, checkVersion } from './frames/header.js';
 import { readU32 } from '../wire/bytes.js';
-import { HEADER_LENGTH } from './frames/limits.js';
+import { HEADER_LENGTH, MAX_FRAME_LENGTH } from './frames/limits.js';
 
 export class FrameDecoder {
   /** The first bytes of a frame whose length field is not complete yet. */
@@ -28,6 +30,11 @@ export class FrameDecoder {
   private held = 0;
   private failure: ProtocolError | undefined;
   framesDecoded = 0;
+
+  constructor(
+    /** The largest frame accepted now; raise it once the peer is trusted with more. */
+    public maxFrameLength = MAX_FRAME_LENGTH,
+  ) {}
 
   /** Feeds bytes; calls `onFrame` for each whole frame. Throws ProtocolError for a malformed stream. */
   push(chunk: Uint8Array, onFrame: (frame: Uint8Array) => void): void {
@@ -55,7 +62,7 @@ export class FrameDecoder {
         return;
       }
       const length = readU32(chunk, at);
-      checkLengthField(length);
+      this.checkLength(length);
       if (available >= HEADER_LENGTH) checkVersion(chunk[at + 5]!);
       if (available < length) {
         this.partial = new Uint8Array(length);
@@ -69,6 +76,13 @@ export class FrameDecoder {
     }
   }
 
+  private checkLength(length: number): void {
+    checkLengthField(length);
+    if (length > this.maxFrameLength) {
+      throw new ProtocolError('FRAME_TOO_LARGE', `frame of ${length} bytes exceeds the ${this.maxFrameLength} allowed at this stage of the connection`);
+    }
+  }
+
   /** Continues a frame held from earlier chunks; returns how many bytes of `chunk` were used. */
   private continuePartial(chunk: Uint8Array, onFrame: (frame: Uint8Array) => void): number {
     let at = 0;
@@ -79,7 +93,7 @@ export class FrameDecoder {
       at = take;
       if (this.held < 4) return at;
       const length = readU32(this.lengthScratch, 0);
-      checkLengthField(length);
+      this.checkLength(length);
       this.partial = new Uint8Array(length);
       this.partial.set(this.lengthScratch, 0);
     }

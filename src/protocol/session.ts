@@ -231,25 +231,44 @@ export class TunnelSession {
    * by the next call). The datagram view is valid until the next open.
    */
   openData(frame: Uint8Array, nowMs: number, out: Uint8Array = this.plainBuffer, outOffset = ETHERNET_HEADROOM): OpenResult {
+    const length = this.openDataInto(frame, nowMs, out, outOffset);
+    if (length < 0) return { ok: false, error: this.openError! };
+    return { ok: true, etherType: readU16(frame, 6), datagram: out.subarray(outOffset, outOffset + length) };
+  }
+
+  /** Why the last openDataInto returned -1. */
+  openError: ProtocolError | undefined;
+
+  /**
+   * openData for the data plane, without a result object per frame: returns
+   * the datagram's length at `out[outOffset..]`, or -1 with `openError` set.
+   * The etherType is the frame's bytes 6..7.
+   */
+  openDataInto(frame: Uint8Array, nowMs: number, out: Uint8Array = this.plainBuffer, outOffset = ETHERNET_HEADROOM): number {
     const d = this.digestLength;
     const payloadAt = DATA_HEADER_LENGTH + d;
-    if (frame.length < payloadAt) return fail('INTEGRITY', `DATA of ${frame.length} bytes cannot hold a ${d}-byte digest`);
+    if (frame.length < payloadAt) return this.failOpen('INTEGRITY', `DATA of ${frame.length} bytes cannot hold a ${d}-byte digest`);
     const early = this.checkSealedHeader(frame[8]!, frame[11]!, nowMs);
-    if (early) return { ok: false, error: early };
+    if (early) return (this.openError = early), -1;
     const ciphertext = frame.subarray(payloadAt);
     if (out.length - outOffset < ciphertext.length) {
-      return fail('BUFFER_TOO_SMALL', `openData: need ${ciphertext.length} bytes at ${outOffset}, buffer has ${out.length}`);
+      return this.failOpen('BUFFER_TOO_SMALL', `openData: need ${ciphertext.length} bytes at ${outOffset}, buffer has ${out.length}`);
     }
     const plaintext = out.subarray(outOffset, outOffset + ciphertext.length);
     if (!this.opener.open(frame.subarray(0, DATA_HEADER_LENGTH), ciphertext, frame.subarray(DATA_HEADER_LENGTH, payloadAt), plaintext)) {
-      return fail('INTEGRITY', `DATA digest mismatch at receive frame ${this.receiveUse.frames} of key ${this.receiveUse.keyId}`);
+      return this.failOpen('INTEGRITY', `DATA digest mismatch at receive frame ${this.receiveUse.frames} of key ${this.receiveUse.keyId}`);
     }
     this.countReceived(ciphertext.length);
     // Authenticated from here: a bad value is the peer's bug, not tampering.
     const paddingLength = frame[10]!;
-    if (frame[9] !== 0) return fail('BAD_VALUE', `DATA flags: expected 0, got 0x${frame[9]!.toString(16)}`);
-    if (paddingLength > ciphertext.length) return fail('BAD_LENGTH', `DATA paddingLength ${paddingLength} exceeds the ${ciphertext.length}-byte payload`);
-    return { ok: true, etherType: readU16(frame, 6), datagram: plaintext.subarray(0, ciphertext.length - paddingLength) };
+    if (frame[9] !== 0) return this.failOpen('BAD_VALUE', `DATA flags: expected 0, got 0x${frame[9]!.toString(16)}`);
+    if (paddingLength > ciphertext.length) return this.failOpen('BAD_LENGTH', `DATA paddingLength ${paddingLength} exceeds the ${ciphertext.length}-byte payload`);
+    return ciphertext.length - paddingLength;
+  }
+
+  private failOpen(code: ConstructorParameters<typeof ProtocolError>[0], message: string): -1 {
+    this.openError = new ProtocolError(code, message);
+    return -1;
   }
 
   /** Verifies a whole KEEPALIVE frame; returns the error, or undefined when valid. */
@@ -306,8 +325,4 @@ export class TunnelSession {
     this.stats.framesReceived++;
     this.stats.bytesReceived += bytes;
   }
-}
-
-function fail(code: ConstructorParameters<typeof ProtocolError>[0], message: string): OpenResult {
-  return { ok: false, error: new ProtocolError(code, message) };
 }

@@ -81,8 +81,7 @@ export async function startRelay(config: RelayConfig, log: Logger): Promise<Rela
   server.on('error', (error) => log.error({ error: error.message }, 'listener error'));
   const port = (server.address() as { port: number }).port;
   const ticker = setInterval(() => {
-    const now = Date.now();
-    for (const connection of connections) connection.tick(now);
+    for (const connection of connections) connection.tick();
   }, TICK_INTERVAL_MS);
   groups.startProbing(config.status.probe_interval * 1000);
   log.info({ relay: config.name, listen: `${config.listen.address}:${port}`, groups: config.groups.map((g) => g.name) }, 'relay ready');

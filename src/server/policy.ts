@@ -15,6 +15,8 @@ import type { Cidr } from '../config/fields.js';
 export interface ClientPolicy {
   name: string;
   clientToClient: boolean;
+  /** The networks pushed to this client: with the gateway, where it may send (src/server/router.ts). */
+  routes: readonly Cidr[];
 }
 
 interface AuthorizedClient {
@@ -91,7 +93,7 @@ export class ServerPolicy {
     } catch (error) {
       return { ok: false, code: CloseCode.POLICY, reason: (error as Error).message };
     }
-    const policy: ClientPolicy = { name: client.name, clientToClient: client.clientToClient };
+    const policy: ClientPolicy = { name: client.name, clientToClient: client.clientToClient, routes: client.routes };
     return { ok: true, lease: this.leaseFor(address, client.routes), policy, ...(this.config.suites ? { suites: this.config.suites } : {}) };
   }
 

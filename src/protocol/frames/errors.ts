@@ -11,6 +11,7 @@ export type ProtocolErrorCode =
   | 'BAD_VALUE' // a field holds a value the format forbids
   | 'UNKNOWN_TYPE'
   | 'UNEXPECTED_FRAME' // a well-formed frame not allowed in the current state
+  | 'PATH_LOOP' // a RELAY path that names one hop twice
   | 'FRAME_TOO_LARGE'
   | 'UNSUPPORTED_VERSION'
   | 'HANDSHAKE_FAILED' // Noise message did not decrypt (wrong key, tampered)
@@ -28,6 +29,7 @@ const CLOSE_FOR: Record<ProtocolErrorCode, CloseCode> = {
   BAD_VALUE: CloseCode.PROTOCOL_ERROR,
   UNKNOWN_TYPE: CloseCode.PROTOCOL_ERROR,
   UNEXPECTED_FRAME: CloseCode.PROTOCOL_ERROR,
+  PATH_LOOP: CloseCode.PROTOCOL_ERROR,
   FRAME_TOO_LARGE: CloseCode.FRAME_TOO_LARGE,
   UNSUPPORTED_VERSION: CloseCode.UNSUPPORTED_VERSION,
   HANDSHAKE_FAILED: CloseCode.AUTHENTICATION_FAILURE,

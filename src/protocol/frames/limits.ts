@@ -25,3 +25,10 @@ export const MAX_REASON_LENGTH = 255;
 export const MIN_HANDSHAKE_REQUEST_LENGTH = 32 + 48 + 12 + 16;
 /** Noise IK message 2 without payload: e (32) + tag (16). */
 export const MIN_HANDSHAKE_RESPONSE_LENGTH = 32 + 16;
+/**
+ * The largest frame a peer may send before it is authorized (or, at a
+ * relay, before its RELAY frame was accepted): a maximal RELAY (16 hops of
+ * 255-byte names, 4.4 KB) or REQUEST (4 KiB client data, 4.8 KB) fits, so no
+ * anonymous peer can make us buffer 64 KiB per connection.
+ */
+export const MAX_PREAUTH_FRAME_LENGTH = 8 * 1024;

@@ -31,7 +31,7 @@ function checkRepr(repr: RelayRepr): void {
   for (const hop of repr.hops) {
     checkName(hop, 'RELAY hop');
     splitHostPort(hop);
-    if (seen.has(hop)) throw new ProtocolError('BAD_VALUE', `RELAY hop "${hop}" appears twice (a loop)`);
+    if (seen.has(hop)) throw new ProtocolError('PATH_LOOP', `RELAY hop "${hop}" appears twice (a loop)`);
     seen.add(hop);
   }
 }

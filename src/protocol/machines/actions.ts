@@ -28,17 +28,52 @@ export type Action =
   | { type: 'send'; frame: Uint8Array; to?: Side }
   /** Open a TCP connection to `address` (host:port); answer with tcpOpened / nextConnected or a failure. */
   | { type: 'connect'; address: string }
-  /** The handshake completed: start carrying datagrams (sealDatagram / deliver). */
+  /**
+   * The handshake completed: start the data plane. From here DATA frames go
+   * straight through the machine's `session` (sealed from the adapter, opened
+   * to the adapter) and never become events or actions.
+   */
   | { type: 'authorized'; info: AuthorizedInfo }
-  /** A verified datagram for the local adapter; a view valid until the next event. */
-  | { type: 'deliver'; etherType: number; datagram: Uint8Array }
   /**
    * End the connection(s) after flushing earlier sends, then report tcpClosed.
    * `by`: who decided — we did (local), the peer's CLOSE (peer), or the network.
+   * `refusal`: set when a connection is turned away before it carried a tunnel.
    */
-  | { type: 'close'; code: number; reason: string; by: 'local' | 'peer' | 'network' }
+  | { type: 'close'; code: number; reason: string; by: 'local' | 'peer' | 'network'; refusal?: Refusal }
   /** After `delayMs`, call start() again (initiator only). */
   | { type: 'reconnect'; delayMs: number };
+
+/**
+ * Why a connection was turned away before it carried a tunnel: stable keys
+ * for counters and logs, decided by the machine (or, for connection limits,
+ * by the app's closeRequested), never parsed back out of a reason text.
+ */
+export type Refusal =
+  | 'malformed' // the first frame did not parse, or was not the one expected
+  | 'frame-too-large' // a frame over the limit of its stage (RELAY size, pre-authorization size)
+  | 'truncated' // the connection ended inside a frame
+  | 'closed-before-relay' // the connection ended before any frame
+  | 'not-on-path' // a relay not named in the RELAY path
+  | 'relay-is-last-hop' // a path that ends at a relay
+  | 'path-too-long' // more hops than the relay's max_path_length
+  | 'loop' // the path names this relay twice, or the RELAY frame came back to us
+  | 'next-hop-unreachable' // a next hop the configuration names did not connect
+  | 'next-hop-not-allowed' // a next hop the configuration does not name: not dialled
+  | 'setup-timeout' // RELAY/REQUEST or the next hop did not come in time
+  | 'idle-timeout' // a relayed tunnel carried nothing for too long
+  | 'too-many-connections'
+  | 'too-many-from-source'
+  | 'too-many-handshakes'
+  | 'not-this-server' // RELAY path or REQUEST destination names another server
+  | 'authentication' // REQUEST did not decrypt, was replayed, or the client is unknown
+  | 'policy'; // the client is known but refused (disabled, no address, no suite)
+
+/** A tick: time passes. `lastReceivedMs`/`lastSentMs`: when the connection last moved bytes (the data plane bypasses the machine). */
+export interface TickEvent {
+  type: 'tick';
+  lastReceivedMs?: number;
+  lastSentMs?: number;
+}
 
 export interface Timing {
   /** Send a KEEPALIVE when nothing was sent for this long. */
@@ -49,6 +84,8 @@ export interface Timing {
   handshakeTimeoutMs: number;
   /** Leave `dying` for `dead` if tcpClosed did not come within this time. */
   lingerTimeoutMs: number;
+  /** Relay only: close a forwarding connection that carried nothing for this long (0: never). */
+  idleTimeoutMs: number;
 }
 
 export const DEFAULT_TIMING: Timing = {
@@ -56,6 +93,7 @@ export const DEFAULT_TIMING: Timing = {
   deadPeerTimeoutMs: 30_000,
   handshakeTimeoutMs: 10_000,
   lingerTimeoutMs: 5_000,
+  idleTimeoutMs: 0,
 };
 
 /** A state transition, kept for tests and debug logs. */

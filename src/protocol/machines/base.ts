@@ -6,7 +6,7 @@
  */
 import { CloseCode, closeCodeName } from '../frames/close-codes.js';
 import { encodeClose } from '../frames/close.js';
-import type { Action, Side, Transition } from './actions.js';
+import type { Action, Refusal, Side, Transition } from './actions.js';
 
 export const MAX_HISTORY = 64;
 
@@ -16,6 +16,8 @@ export abstract class MachineBase<S extends string, E extends { type: string }> 
   /** The code the connection ended with (set when closing). */
   closeCode: number | undefined;
   closeReason = '';
+  /** Set when the connection was turned away before carrying a tunnel. */
+  refusal: Refusal | undefined;
   protected dyingSinceMs = 0;
 
   constructor(initial: S) {
@@ -58,25 +60,27 @@ export abstract class MachineBase<S extends string, E extends { type: string }> 
    * Closes: CLOSE frames to `notify` sides (none when no connection is up),
    * then the close action, through the 'close' state into 'dying'.
    */
-  protected closeWith(actions: Action[], code: number, reason: string, nowMs: number, notify: readonly (Side | undefined)[], event: string, closeState: S, dyingState: S): Action[] {
+  protected closeWith(actions: Action[], code: number, reason: string, nowMs: number, notify: readonly (Side | undefined)[], event: string, closeState: S, dyingState: S, refusal?: Refusal): Action[] {
     this.go(closeState, event);
     this.closeCode = code;
     this.closeReason = reason;
+    this.refusal = refusal;
     for (const to of notify) {
       const frame = encodeClose({ status: code, reason });
       actions.push(to ? { type: 'send', frame, to } : { type: 'send', frame });
     }
-    actions.push({ type: 'close', code, reason, by: 'local' });
+    actions.push(refusal ? { type: 'close', code, reason, by: 'local', refusal } : { type: 'close', code, reason, by: 'local' });
     this.go(dyingState, `sent CLOSE ${closeCodeName(code)}`);
     this.dyingSinceMs = nowMs;
     return actions;
   }
 
   /** The peer closed (CLOSE frame) or the network did: no CLOSE of ours to send. */
-  protected closedBy(actions: Action[], by: 'peer' | 'network', code: number, reason: string, nowMs: number, event: string, dyingState: S): Action[] {
+  protected closedBy(actions: Action[], by: 'peer' | 'network', code: number, reason: string, nowMs: number, event: string, dyingState: S, refusal?: Refusal): Action[] {
     this.closeCode = code;
     this.closeReason = reason;
-    actions.push({ type: 'close', code, reason, by });
+    this.refusal = refusal;
+    actions.push(refusal ? { type: 'close', code, reason, by, refusal } : { type: 'close', code, reason, by });
     this.go(dyingState, event);
     this.dyingSinceMs = nowMs;
     return actions;

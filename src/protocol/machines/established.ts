@@ -1,15 +1,17 @@
 /**
- * The authorized phase, shared by the initiator and the server: DATA,
- * KEEPALIVE, REKEY and CLOSE frames in, keepalives, rekeys and dead-peer
- * detection on ticks. Returns a close decision instead of throwing; the
- * owning machine turns it into CLOSE frames and state changes.
+ * The authorized phase, shared by the initiator and the server: KEEPALIVE,
+ * REKEY and CLOSE frames in, keepalives, rekeys and dead-peer detection on
+ * ticks. DATA never comes here: the data plane opens it through `session`
+ * (src/io/frame-socket.ts), and ticks say when bytes last moved. Returns a
+ * close decision instead of throwing; the owning machine turns it into CLOSE
+ * frames and state changes.
  */
 import { CloseCode } from '../frames/close-codes.js';
 import { parseClose } from '../frames/close.js';
 import { ProtocolError } from '../frames/errors.js';
 import { FrameType, frameType } from '../frames/header.js';
 import type { KeyState, TunnelSession } from '../session.js';
-import type { Action, Timing } from './actions.js';
+import type { Action, TickEvent, Timing } from './actions.js';
 
 export interface CloseDecision {
   by: 'local' | 'peer';
@@ -32,12 +34,6 @@ export class Established {
     this.lastReceivedMs = nowMs;
   }
 
-  sealDatagram(etherType: number, datagram: Uint8Array, out: Uint8Array, offset: number, nowMs: number): number {
-    const n = this.session.sealDatagram(etherType, datagram, out, offset, nowMs);
-    if (n > 0) this.lastSentMs = nowMs;
-    return n;
-  }
-
   onFrame(frame: Uint8Array, nowMs: number, actions: Action[]): CloseDecision | undefined {
     this.lastReceivedMs = nowMs;
     let type: FrameType;
@@ -47,12 +43,8 @@ export class Established {
       return fromError(error);
     }
     switch (type) {
-      case FrameType.DATA: {
-        const result = this.session.openData(frame, nowMs);
-        if (!result.ok) return fromError(result.error);
-        actions.push({ type: 'deliver', etherType: result.etherType, datagram: result.datagram });
-        return undefined;
-      }
+      case FrameType.DATA:
+        return { by: 'local', code: CloseCode.INTERNAL_ERROR, reason: 'a DATA frame reached the control machine instead of the data plane' };
       case FrameType.KEEPALIVE:
         return fromError(this.session.openKeepalive(frame, nowMs));
       case FrameType.REKEY:
@@ -69,7 +61,9 @@ export class Established {
     }
   }
 
-  onTick(nowMs: number, actions: Action[]): CloseDecision | undefined {
+  onTick(tick: TickEvent, nowMs: number, actions: Action[]): CloseDecision | undefined {
+    this.lastReceivedMs = Math.max(this.lastReceivedMs, tick.lastReceivedMs ?? 0);
+    this.lastSentMs = Math.max(this.lastSentMs, tick.lastSentMs ?? 0);
     if (nowMs - this.lastReceivedMs >= this.timing.deadPeerTimeoutMs) {
       return { by: 'local', code: CloseCode.TIMEOUT, reason: `nothing received for ${nowMs - this.lastReceivedMs} ms` };
     }

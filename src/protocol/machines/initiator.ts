@@ -16,7 +16,7 @@ import { parseResponse, parseResponseBody } from '../frames/response.js';
 import type { HandshakeInitiator, ProtocolCrypto, StaticKeyPair, SuiteName } from '../../crypto/port.js';
 import { handshakePrologue } from '../prologue.js';
 import { TunnelSession, type KeyLifetime } from '../session.js';
-import { DEFAULT_TIMING, type Action, type Timing } from './actions.js';
+import { DEFAULT_TIMING, type Action, type Side, type TickEvent, type Timing } from './actions.js';
 import { illegal } from './base.js';
 import { EndpointMachine } from './endpoint.js';
 import { Established } from './established.js';
@@ -27,11 +27,13 @@ export type InitiatorState = 'idle' | 'tcp-open' | 'send-relay' | 'connect' | 'r
 export type InitiatorEvent =
   | { type: 'start' }
   | { type: 'tcpOpened' }
-  | { type: 'frame'; frame: Uint8Array }
-  | { type: 'tick' }
+  /** A control frame (DATA goes through the data plane); an endpoint has one connection, so `from` is informational. */
+  | { type: 'frame'; frame: Uint8Array; from?: Side }
+  | TickEvent
   | { type: 'closeRequested'; code?: number; reason?: string }
-  | { type: 'tcpClosed'; error?: Error }
-  | { type: 'decodeError'; error: ProtocolError };
+  | { type: 'tcpClosed'; error?: Error; side?: Side; midFrame?: boolean }
+  /** The stream could not be decoded, or a DATA frame did not open: close with its code. */
+  | { type: 'decodeError'; error: ProtocolError; side?: Side };
 
 export interface InitiatorOptions {
   crypto: ProtocolCrypto;
@@ -98,7 +100,7 @@ export class InitiatorMachine extends EndpointMachine<InitiatorState, InitiatorE
     if (state === 'dying' || state === 'dead') return this.whileClosed(event, nowMs, actions);
     switch (event.type) {
       case 'tick':
-        return this.onTick(nowMs, actions);
+        return this.onTick(event, nowMs, actions);
       case 'closeRequested':
         return void this.closeLocal(actions, event.code ?? CloseCode.NORMAL, event.reason ?? 'session ended by the user', nowMs, 'closeRequested');
       case 'tcpClosed':
@@ -207,7 +209,7 @@ export class InitiatorMachine extends EndpointMachine<InitiatorState, InitiatorE
     }
   }
 
-  private onTick(nowMs: number, actions: Action[]): void {
+  private onTick(tick: TickEvent, nowMs: number, actions: Action[]): void {
     const state = this.stateValue;
     if (state === 'tcp-open' || state === 'response-wait') {
       if (nowMs - this.phaseSinceMs >= this.timing.handshakeTimeoutMs) {
@@ -216,7 +218,7 @@ export class InitiatorMachine extends EndpointMachine<InitiatorState, InitiatorE
       return;
     }
     if (state !== 'authorized') return;
-    const decision = this.established!.onTick(nowMs, actions);
+    const decision = this.established!.onTick(tick, nowMs, actions);
     if (!decision) return;
     if (decision.code === CloseCode.KEY_EXPIRED) {
       // patent Fig. 11: the Reconnect state sends CLOSE, disconnects, then opens again (after dead)

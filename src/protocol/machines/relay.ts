@@ -5,14 +5,20 @@
  * own name and the next hop) and the type byte of what it forwards (to see a
  * CLOSE); it cannot read or alter REQUEST/RESPONSE/DATA without breaking the
  * end-to-end handshake or digests. Pure: `handle` returns actions, never throws.
+ *
+ * The RELAY checks are all here, each refusal with a typed `Refusal` on its
+ * close action: not on the path, last hop, path too long, a loop (the path
+ * names us twice, or the same RELAY frame comes back while we forward it),
+ * setup and idle timeouts. Once forwarding, the driver passes frames straight
+ * through (the data plane) and shows the machine only CLOSE frames.
  */
 import { CloseCode } from '../frames/close-codes.js';
 import { ProtocolError } from '../frames/errors.js';
 import { FrameType, frameType } from '../frames/header.js';
-import { MAX_FRAME_LENGTH } from '../frames/limits.js';
+import { MAX_FRAME_LENGTH, MAX_PATH_HOPS } from '../frames/limits.js';
 import { parseRelay } from '../frames/relay.js';
 import { readU16 } from '../../wire/bytes.js';
-import { DEFAULT_TIMING, type Action, type Side, type Timing } from './actions.js';
+import { DEFAULT_TIMING, type Action, type Refusal, type Side, type TickEvent, type Timing } from './actions.js';
 import { MachineBase } from './base.js';
 
 export type RelayState = 'accept-wait' | 'receive-relay' | 'choose-next-hop' | 'forward-connect' | 'forward' | 'close' | 'dying' | 'dead';
@@ -21,10 +27,11 @@ export type RelayEvent =
   | { type: 'accepted' }
   | { type: 'frame'; from: Side; frame: Uint8Array }
   | { type: 'nextConnected' }
-  | { type: 'nextConnectFailed'; reason?: string }
-  | { type: 'tick' }
-  | { type: 'closeRequested'; code?: number; reason?: string }
-  | { type: 'tcpClosed'; side: Side; error?: Error }
+  /** `reason` goes to the peer (keep it generic); `refusal` defaults to next-hop-unreachable. */
+  | { type: 'nextConnectFailed'; reason?: string; refusal?: Refusal }
+  | TickEvent
+  | { type: 'closeRequested'; code?: number; reason?: string; refusal?: Refusal }
+  | { type: 'tcpClosed'; side: Side; error?: Error; midFrame?: boolean }
   | { type: 'decodeError'; side: Side; error: ProtocolError };
 
 export interface RelayOptions {
@@ -34,6 +41,14 @@ export interface RelayOptions {
   chooseNextHop?: (name: string) => string;
   /** Bytes of frames queued from the previous node while the next connection opens. */
   maxPendingBytes?: number;
+  /** Most hops a RELAY path may name (default MAX_PATH_HOPS). */
+  maxPathLength?: number;
+  /**
+   * True when this exact RELAY frame is being forwarded by another of our
+   * connections and got no answer yet: it came back to us, a loop through a
+   * name of ours the config does not list (e.g. a DNS name for our address).
+   */
+  isInFlight?: (relayFrame: Uint8Array) => boolean;
   timing?: Partial<Timing>;
 }
 
@@ -47,6 +62,7 @@ export class RelayMachine extends MachineBase<RelayState, RelayEvent> {
   private pendingBytes = 0;
   private phaseSinceMs = 0;
   private nextOpen = false;
+  private lastActivityMs = 0;
   /** The address chosen for the next hop (for logs). */
   nextHop: string | undefined;
   framesForwarded = 0;
@@ -70,6 +86,7 @@ export class RelayMachine extends MachineBase<RelayState, RelayEvent> {
         this.phaseSinceMs = nowMs;
         return;
       case 'frame':
+        this.lastActivityMs = nowMs;
         if (event.from === 'previous' && state === 'receive-relay') return this.onRelay(event.frame, nowMs, actions);
         if (event.from === 'previous' && state === 'forward-connect') return this.queue(event.frame, nowMs, actions);
         if (state === 'forward') return this.forward(event.from, event.frame, nowMs, actions);
@@ -79,41 +96,52 @@ export class RelayMachine extends MachineBase<RelayState, RelayEvent> {
         return this.startForwarding(actions);
       case 'nextConnectFailed':
         if (state !== 'forward-connect') break;
-        return void this.fail(actions, CloseCode.ROUTING_FAILURE, `cannot reach ${this.nextHop}: ${event.reason ?? 'connect failed'}`, nowMs, 'nextConnectFailed');
+        return void this.fail(actions, CloseCode.ROUTING_FAILURE, `cannot reach ${this.nextHop}: ${event.reason ?? 'connect failed'}`, nowMs, 'nextConnectFailed', event.refusal ?? 'next-hop-unreachable');
       case 'tick':
-        if ((state === 'receive-relay' || state === 'forward-connect') && nowMs - this.phaseSinceMs >= this.timing.handshakeTimeoutMs) {
-          this.fail(actions, CloseCode.TIMEOUT, `${state} took over ${this.timing.handshakeTimeoutMs} ms`, nowMs, 'tick');
-        }
-        return;
+        return this.onTick(event, nowMs, actions);
       case 'closeRequested':
-        return void this.fail(actions, event.code ?? CloseCode.SHUTTING_DOWN, event.reason ?? 'relay shutting down', nowMs, 'closeRequested');
+        return void this.fail(actions, event.code ?? CloseCode.SHUTTING_DOWN, event.reason ?? 'relay shutting down', nowMs, 'closeRequested', event.refusal);
       case 'tcpClosed': {
         // The other side learns the path broke; the ends will reconnect.
         const other: Side = event.side === 'previous' ? 'next' : 'previous';
         const notify = other === 'previous' || this.nextOpen ? [other] : [];
-        return void this.closeWith(actions, CloseCode.ROUTING_FAILURE, `${event.side} connection lost`, nowMs, notify, `tcpClosed ${event.side}`, 'close', 'dying');
+        const refusal: Refusal | undefined = state === 'receive-relay' ? (event.midFrame ? 'truncated' : 'closed-before-relay') : undefined;
+        return void this.closeWith(actions, CloseCode.ROUTING_FAILURE, `${event.side} connection lost`, nowMs, notify, `tcpClosed ${event.side}`, 'close', 'dying', refusal);
       }
-      case 'decodeError':
-        return void this.fail(actions, event.error.closeCode, `${event.side}: ${event.error.message}`, nowMs, 'decodeError');
+      case 'decodeError': {
+        const refusal: Refusal | undefined = this.nextOpen ? undefined : event.error.code === 'FRAME_TOO_LARGE' ? 'frame-too-large' : 'malformed';
+        return void this.fail(actions, event.error.closeCode, `${event.side}: ${event.error.message}`, nowMs, 'decodeError', refusal);
+      }
     }
-    this.fail(actions, CloseCode.PROTOCOL_ERROR, `${event.type}${event.type === 'frame' ? ` from ${event.from}` : ''} not allowed in state ${state}`, nowMs, event.type);
+    this.fail(actions, CloseCode.PROTOCOL_ERROR, `${event.type}${event.type === 'frame' ? ` from ${event.from}` : ''} not allowed in state ${state}`, nowMs, event.type, this.nextOpen ? undefined : 'malformed');
+  }
+
+  private onTick(tick: TickEvent, nowMs: number, actions: Action[]): void {
+    const state = this.stateValue;
+    if ((state === 'receive-relay' || state === 'forward-connect') && nowMs - this.phaseSinceMs >= this.timing.handshakeTimeoutMs) {
+      return void this.fail(actions, CloseCode.TIMEOUT, `${state} took over ${this.timing.handshakeTimeoutMs} ms`, nowMs, 'tick', 'setup-timeout');
+    }
+    const idleMs = nowMs - Math.max(this.lastActivityMs, tick.lastReceivedMs ?? 0);
+    if (state === 'forward' && this.timing.idleTimeoutMs > 0 && idleMs >= this.timing.idleTimeoutMs) {
+      this.fail(actions, CloseCode.TIMEOUT, `idle for ${Math.round(idleMs / 1000)} s`, nowMs, 'tick', 'idle-timeout');
+    }
   }
 
   private onRelay(frame: Uint8Array, nowMs: number, actions: Action[]): void {
     let hops: string[];
     try {
       if (frameType(frame) !== FrameType.RELAY) {
-        return void this.fail(actions, CloseCode.PROTOCOL_ERROR, 'the first frame must be RELAY', nowMs, 'frame');
+        return void this.fail(actions, CloseCode.PROTOCOL_ERROR, 'the first frame must be RELAY', nowMs, 'frame', 'malformed');
       }
       hops = parseRelay(frame).hops;
     } catch (error) {
       if (!(error instanceof ProtocolError)) throw error;
-      return void this.fail(actions, error.closeCode, error.message, nowMs, 'RELAY');
+      return void this.fail(actions, error.closeCode, error.message, nowMs, 'RELAY', error.code === 'PATH_LOOP' ? 'loop' : 'malformed');
     }
     this.go('choose-next-hop', 'RELAY');
+    const refusal = this.checkPath(hops, frame);
+    if (refusal) return void this.fail(actions, refusal.code, refusal.reason, nowMs, refusal.refusal, refusal.refusal);
     const index = hops.findIndex((hop) => this.opts.names.includes(hop));
-    if (index < 0) return void this.fail(actions, CloseCode.ROUTING_FAILURE, 'this relay is not on the path', nowMs, 'no own name');
-    if (index === hops.length - 1) return void this.fail(actions, CloseCode.ROUTING_FAILURE, 'this relay is the last hop; a path must end at a server', nowMs, 'last hop');
     this.relayFrame = frame.slice(); // forwarded unchanged once the next connection is up
     this.nextHop = (this.opts.chooseNextHop ?? ((n: string) => n))(hops[index + 1]!);
     this.go('forward-connect', 'next hop chosen');
@@ -121,10 +149,29 @@ export class RelayMachine extends MachineBase<RelayState, RelayEvent> {
     actions.push({ type: 'connect', address: this.nextHop });
   }
 
+  /** The path checks, in the order a reader would ask them. */
+  private checkPath(hops: readonly string[], frame: Uint8Array): { code: number; reason: string; refusal: Refusal } | undefined {
+    const names = this.opts.names;
+    const maxPathLength = this.opts.maxPathLength ?? MAX_PATH_HOPS;
+    if (hops.length > maxPathLength) {
+      return { code: CloseCode.POLICY, reason: `path of ${hops.length} hops exceeds max_path_length ${maxPathLength}`, refusal: 'path-too-long' };
+    }
+    const index = hops.findIndex((hop) => names.includes(hop));
+    if (index < 0) return { code: CloseCode.ROUTING_FAILURE, reason: 'this relay is not on the path', refusal: 'not-on-path' };
+    if (hops.slice(index + 1).some((hop) => names.includes(hop))) {
+      return { code: CloseCode.ROUTING_FAILURE, reason: 'the path names this relay twice (a loop)', refusal: 'loop' };
+    }
+    if (index === hops.length - 1) return { code: CloseCode.ROUTING_FAILURE, reason: 'this relay is the last hop; a path must end at a server', refusal: 'relay-is-last-hop' };
+    if (this.opts.isInFlight?.(frame)) {
+      return { code: CloseCode.ROUTING_FAILURE, reason: 'this RELAY frame came back while we forward it (a loop through an unlisted name of this relay)', refusal: 'loop' };
+    }
+    return undefined;
+  }
+
   private queue(frame: Uint8Array, nowMs: number, actions: Action[]): void {
     const limit = this.opts.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES;
     if (this.pendingBytes + frame.length > limit) {
-      return void this.fail(actions, CloseCode.PROTOCOL_ERROR, `more than ${limit} bytes sent before the path was up`, nowMs, 'frame');
+      return void this.fail(actions, CloseCode.PROTOCOL_ERROR, `more than ${limit} bytes sent before the path was up`, nowMs, 'frame', 'malformed');
     }
     this.pending.push(frame.slice());
     this.pendingBytes += frame.length;
@@ -154,10 +201,10 @@ export class RelayMachine extends MachineBase<RelayState, RelayEvent> {
     this.fail(actions, code, reason, nowMs, event);
   }
 
-  private fail(actions: Action[], code: number, reason: string, nowMs: number, event: string): void {
+  private fail(actions: Action[], code: number, reason: string, nowMs: number, event: string, refusal?: Refusal): void {
     const notify: Side[] = [];
     if (this.stateValue !== 'accept-wait') notify.push('previous');
     if (this.nextOpen) notify.push('next');
-    this.closeWith(actions, code, reason, nowMs, notify, event, 'close', 'dying');
+    this.closeWith(actions, code, reason, nowMs, notify, event, 'close', 'dying', refusal);
   }
 }

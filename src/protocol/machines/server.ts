@@ -18,7 +18,7 @@ import { encodeResponse, encodeResponseBody } from '../frames/response.js';
 import type { ProtocolCrypto, ReplayGuard, StaticKeyPair, SuiteName } from '../../crypto/port.js';
 import { handshakePrologue } from '../prologue.js';
 import { TunnelSession, type KeyLifetime } from '../session.js';
-import { DEFAULT_TIMING, type Action, type Timing } from './actions.js';
+import { DEFAULT_TIMING, type Action, type Refusal, type Side, type TickEvent, type Timing } from './actions.js';
 import { illegal } from './base.js';
 import { EndpointMachine } from './endpoint.js';
 import { Established } from './established.js';
@@ -27,11 +27,14 @@ export type ServerState = 'accept-wait' | 'receive-relay' | 'connect-wait' | 'au
 
 export type ServerEvent =
   | { type: 'accepted' }
-  | { type: 'frame'; frame: Uint8Array }
-  | { type: 'tick' }
-  | { type: 'closeRequested'; code?: number; reason?: string }
-  | { type: 'tcpClosed'; error?: Error }
-  | { type: 'decodeError'; error: ProtocolError };
+  /** A control frame (DATA goes through the data plane); `from` is informational. */
+  | { type: 'frame'; frame: Uint8Array; from?: Side }
+  | TickEvent
+  /** `refusal`: the app turns the connection away (connection limits) before it carried a tunnel. */
+  | { type: 'closeRequested'; code?: number; reason?: string; refusal?: Refusal }
+  | { type: 'tcpClosed'; error?: Error; side?: Side; midFrame?: boolean }
+  /** The stream could not be decoded, or a DATA frame did not open: close with its code. */
+  | { type: 'decodeError'; error: ProtocolError; side?: Side };
 
 export interface AuthorizeRequest {
   /** The initiator name from the (decrypted) REQUEST. */
@@ -89,14 +92,16 @@ export class ServerMachine extends EndpointMachine<ServerState, ServerEvent> {
         this.phaseSinceMs = nowMs;
         return;
       case 'tick':
-        return this.onTick(nowMs, actions);
+        return this.onTick(event, nowMs, actions);
       case 'closeRequested':
-        return void this.closeLocal(actions, event.code ?? CloseCode.SHUTTING_DOWN, event.reason ?? 'server shutting down', nowMs, 'closeRequested');
-      case 'tcpClosed':
-        this.closedBy(actions, 'network', CloseCode.ROUTING_FAILURE, 'connection lost', nowMs, 'tcpClosed', 'dying');
+        return void this.closeLocal(actions, event.code ?? CloseCode.SHUTTING_DOWN, event.reason ?? 'server shutting down', nowMs, 'closeRequested', event.refusal);
+      case 'tcpClosed': {
+        const refusal: Refusal | undefined = state === 'authorized' ? undefined : event.midFrame ? 'truncated' : 'closed-before-relay';
+        this.closedBy(actions, 'network', CloseCode.ROUTING_FAILURE, 'connection lost', nowMs, 'tcpClosed', 'dying', refusal);
         return this.go('dead', 'disconnected'); // already gone: nothing to wait for
+      }
       case 'decodeError':
-        return void this.closeLocal(actions, event.error.closeCode, event.error.message, nowMs, 'decodeError');
+        return void this.closeLocal(actions, event.error.closeCode, event.error.message, nowMs, 'decodeError', this.refusalFor(event.error));
       case 'frame':
         if (state === 'accept-wait') break;
         return this.onFrame(event.frame, nowMs, actions);
@@ -122,18 +127,24 @@ export class ServerMachine extends EndpointMachine<ServerState, ServerEvent> {
       if (this.stateValue === 'receive-relay' && type === FrameType.RELAY) return this.onRelay(frame, nowMs, actions);
       if (this.stateValue === 'connect-wait' && type === FrameType.REQUEST) return this.onRequest(frame, nowMs, actions);
       const { code, reason } = illegal(`frame type ${type}`, this.stateValue);
-      this.closeLocal(actions, code, reason, nowMs, 'frame');
+      this.closeLocal(actions, code, reason, nowMs, 'frame', 'malformed');
     } catch (error) {
       if (!(error instanceof ProtocolError)) throw error;
-      this.closeLocal(actions, error.closeCode, error.message, nowMs, 'frame');
+      this.closeLocal(actions, error.closeCode, error.message, nowMs, 'frame', this.refusalFor(error));
     }
+  }
+
+  /** Before authorization every failure turns the connection away; after it, none is a refusal. */
+  private refusalFor(error: ProtocolError): Refusal | undefined {
+    if (this.stateValue === 'authorized') return undefined;
+    return error.code === 'FRAME_TOO_LARGE' ? 'frame-too-large' : 'malformed';
   }
 
   private onRelay(frame: Uint8Array, nowMs: number, actions: Action[]): void {
     const path = parseRelay(frame);
     const last = path.hops[path.hops.length - 1]!;
     if (this.opts.names && !this.opts.names.includes(last)) {
-      return void this.closeLocal(actions, CloseCode.ROUTING_FAILURE, `path ends at ${last}, not at this server`, nowMs, 'RELAY');
+      return void this.closeLocal(actions, CloseCode.ROUTING_FAILURE, `path ends at ${last}, not at this server`, nowMs, 'RELAY', 'not-this-server');
     }
     this.relayFrame = frame.slice(); // the prologue needs it after this event
     this.path = path;
@@ -143,28 +154,31 @@ export class ServerMachine extends EndpointMachine<ServerState, ServerEvent> {
 
   private onRequest(frame: Uint8Array, nowMs: number, actions: Action[]): void {
     this.go('authorize', 'REQUEST');
-    const fail = (code: number, reason: string): void => void this.closeLocal(actions, code, reason, nowMs, 'REQUEST');
+    const fail = (code: number, reason: string, refusal: Refusal): void => void this.closeLocal(actions, code, reason, nowMs, 'REQUEST', refusal);
     const request = parseRequest(frame);
     if (this.opts.names && !this.opts.names.includes(request.destination)) {
-      return fail(CloseCode.ROUTING_FAILURE, `REQUEST for ${request.destination}, not this server`);
+      return fail(CloseCode.ROUTING_FAILURE, `REQUEST for ${request.destination}, not this server`, 'not-this-server');
     }
     const responder = this.opts.crypto.createResponder({ local: this.opts.local, prologue: handshakePrologue(this.relayFrame!, request.destination) });
     let opened;
     try {
       opened = responder.readRequest(request.handshake);
     } catch {
-      return fail(CloseCode.AUTHENTICATION_FAILURE, 'REQUEST did not decrypt (not for this server key, or tampered)');
+      return fail(CloseCode.AUTHENTICATION_FAILURE, 'REQUEST did not decrypt (not for this server key, or tampered)', 'authentication');
     }
     if (!this.opts.replayGuard.accept(opened.remoteStaticPublic, opened.timestamp)) {
-      return fail(CloseCode.AUTHENTICATION_FAILURE, 'REQUEST timestamp not newer than the last accepted (replay)');
+      return fail(CloseCode.AUTHENTICATION_FAILURE, 'REQUEST timestamp not newer than the last accepted (replay)', 'authentication');
     }
     const body = parseRequestBody(opened.payload);
     const verdict = this.opts.authorize({ name: body.initiatorName, publicKey: opened.remoteStaticPublic, destination: request.destination, path: this.path!, clientData: body.clientData });
-    if (!verdict.ok) return fail(verdict.code, verdict.reason ?? `client "${body.initiatorName}" not authorized`);
+    if (!verdict.ok) {
+      const refusal = verdict.code === CloseCode.AUTHENTICATION_FAILURE ? 'authentication' : 'policy';
+      return fail(verdict.code, verdict.reason ?? `client "${body.initiatorName}" not authorized`, refusal);
+    }
     const crypto = this.opts.crypto;
     const preference = verdict.suites ?? this.opts.suites ?? crypto.suites;
     const suite = preference.find((s) => body.suites.includes(crypto.suiteId(s)));
-    if (!suite) return fail(CloseCode.NO_COMMON_SUITE, `none of the offered suites [${body.suites.join(', ')}] is allowed`);
+    if (!suite) return fail(CloseCode.NO_COMMON_SUITE, `none of the offered suites [${body.suites.join(', ')}] is allowed`, 'policy');
     const inBandRekey = (body.flags & FLAG_IN_BAND_REKEY) !== 0 && this.opts.inBandRekey !== false && verdict.inBandRekey !== false;
     const responseBody = encodeResponseBody({ flags: inBandRekey ? FLAG_IN_BAND_REKEY : 0, suite: crypto.suiteId(suite), clientData: encodeLease(verdict.lease) });
     const { message, keys } = responder.writeResponse(responseBody);
@@ -179,16 +193,16 @@ export class ServerMachine extends EndpointMachine<ServerState, ServerEvent> {
     });
   }
 
-  private onTick(nowMs: number, actions: Action[]): void {
+  private onTick(tick: TickEvent, nowMs: number, actions: Action[]): void {
     const state = this.stateValue;
     if (state === 'receive-relay' || state === 'connect-wait') {
       if (nowMs - this.phaseSinceMs >= this.timing.handshakeTimeoutMs) {
-        this.closeLocal(actions, CloseCode.TIMEOUT, `no ${state === 'receive-relay' ? 'RELAY' : 'REQUEST'} within ${this.timing.handshakeTimeoutMs} ms`, nowMs, 'tick');
+        this.closeLocal(actions, CloseCode.TIMEOUT, `no ${state === 'receive-relay' ? 'RELAY' : 'REQUEST'} within ${this.timing.handshakeTimeoutMs} ms`, nowMs, 'tick', 'setup-timeout');
       }
       return;
     }
     if (state !== 'authorized') return;
-    const decision = this.established!.onTick(nowMs, actions);
+    const decision = this.established!.onTick(tick, nowMs, actions);
     if (decision) this.closeLocal(actions, decision.code, decision.reason, nowMs, 'tick');
   }
 
@@ -196,8 +210,8 @@ export class ServerMachine extends EndpointMachine<ServerState, ServerEvent> {
     this.closeLocal(actions, code, reason, nowMs, event);
   }
 
-  private closeLocal(actions: Action[], code: number, reason: string, nowMs: number, event: string): Action[] {
+  private closeLocal(actions: Action[], code: number, reason: string, nowMs: number, event: string, refusal?: Refusal): Action[] {
     const connected = this.stateValue !== 'accept-wait';
-    return this.closeWith(actions, code, reason, nowMs, connected ? [undefined] : [], event, 'close', 'dying');
+    return this.closeWith(actions, code, reason, nowMs, connected ? [undefined] : [], event, 'close', 'dying', this.stateValue === 'authorized' ? undefined : refusal);
   }
 }

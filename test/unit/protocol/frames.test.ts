@@ -92,10 +92,10 @@ describe('frame validation', () => {
     throwsProtocol(() => parseRelay(fixture('close.hex')), 'BAD_VALUE');
   });
   it('rejects a RELAY path with a repeated hop (a relay would loop), a bad offset, a missing NUL', () => {
-    throwsProtocol(() => encodeRelay({ origin: 'a', hops: ['r:1', 'r:1'] }), 'BAD_VALUE');
+    throwsProtocol(() => encodeRelay({ origin: 'a', hops: ['r:1', 'r:1'] }), 'PATH_LOOP');
     const frame = fixture('relay.hex');
     frame[13] = 6; // hop 1 offset → hop 0's name
-    throwsProtocol(() => parseRelay(frame), 'BAD_VALUE');
+    throwsProtocol(() => parseRelay(frame), 'PATH_LOOP');
     const outside = fixture('relay.hex');
     outside[13] = 200;
     throwsProtocol(() => parseRelay(outside), 'BAD_VALUE');

@@ -101,8 +101,13 @@ describe('initiator: every event in every state', () => {
     const m = INITIATOR_IN.authorized!();
     assert.equal(closeOf(m.handle({ type: 'decodeError', error: decodeError }, 1))?.code, CloseCode.FRAME_TOO_LARGE);
   });
-  it('sealDatagram refuses outside authorized', () => {
-    assert.equal(newInitiator().sealDatagram(0x800, new Uint8Array(10), new Uint8Array(100), 0, 0), 0);
+  it('has no session (nothing for the data plane to seal with) outside authorized', () => {
+    assert.equal(newInitiator().session, undefined);
+    assert.ok(INITIATOR_IN.authorized!().session);
+  });
+  it('a DATA frame reaching the control machine is an internal error, not a delivery', () => {
+    const m = INITIATOR_IN.authorized!();
+    assert.equal(closeOf(m.handle({ type: 'frame', frame: FRAMES.DATA }, 1))?.code, CloseCode.INTERNAL_ERROR);
   });
 });
 

@@ -86,7 +86,7 @@ test('an authorized client gets a lease: routes via the gateway, DNS, search dom
     gatewayMac: DEFAULT_GATEWAY_MAC,
   });
   assert.deepEqual(result.suites, ['aes-256-gcm']);
-  assert.deepEqual(result.policy, { name: 'alice', clientToClient: false });
+  assert.deepEqual(result.policy, { name: 'alice', clientToClient: false, routes: [{ address: '192.168.50.0', prefixLength: 24 }, { address: '0.0.0.0', prefixLength: 0 }] });
   assert.equal(leases.addressOf('alice'), '10.77.0.2');
   const again = policy.authorize(request('alice', alice));
   assert.ok(again.ok && again.lease.address === '10.77.0.2', 'the same address on reconnect');
@@ -98,7 +98,7 @@ test('per-client settings: fixed address, own routes, client_to_client override'
   assert.ok(result.ok, JSON.stringify(result));
   assert.equal(result.lease.address, '10.77.0.200');
   assert.deepEqual(result.lease.routes, [{ destination: '172.16.0.0', prefixLength: 12, gateway: '10.77.0.1' }]);
-  assert.deepEqual(result.policy, { name: 'carol', clientToClient: true });
+  assert.deepEqual(result.policy, { name: 'carol', clientToClient: true, routes: [{ address: '172.16.0.0', prefixLength: 12 }] });
 });
 
 test('top-level client_to_client applies to clients without their own setting', async () => {

@@ -1,0 +1,167 @@
+/**
+ * The road-warrior client's core, free of TAP and socket set-up: it runs
+ * the InitiatorMachine through the one driver over streams from `dial`, and
+ * on the first authorization opens the adapter with `openDevice(lease)` and
+ * serves the lease to the host through the DHCP emulator. Across reconnects
+ * the adapter and its lease stay (applications see a pause, not a new
+ * interface or address); reconnect delays are the machine's (retry or not,
+ * now or after a jittered backoff from src/util/backoff.ts).
+ *
+ * State is explicit: `lifecycle` (running → stopping → stopped) and
+ * `adapter` (none → opening → up), each a discriminated value.
+ */
+import type { FrameDevice } from '../../adapter/device.js';
+import { DhcpServerEmulator } from '../../emulators/dhcp.js';
+import { PseudoAdapter } from '../engine/pseudo-adapter.js';
+import type { ByteStream, Dial } from '../io/byte-stream.js';
+import { MachineDriver, type CloseAction } from '../io/driver.js';
+import type { Lease } from '../lease.js';
+import type { Logger } from '../log.js';
+import { CloseCode, closeCodeName, isRetryable } from '../protocol/frames/close-codes.js';
+import type { AuthorizedInfo } from '../protocol/machines/actions.js';
+import { InitiatorMachine, type InitiatorOptions, type InitiatorTarget } from '../protocol/machines/initiator.js';
+
+export const TICK_INTERVAL_MS = 1000;
+const STOP_GRACE_MS = 1000;
+
+/** The adapter as the app opened it: a FrameDevice plus what starting and closing it takes. */
+export interface ClientDevice {
+  readonly device: FrameDevice;
+  /** Called after each datagram queued on `carrier` (the client's TAP pauses its reads while the carrier is behind). */
+  afterSend?(carrier: ByteStream | undefined): void;
+  /** Called once the adapter listens: bring the link up, configure or start the host's DHCP client. */
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface ClientCoreOptions {
+  /** The machine's options (`reconnect`: the backoff's bounds and random source). */
+  machine: InitiatorOptions;
+  openDevice(lease: Lease): Promise<ClientDevice>;
+  /** Failover between servers: asked after each attempt whether to move on (src/client/server-rotation.ts). */
+  rotation?: { readonly current: InitiatorTarget; afterAttempt(reachedAuthorization: boolean): boolean };
+  dial: Dial;
+  log: Logger;
+  /** Self-tick every TICK_INTERVAL_MS (default true). */
+  autoTick?: boolean;
+}
+
+type Lifecycle = { kind: 'running'; reachedAuthorization: boolean } | { kind: 'stopping' } | { kind: 'stopped' };
+type AdapterState =
+  | { kind: 'none' }
+  | { kind: 'opening'; lease: Lease }
+  | { kind: 'up'; lease: Lease; device: ClientDevice; adapter: PseudoAdapter };
+
+export class ClientCore {
+  readonly driver: MachineDriver;
+  /** Resolves when the client has stopped for good (stop(), or a refusal retrying cannot fix). */
+  readonly done: Promise<void>;
+  private lifecycle: Lifecycle = { kind: 'running', reachedAuthorization: false };
+  private readonly machine: InitiatorMachine;
+  private adapter: AdapterState = { kind: 'none' };
+  private readonly ticker: NodeJS.Timeout | undefined;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private finish!: () => void;
+
+  constructor(private readonly opts: ClientCoreOptions) {
+    this.done = new Promise((resolve) => (this.finish = resolve));
+    this.machine = new InitiatorMachine(opts.machine);
+    this.driver = new MachineDriver(this.machine, {
+      dial: (address, done) => {
+        opts.log.info({ server: address }, 'connecting');
+        opts.dial(address, done);
+      },
+      onAuthorized: (info) => this.onAuthorized(info),
+      onClose: (close) => this.onClose(close),
+      onReconnect: (delayMs) => this.scheduleReconnect(delayMs),
+    });
+    if (opts.autoTick !== false) this.ticker = setInterval(() => this.driver.tick(), TICK_INTERVAL_MS);
+    this.driver.handle({ type: 'start' });
+  }
+
+  /** The lease the adapter serves (undefined before the first authorization). */
+  get lease(): Lease | undefined {
+    return this.adapter.kind === 'none' ? undefined : this.adapter.lease;
+  }
+
+  get pseudoAdapter(): PseudoAdapter | undefined {
+    return this.adapter.kind === 'up' ? this.adapter.adapter : undefined;
+  }
+
+  async stop(): Promise<void> {
+    if (this.lifecycle.kind !== 'running') return this.done;
+    this.lifecycle = { kind: 'stopping' };
+    clearInterval(this.ticker);
+    clearTimeout(this.reconnectTimer);
+    this.driver.handle({ type: 'closeRequested', code: CloseCode.NORMAL, reason: 'client stopping' });
+    await new Promise((r) => setTimeout(r, this.driver.socket?.isOpen ? STOP_GRACE_MS : 0));
+    this.driver.destroy();
+    const adapter = this.adapter;
+    if (adapter.kind === 'up') await adapter.device.close(); // the kernel removes the device, its address and its routes
+    this.opts.log.info({ counters: adapter.kind === 'up' ? adapter.adapter.counters.snapshot() : undefined, link: this.driver.counters }, 'client stopped');
+    this.lifecycle = { kind: 'stopped' };
+    this.finish();
+  }
+
+  /** Verified datagrams go to the adapter once it is up (before that, the host has no address to take them). */
+  private readonly deliver = (_etherType: number, datagram: Uint8Array): void => {
+    if (this.adapter.kind === 'up') this.adapter.adapter.deliverSoon(datagram);
+  };
+
+  private onAuthorized(info: AuthorizedInfo): (etherType: number, datagram: Uint8Array) => void {
+    if (this.lifecycle.kind === 'running') this.lifecycle.reachedAuthorization = true;
+    this.opts.log.info({ address: info.lease.address, suite: info.suite, inBandRekey: info.inBandRekey }, 'tunnel authorized');
+    if (this.adapter.kind === 'none') void this.openAdapter(info.lease);
+    else if (this.adapter.kind === 'up') this.adapter.adapter.setLease(info.lease); // normally the same: the server keeps it for us
+    return this.deliver;
+  }
+
+  private async openAdapter(lease: Lease): Promise<void> {
+    this.adapter = { kind: 'opening', lease };
+    try {
+      const device = await this.opts.openDevice(lease);
+      if (this.lifecycle.kind !== 'running') return void (await device.close());
+      const adapter = new PseudoAdapter({ device: device.device, lease, dhcp: new DhcpServerEmulator(lease), logger: this.opts.log, onDatagram: this.sendFrom(device) });
+      this.adapter = { kind: 'up', lease, device, adapter };
+      await device.start();
+    } catch (error) {
+      this.opts.log.error({ error: (error as Error).message }, 'could not bring up the adapter');
+      void this.stop();
+    }
+  }
+
+  /** The adapter's datagram handler: straight into the driver, unless the device wants to see each send. */
+  private sendFrom(device: ClientDevice): (datagram: Uint8Array, etherType: number) => void {
+    const afterSend = device.afterSend?.bind(device);
+    if (!afterSend) return this.driver.sendFromAdapter;
+    return (datagram, etherType) => {
+      this.driver.sendDatagram(etherType, datagram);
+      afterSend(this.driver.socket?.stream);
+    };
+  }
+
+  private onClose(close: CloseAction): void {
+    if (this.lifecycle.kind !== 'running') return;
+    const entry = { code: closeCodeName(close.code), reason: close.reason, by: close.by };
+    if (!isRetryable(close.code) && close.by !== 'network') {
+      const hint = close.code === CloseCode.AUTHENTICATION_FAILURE ? "the server refused us: check this client's name and key in the server config, and the server's public key here" : 'tunnel closed for good';
+      this.opts.log.error(entry, hint);
+      void this.stop();
+      return;
+    }
+    this.opts.log.warn(entry, 'tunnel lost; reconnecting (the adapter stays up)');
+  }
+
+  /** The machine says when a retry is due: at once after key expiry, else after its jittered backoff. */
+  private scheduleReconnect(delayMs: number): void {
+    if (this.lifecycle.kind !== 'running') return;
+    const rotation = this.opts.rotation;
+    if (rotation?.afterAttempt(this.lifecycle.reachedAuthorization)) {
+      this.machine.retarget(rotation.current);
+      this.opts.log.info({ server: rotation.current.path.at(-1) }, 'failing over to the next server');
+    }
+    this.lifecycle.reachedAuthorization = false;
+    this.opts.log.info({ delayMs }, 'reconnect scheduled');
+    this.reconnectTimer = setTimeout(() => this.driver.handle({ type: 'start' }), delayMs);
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * The one transport interface the machine driver needs: a duplex byte stream
+ * with Node's socket semantics. `net.Socket` satisfies it as is; the
+ * in-memory pair (memory-stream.ts) implements it for tests that need no
+ * network. Contract, as for a socket:
+ * - `data` chunks arrive in write order; the driver never keeps a chunk past
+ *   the frame views it yields (Node never reuses socket chunks);
+ * - `write` keeps a reference to its argument until written: never reuse it;
+ * - `close` fires exactly once, after `end()` by both sides, `destroy()`, or
+ *   an error (which fires `error` first);
+ * - `cork()`/`uncork()` gather writes into one (a `writev` on a socket).
+ */
+import type { Refusal } from '../protocol/machines/actions.js';
+
+export interface ByteStream {
+  write(chunk: Uint8Array): boolean;
+  /** Half-closes after the queued writes (a FIN); the stream closes when the peer ends too. */
+  end(): void;
+  /** Closes now, discarding queued writes. */
+  destroy(): void;
+  cork(): void;
+  uncork(): void;
+  pause(): void;
+  resume(): void;
+  isPaused(): boolean;
+  /** Bytes queued and not yet written. */
+  readonly writableLength: number;
+  readonly destroyed: boolean;
+  on(event: 'data', listener: (chunk: Buffer) => void): this;
+  on(event: 'close', listener: (hadError: boolean) => void): this;
+  on(event: 'error', listener: (error: Error) => void): this;
+  once(event: 'drain', listener: () => void): this;
+  /** After end(): every queued byte has been handed on (to the kernel, for a socket). */
+  once(event: 'finish', listener: () => void): this;
+}
+
+/**
+ * How a dial ends: a connected stream, or why there is none (never thrown).
+ * A relay's `reason` reaches the previous node: keep it generic. `refusal`
+ * is the relay's typed reason (e.g. next-hop-not-allowed).
+ */
+export type DialOutcome = { ok: true; stream: ByteStream; address?: string } | { ok: false; reason: string; refusal?: Refusal };
+
+/** Opens a stream to `address` (host:port) and reports once, asynchronously. */
+export type Dial = (address: string, done: (outcome: DialOutcome) => void) => void;
+
+/** Who is at the other end of an accepted stream: the address is what per-source limits count. */
+export interface Peer {
+  address: string;
+  port: number;
+}
+
+export function peerLabel(peer: Peer): string {
+  return peer.address.includes(':') ? `[${peer.address}]:${peer.port}` : `${peer.address}:${peer.port}`;
+}
+
+/** Where a server's or relay's incoming streams come from (a TCP listener, or memory in tests). */
+export interface ConnectionSource {
+  onConnection(accept: (stream: ByteStream, peer: Peer) => void): void;
+}

@@ -1,0 +1,123 @@
+/**
+ * Two ByteStreams joined back to back in memory, for tests that need no
+ * network. Bytes written on one side arrive at the other's `data` listener
+ * later (never inside `write`), in write order, one chunk per write (cork
+ * is accepted and ignored: a test's queue has no event-loop turn to wait
+ * for). `end()` on either side closes both after the
+ * bytes already written arrive, as a socket pair without half-open would;
+ * `destroy()` closes both at once and drops what is in flight.
+ *
+ * `schedule` decides when deliveries run: by default `setImmediate`, like a
+ * socket read on a later turn; a test can pass its own queue and drain it
+ * synchronously (test/unit/protocol/pipe.ts). `intercept` sees every chunk
+ * in flight and may replace or drop it (a tampering network).
+ */
+import { EventEmitter } from 'node:events';
+import type { ByteStream } from './byte-stream.js';
+
+export interface MemoryStreamOptions {
+  schedule?: (task: () => void) => void;
+  /** Called per chunk in flight from side `from` (0 = first, 1 = second); return the chunk to deliver, or undefined to drop it. */
+  intercept?: (from: 0 | 1, chunk: Buffer) => Buffer | undefined;
+}
+
+class MemoryStream extends EventEmitter implements ByteStream {
+  peer!: MemoryStream;
+  #paused = false;
+  #held: Buffer[] = [];
+  #ended = false;
+  #closed = false;
+  #inFlightBytes = 0;
+
+  constructor(
+    private readonly index: 0 | 1,
+    private readonly options: MemoryStreamOptions,
+  ) {
+    super();
+  }
+
+  get destroyed(): boolean {
+    return this.#closed;
+  }
+
+  get writableLength(): number {
+    return this.#inFlightBytes;
+  }
+
+  write(chunk: Uint8Array): boolean {
+    if (this.#closed || this.#ended) return false;
+    this.#send(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    return true;
+  }
+
+  cork(): void {}
+
+  uncork(): void {}
+
+  end(): void {
+    if (this.#closed || this.#ended) return;
+    this.#ended = true;
+    this.#schedule(() => {
+      this.emit('finish');
+      this.#closeBoth();
+    });
+  }
+
+  destroy(): void {
+    this.#closeBoth();
+  }
+
+  pause(): void {
+    this.#paused = true;
+  }
+
+  resume(): void {
+    this.#paused = false;
+    const held = this.#held;
+    this.#held = [];
+    for (const chunk of held) this.#receive(chunk);
+  }
+
+  isPaused(): boolean {
+    return this.#paused;
+  }
+
+  #send(bytes: Buffer): void {
+    this.#inFlightBytes += bytes.length;
+    this.#schedule(() => {
+      this.#inFlightBytes -= bytes.length;
+      if (this.#closed) return;
+      const delivered = this.options.intercept ? this.options.intercept(this.index, bytes) : bytes;
+      if (delivered) this.peer.#receive(delivered);
+      if (this.#inFlightBytes === 0) this.emit('drain');
+    });
+  }
+
+  #receive(chunk: Buffer): void {
+    if (this.#closed) return;
+    if (this.#paused) this.#held.push(chunk);
+    else this.emit('data', chunk);
+  }
+
+  #schedule(task: () => void): void {
+    (this.options.schedule ?? setImmediate)(task);
+  }
+
+  #closeBoth(): void {
+    const closing = [this, this.peer].filter((side) => !side.#closed);
+    for (const side of closing) {
+      side.#closed = true;
+      side.#held = [];
+    }
+    for (const side of closing) side.emit('close', false);
+  }
+}
+
+/** A connected pair: what one writes, the other reads. */
+export function memoryStreamPair(options: MemoryStreamOptions = {}): [ByteStream, ByteStream] {
+  const a = new MemoryStream(0, options);
+  const b = new MemoryStream(1, options);
+  a.peer = b;
+  b.peer = a;
+  return [a, b];
+}

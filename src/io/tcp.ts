@@ -1,0 +1,64 @@
+/**
+ * TCP as the drivers see it: a listener that is a ConnectionSource, and a
+ * Dial with a connect timeout. `net.Socket` is a ByteStream as is.
+ */
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { splitHostPort } from '../protocol/frames/names.js';
+import type { ByteStream, ConnectionSource, Dial, Peer } from './byte-stream.js';
+
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+
+export interface TcpListener extends ConnectionSource {
+  readonly port: number;
+  /** Stops accepting (open connections stay). */
+  close(): Promise<void>;
+}
+
+/** Listens on address:port (port 0: any free one); connections wait for onConnection's handler. */
+export async function listenTcp(address: string, port: number, onError: (error: Error) => void): Promise<TcpListener> {
+  let accept: ((stream: ByteStream, peer: Peer) => void) | undefined;
+  const server: Server = createServer((socket: Socket) => {
+    if (!accept) return void socket.destroy();
+    accept(socket, { address: socket.remoteAddress ?? 'unknown', port: socket.remotePort ?? 0 });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, address, () => resolve());
+  });
+  server.on('error', onError);
+  return {
+    port: (server.address() as { port: number }).port,
+    onConnection: (handler) => void (accept = handler),
+    // Stops accepting now; the connections already accepted are their owners' to close.
+    close: async () => void server.close(),
+  };
+}
+
+/** Dials host:port; reports once, with the socket or why not (never throws). */
+export function dialTcp(timeoutMs = DEFAULT_CONNECT_TIMEOUT_MS): Dial {
+  return (address, done) => {
+    let host: string;
+    let port: number;
+    try {
+      ({ host, port } = splitHostPort(address));
+    } catch (error) {
+      return queueMicrotask(() => done({ ok: false, reason: (error as Error).message }));
+    }
+    const socket = connect({ host, port });
+    let settled = false;
+    const fail = (reason: string): void => {
+      if (settled) return; // a later error belongs to the stream's owner, which listens too
+      settled = true;
+      clearTimeout(timer);
+      socket.destroy();
+      done({ ok: false, reason });
+    };
+    const timer = setTimeout(() => fail(`connect to ${address} timed out after ${timeoutMs} ms`), timeoutMs);
+    socket.on('error', (error) => fail(`connect to ${address}: ${error.message}`));
+    socket.once('connect', () => {
+      settled = true;
+      clearTimeout(timer);
+      done({ ok: true, stream: socket, address });
+    });
+  };
+}

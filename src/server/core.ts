@@ -1,0 +1,185 @@
+/**
+ * The tunnel server's core, free of sockets and TAP set-up: it takes the
+ * server's adapter as a FrameDevice and its clients as byte streams from a
+ * ConnectionSource, runs a ServerMachine per connection through the one
+ * driver, keeps the table of authorized tunnels (a newer connection of a
+ * client replaces the older one; a reload closes the tunnels of clients no
+ * longer allowed) and moves datagrams by the pure Router's verdicts:
+ *
+ *   client DATA → session opens (FrameSocket) → Router.fromClient →
+ *     the adapter (PseudoAdapter.deliverSoon) or another client's tunnel;
+ *   adapter → PseudoAdapter → Router.toClient → that client's tunnel.
+ *
+ * Every dropped datagram is counted as `route:drop:<reason>`. The core
+ * itself is not on the datagram path: each tunnel's FrameSocket hands its
+ * datagrams to the Router, which hands them on.
+ */
+import type { FrameDevice } from '../../adapter/device.js';
+import type { ServerConfig } from '../config/schema.js';
+import { Counters } from '../engine/counters.js';
+import type { DhcpResponder } from '../../emulators/dhcp.js';
+import { PseudoAdapter } from '../engine/pseudo-adapter.js';
+import { peerLabel, type ByteStream, type ConnectionSource, type Peer } from '../io/byte-stream.js';
+import { MachineDriver } from '../io/driver.js';
+import { DEFAULT_CLIENT_MAC, type Lease } from '../lease.js';
+import type { Logger } from '../log.js';
+import type { ProtocolCrypto, ReplayGuard, StaticKeyPair } from '../crypto/port.js';
+import { CloseCode, closeCodeName } from '../protocol/frames/close-codes.js';
+import type { AuthorizedInfo } from '../protocol/machines/actions.js';
+import { ServerMachine } from '../protocol/machines/server.js';
+import { ipv4ToNumber, type MacAddress } from '../wire/addr.js';
+import type { LeaseStore } from './leases.js';
+import { gatewayOf, ServerPolicy, type ClientPolicy } from './policy.js';
+import { Router, type RouteEntry } from './router.js';
+
+export const TICK_INTERVAL_MS = 1000;
+const SHUTDOWN_GRACE_MS = 2000;
+
+/** The server adapter serves no DHCP: its address is configured directly. */
+const NO_DHCP: DhcpResponder = {
+  hostMac: undefined,
+  setLease: () => undefined,
+  handle: () => ({ kind: 'ignored', reason: 'server-adapter' }),
+};
+
+interface ClientTunnel extends RouteEntry {
+  readonly driver: MachineDriver;
+  readonly name: string;
+  readonly publicKey: Uint8Array;
+  /** What this tunnel's FrameSocket calls for each verified datagram. */
+  readonly onDatagram: (etherType: number, datagram: Uint8Array) => void;
+}
+
+export interface ServerCoreOptions {
+  config: ServerConfig;
+  local: StaticKeyPair;
+  crypto: ProtocolCrypto;
+  replayGuard: ReplayGuard;
+  leases: LeaseStore;
+  /** The server's adapter (a TAP, or one end of a memory pair in tests) and its host-side MAC. */
+  device: FrameDevice;
+  hostMac: MacAddress;
+  connections: ConnectionSource;
+  log: Logger;
+  counters?: Counters;
+  /** Self-tick every TICK_INTERVAL_MS (default true); tests may tick by hand. */
+  autoTick?: boolean;
+}
+
+export class ServerCore {
+  readonly counters: Counters;
+  readonly policy: ServerPolicy;
+  private readonly router: Router<ClientTunnel>;
+  private readonly drivers = new Set<MachineDriver>();
+  private readonly adapter: PseudoAdapter;
+  private readonly ticker: NodeJS.Timeout | undefined;
+
+  constructor(private readonly opts: ServerCoreOptions) {
+    const { config } = opts;
+    this.counters = opts.counters ?? new Counters();
+    this.policy = new ServerPolicy(config, opts.leases);
+    const gateway = gatewayOf(config);
+    const { network } = config.tunnel;
+    const router = new Router<ClientTunnel>({ network: ipv4ToNumber(network.address), prefixLength: network.prefixLength }, ipv4ToNumber(gateway), this.counters);
+    const serverLease: Lease = { ...this.policy.leaseFor(gateway), routes: [], gatewayMac: DEFAULT_CLIENT_MAC };
+    this.adapter = new PseudoAdapter({ device: opts.device, lease: serverLease, dhcp: NO_DHCP, forwarding: true, logger: opts.log, counters: this.counters, onDatagram: (datagram) => router.toClient(datagram) });
+    this.adapter.setHostMac(opts.hostMac);
+    router.adapter = this.adapter;
+    this.router = router;
+    opts.connections.onConnection((stream, peer) => this.accept(stream, peer));
+    if (opts.autoTick !== false) this.ticker = setInterval(() => this.tick(), TICK_INTERVAL_MS);
+  }
+
+  /** Authorized tunnels right now (what the status endpoint reports). */
+  get activeTunnels(): number {
+    return this.router.tunnels.size;
+  }
+
+  /** Connections open, in any state. */
+  get connectionCount(): number {
+    return this.drivers.size;
+  }
+
+  tick(): void {
+    for (const driver of this.drivers) driver.tick();
+  }
+
+  /** SIGHUP: the new client list; tunnels of clients no longer allowed are closed. */
+  reload(config: ServerConfig): void {
+    this.policy.reload(config);
+    for (const tunnel of [...this.router.tunnels.values()]) {
+      if (this.policy.stillAllowed(tunnel.name, tunnel.publicKey)) continue;
+      this.opts.log.info({ client: tunnel.name }, 'client no longer allowed after reload: closing its tunnel');
+      tunnel.driver.handle({ type: 'closeRequested', code: CloseCode.POLICY, reason: 'client no longer authorized' });
+    }
+    this.opts.log.info({ clients: config.clients.length }, 'authorized clients reloaded');
+  }
+
+  /** CLOSE SHUTTING_DOWN to everyone, a grace period for the CLOSEs to leave, then every stream closed. */
+  async stop(): Promise<void> {
+    clearInterval(this.ticker);
+    for (const driver of [...this.drivers]) driver.handle({ type: 'closeRequested', code: CloseCode.SHUTTING_DOWN, reason: 'server shutting down' });
+    const deadline = Date.now() + SHUTDOWN_GRACE_MS;
+    while (this.drivers.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    for (const driver of this.drivers) driver.destroy();
+  }
+
+  private accept(stream: ByteStream, peer: Peer): void {
+    const { config, log } = this.opts;
+    const source = peerLabel(peer);
+    let tunnel: ClientTunnel | undefined;
+    const machine = new ServerMachine({
+      crypto: this.opts.crypto,
+      local: this.opts.local,
+      replayGuard: this.opts.replayGuard,
+      authorize: (request) => {
+        const result = this.policy.authorize(request);
+        if (!result.ok) log.warn({ peer: source, client: request.name, code: closeCodeName(result.code), reason: result.reason }, 'client refused');
+        return result;
+      },
+      ...(config.name ? { names: [config.name] } : {}),
+      ...(config.suites ? { suites: config.suites } : {}),
+      timing: { keepaliveIntervalMs: config.keepalive.interval * 1000, deadPeerTimeoutMs: config.keepalive.timeout * 1000 },
+      lifetime: { maxAgeMs: config.key_lifetime.seconds * 1000, maxBytes: config.key_lifetime.bytes },
+    });
+    const driver: MachineDriver = new MachineDriver(machine, {
+      onAuthorized: (info) => (tunnel = this.register(driver, info, source)).onDatagram,
+      onClose: (close) => {
+        if (tunnel) this.unregister(tunnel);
+        log.info({ peer: source, client: tunnel?.name, code: closeCodeName(close.code), reason: close.reason, by: close.by, refusal: close.refusal }, 'tunnel closed');
+      },
+      onDone: () => this.drivers.delete(driver),
+    });
+    this.drivers.add(driver);
+    driver.accept(stream);
+  }
+
+  /** A newly authorized tunnel takes the client's address; an older tunnel of the same client is closed. */
+  private register(driver: MachineDriver, info: AuthorizedInfo, source: string): ClientTunnel {
+    const policy = info.policy as ClientPolicy;
+    const address = ipv4ToNumber(info.lease.address);
+    const routes = policy.routes.map((r) => ({ network: ipv4ToNumber(r.address), prefixLength: r.prefixLength }));
+    const router = this.router;
+    const tunnel: ClientTunnel = {
+      driver,
+      link: driver.socket!,
+      name: policy.name,
+      address,
+      publicKey: info.peerPublicKey,
+      clientToClient: policy.clientToClient,
+      routes,
+      onDatagram: (etherType, datagram) => router.fromClient(tunnel, etherType, datagram),
+    };
+    const previous = this.router.tunnels.get(address);
+    this.router.tunnels.set(address, tunnel);
+    previous?.driver.handle({ type: 'closeRequested', code: CloseCode.POLICY, reason: 'replaced by a newer connection of the same client' });
+    this.opts.log.info({ peer: source, client: tunnel.name, address: info.lease.address, suite: info.suite }, 'client authorized');
+    return tunnel;
+  }
+
+  private unregister(tunnel: ClientTunnel): void {
+    if (this.router.tunnels.get(tunnel.address) !== tunnel) return; // replaced: the newer one holds the address
+    this.router.tunnels.delete(tunnel.address);
+    this.opts.leases.release(tunnel.name); // the address stays this client's until the lease expires
+  }
+}
