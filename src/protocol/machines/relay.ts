@@ -106,7 +106,10 @@ export class RelayMachine extends MachineBase<RelayState, RelayEvent> {
         const other: Side = event.side === 'previous' ? 'next' : 'previous';
         const notify = other === 'previous' || this.nextOpen ? [other] : [];
         const refusal: Refusal | undefined = state === 'receive-relay' ? (event.midFrame ? 'truncated' : 'closed-before-relay') : undefined;
-        return void this.closeWith(actions, CloseCode.ROUTING_FAILURE, `${event.side} connection lost`, nowMs, notify, `tcpClosed ${event.side}`, 'close', 'dying', refusal);
+        this.closeWith(actions, CloseCode.ROUTING_FAILURE, `${event.side} connection lost`, nowMs, notify, `tcpClosed ${event.side}`, 'close', 'dying', refusal);
+        // The previous node left before a next connection existed: nothing is left to wait for.
+        if (event.side === 'previous' && !this.nextOpen) this.go('dead', 'nothing connected');
+        return;
       }
       case 'decodeError': {
         const refusal: Refusal | undefined = this.nextOpen ? undefined : event.error.code === 'FRAME_TOO_LARGE' ? 'frame-too-large' : 'malformed';
