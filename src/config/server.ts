@@ -56,9 +56,9 @@ const serverObject = z.strictObject({
   tunnel,
   lease_file: filePath.default(DEFAULT_LEASE_FILE),
   masquerade: z.strictObject({ enabled: z.boolean().default(false), out_interface: interfaceName.optional() }).prefault({}),
-  /** The authenticated load/health endpoint relays probe (src/io/status-exchange.ts). */
+  /** The authenticated load/health endpoint relays probe (src/io/status-exchange.ts); loopback unless a management address is set. */
   status: z
-    .strictObject({ enabled: z.boolean().default(false), address: ipv4.default('0.0.0.0'), port: port.default(DEFAULT_STATUS_PORT), key_file: filePath.optional() })
+    .strictObject({ enabled: z.boolean().default(false), address: ipv4.default('127.0.0.1'), port: port.default(DEFAULT_STATUS_PORT), key_file: filePath.optional() })
     .prefault({}),
   /** Run as this user (and its group) once the TAP is open and the sockets are bound. */
   user: z.string().regex(/^[a-z_][a-z0-9_-]*$/, 'expected a system user name like tapvpn').optional(),

@@ -137,7 +137,8 @@ async function writeConfigs(): Promise<void> {
   let server = await readFile(configs.server, 'utf8');
   for (const [name, address] of Object.entries(FIXED)) server = server.replace(new RegExp(`(name = "${name}"\\npublic_key = "[^"]+"\\n)`), `$1fixed_address = "${address}"\n`);
   // Each member answers the relays' authenticated load probes (src/io/status-exchange.ts).
-  server += `\n[status]\nenabled = true\nport = ${STATUS_PORT}\nkey_file = "${join(dir, 'status.key')}"\n`;
+  // Not loopback (the default): the relays probe from their own namespaces, the management network here.
+  server += `\n[status]\nenabled = true\naddress = "0.0.0.0"\nport = ${STATUS_PORT}\nkey_file = "${join(dir, 'status.key')}"\n`;
   await writeFile(configs.server, server);
   // s2: the same service key and clients (the group is one service), its own lease file.
   await writeFile(join(dir, 'server2.toml'), server.replace(join(dir, 'leases.json'), join(dir, 'leases2.json')));
