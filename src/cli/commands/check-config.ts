@@ -7,7 +7,7 @@
 import { ConfigError, loadClientConfig, loadRelayConfig, loadServerConfig } from '../../config/load.js';
 import type { ClientConfig, RelayConfig, ServerConfig } from '../../config/schema.js';
 import { serverHopName, type ServerEntry } from '../../config/client.js';
-import { encodeKey, KeyError, publicKeyOf } from '../../crypto/keys.js';
+import { encodeKey, KeyError, keysEqual, publicKeyOf } from '../../crypto/keys.js';
 import { readPrivateKeyFile } from '../../io/key-file.js';
 import { UsageError } from '../errors.js';
 import type { CliIo } from '../io.js';
@@ -27,12 +27,31 @@ async function keyLine(file: string): Promise<string> {
   return `${file} (public key ${encodeKey(publicKeyOf(await readPrivateKeyFile(file)))})`;
 }
 
+/**
+ * The status key is shared with every server and relay of a group: if it
+ * were the server's private key, each of them could impersonate the server
+ * to its clients. Compared by value, so a copy under another name counts.
+ */
+async function statusKeyLine(config: ServerConfig): Promise<string> {
+  const file = config.status.key_file;
+  if (!file) return 'none';
+  const statusKey = await readPrivateKeyFile(file);
+  if (keysEqual(statusKey, await readPrivateKeyFile(config.private_key_file))) {
+    throw new KeyError(
+      'BAD_KEY',
+      `status.key_file: ${file} holds the same key as private_key_file (${config.private_key_file}); the status key is shared with the group's relays and servers, so it must be a separate key: make one with tapvpn genkey --out status.key`,
+    );
+  }
+  return `${file}${config.status.enabled ? `, endpoint ${config.status.address}:${config.status.port}` : ' (endpoint disabled)'}`;
+}
+
 async function serverSummary(config: ServerConfig): Promise<string[]> {
   const { tunnel } = config;
   const enabled = config.clients.filter((c) => c.enabled).length;
   return [
     `listen:          ${config.listen.address}:${config.listen.port}${config.name ? ` (known as ${config.name})` : ''}`,
     `private key:     ${await keyLine(config.private_key_file)}`,
+    `status key:      ${await statusKeyLine(config)}`,
     `adapter:         ${config.adapter.name}, MTU ${config.adapter.mtu}`,
     `tunnel network:  ${cidr(tunnel.network)}, gateway ${tunnel.gateway}, pool ${tunnel.pool.start}-${tunnel.pool.end}`,
     `pushed routes:   ${list(tunnel.routes.map(cidr))}`,
@@ -77,6 +96,7 @@ async function relaySummary(config: RelayConfig): Promise<string[]> {
     `limits:          path <= ${l.max_path_length} hops, RELAY <= ${l.max_relay_frame_bytes} bytes, connect ${l.connect_timeout} s, idle ${l.idle_timeout} s, ${l.max_connections} connections (${l.max_connections_per_source} per source)`,
     `status key:      ${config.status.key_file ? await keyLine(config.status.key_file) : 'none'}`,
     `groups:          ${config.groups.length}`,
+    `next hops:       servers ${list(config.next_hops.servers)}; relays ${list(config.next_hops.relays)} (nothing else is dialled)`,
     ...config.groups.map((g) => `  ${g.name}: ${g.servers.map((s) => `${s.address}${s.status_port ? ` (status ${s.status_port})` : ''}`).join(', ')}`),
   ];
 }

@@ -184,6 +184,27 @@ test('check-config: a missing or world-readable key file is an error naming the 
   assert.match(bad.stderr[0]!, new RegExp(`^tapvpn: ${file}: ${loose}: private key file is readable by group or others.*chmod 600`));
 });
 
+test('check-config: the server\'s private key reused as the status key is refused (same file, or a copy); a separate key is fine', async () => {
+  const serverKey = join(dir, 'server.key');
+  const copy = join(dir, 'status-copy.key');
+  await writeFile(copy, await readFile(serverKey, 'utf8'), { mode: 0o600 });
+  const separate = join(dir, 'status-separate.key');
+  await writePrivateKeyFile(separate, generateKeyPair().privateKey);
+  const base = await readFile(serverToml, 'utf8');
+  for (const statusKey of [serverKey, copy]) {
+    const file = join(dir, 'reused-status.toml');
+    await writeFile(file, base.replace('[tunnel]', `[status]\nenabled = true\nkey_file = "${statusKey}"\n[tunnel]`));
+    const io = fakeIo();
+    assert.equal(await runCli(['check-config', 'server', file], io), 2, statusKey);
+    assert.match(io.stderr[0]!, new RegExp(`^tapvpn: ${file}: status\\.key_file: ${statusKey} holds the same key as private_key_file .*tapvpn genkey --out status\\.key`));
+  }
+  const file = join(dir, 'separate-status.toml');
+  await writeFile(file, base.replace('[tunnel]', `[status]\nenabled = true\nkey_file = "${separate}"\n[tunnel]`));
+  const io = fakeIo();
+  assert.equal(await runCli(['check-config', 'server', file], io), 0, io.stderr.join('\n'));
+  assert.match(io.stdout[0]!, new RegExp(`status key: +${separate}, endpoint 127\\.0\\.0\\.1:5556`));
+});
+
 test('check-config: every problem listed, exit 2; --json prints the parsed config', async () => {
   const broken = join(dir, 'broken.toml');
   await writeFile(broken, `private_key_file = 7\n[tunnel]\nnetwork = "10.77.0.0/33"\n`);
