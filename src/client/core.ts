@@ -5,7 +5,11 @@
  * serves the lease to the host through the DHCP emulator. Across reconnects
  * the adapter and its lease stay (applications see a pause, not a new
  * interface or address); reconnect delays are the machine's (retry or not,
- * now or after a jittered backoff from src/util/backoff.ts).
+ * now or after a jittered backoff from src/util/backoff.ts). Whether a close
+ * ends the client is the reconnect policy's call (reconnect-policy.ts: every
+ * transient fault is retried, only an authenticated or proven refusal
+ * exits); a close it retries that the machine does not (the machine ends
+ * dead) is reconnected on the next tick, with the same kind of backoff.
  *
  * State is explicit: `lifecycle` (running → stopping → stopped) and
  * `adapter` (none → opening → up), each a discriminated value.
@@ -17,9 +21,12 @@ import type { ByteStream, Dial } from '../io/byte-stream.js';
 import { MachineDriver, type CloseAction } from '../io/driver.js';
 import type { Lease } from '../lease.js';
 import type { Logger } from '../log.js';
-import { CloseCode, closeCodeName, isRetryable } from '../protocol/frames/close-codes.js';
+import { CloseCode, closeCodeName } from '../protocol/frames/close-codes.js';
+import { encodeKey } from '../crypto/keys.js';
+import { reconnectBackoff, type Backoff } from '../util/backoff.js';
+import { ReconnectPolicy } from './reconnect-policy.js';
 import type { AuthorizedInfo } from '../protocol/machines/actions.js';
-import { InitiatorMachine, type InitiatorOptions, type InitiatorTarget } from '../protocol/machines/initiator.js';
+import { DEFAULT_RECONNECT, InitiatorMachine, type InitiatorOptions, type InitiatorTarget } from '../protocol/machines/initiator.js';
 
 export const TICK_INTERVAL_MS = 1000;
 const STOP_GRACE_MS = 1000;
@@ -44,6 +51,8 @@ export interface ClientCoreOptions {
   log: Logger;
   /** Self-tick every TICK_INTERVAL_MS (default true). */
   autoTick?: boolean;
+  /** How many servers the rotation walks: a refusal must repeat that many times more to prove a fault. */
+  servers?: number;
 }
 
 type Lifecycle = { kind: 'running'; reachedAuthorization: boolean } | { kind: 'stopping' } | { kind: 'stopped' };
@@ -61,13 +70,23 @@ export class ClientCore {
   private adapter: AdapterState = { kind: 'none' };
   private readonly ticker: NodeJS.Timeout | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
+  private readonly policy: ReconnectPolicy;
+  /** For reconnects the policy owes after closes the machine does not retry. */
+  private readonly backoff: Backoff;
+  /** The current connection reached authorization (the policy judges refusals only before it). */
+  private connectionAuthorized = false;
+  private retryOwed = false;
   private finish!: () => void;
 
   constructor(private readonly opts: ClientCoreOptions) {
     this.done = new Promise((resolve) => (this.finish = resolve));
     this.machine = new InitiatorMachine(opts.machine);
+    this.policy = new ReconnectPolicy({ name: opts.machine.name, publicKey: encodeKey(opts.machine.local.publicKey), ...(opts.servers ? { servers: opts.servers } : {}) });
+    const reconnect = opts.machine.reconnect || DEFAULT_RECONNECT;
+    this.backoff = reconnectBackoff({ minMs: reconnect.minDelayMs, maxMs: reconnect.maxDelayMs, ...(reconnect.random ? { random: reconnect.random } : {}) });
     this.driver = new MachineDriver(this.machine, {
       dial: (address, done) => {
+        this.connectionAuthorized = false;
         opts.log.info({ server: address }, 'connecting');
         opts.dial(address, done);
       },
@@ -75,7 +94,7 @@ export class ClientCore {
       onClose: (close) => this.onClose(close),
       onReconnect: (delayMs) => this.scheduleReconnect(delayMs),
     });
-    if (opts.autoTick !== false) this.ticker = setInterval(() => this.driver.tick(), TICK_INTERVAL_MS);
+    if (opts.autoTick !== false) this.ticker = setInterval(() => this.tick(), TICK_INTERVAL_MS);
     this.driver.handle({ type: 'start' });
   }
 
@@ -110,6 +129,9 @@ export class ClientCore {
 
   private onAuthorized(info: AuthorizedInfo): (etherType: number, datagram: Uint8Array) => void {
     if (this.lifecycle.kind === 'running') this.lifecycle.reachedAuthorization = true;
+    this.connectionAuthorized = true;
+    this.policy.authorized();
+    this.backoff.reset();
     this.opts.log.info({ address: info.lease.address, suite: info.suite, inBandRekey: info.inBandRekey }, 'tunnel authorized');
     if (this.adapter.kind === 'none') void this.openAdapter(info.lease);
     else if (this.adapter.kind === 'up') this.adapter.adapter.setLease(info.lease); // normally the same: the server keeps it for us
@@ -143,18 +165,26 @@ export class ClientCore {
   private onClose(close: CloseAction): void {
     if (this.lifecycle.kind !== 'running') return;
     const entry = { code: closeCodeName(close.code), reason: close.reason, by: close.by };
-    if (!isRetryable(close.code) && close.by !== 'network') {
-      const hint = close.code === CloseCode.AUTHENTICATION_FAILURE ? "the server refused us: check this client's name and key in the server config, and the server's public key here" : 'tunnel closed for good';
-      this.opts.log.error(entry, hint);
+    const verdict = this.policy.onClose({ ...close, wasAuthorized: this.connectionAuthorized });
+    if (verdict.kind === 'exit') {
+      this.opts.log.error(entry, verdict.message);
       void this.stop();
       return;
     }
-    this.opts.log.warn(entry, 'tunnel lost; reconnecting (the adapter stays up)');
+    this.opts.log.warn(entry, verdict.message);
+    this.retryOwed = true; // settled by the machine's reconnect, or by tick() when the machine ends dead without one
+  }
+
+  /** Time passes: the machine's timers, then a reconnect the policy owes for a close the machine does not retry. */
+  tick(): void {
+    this.driver.tick();
+    if (this.retryOwed && this.lifecycle.kind === 'running' && this.machine.state === 'dead') this.scheduleReconnect(this.backoff.next());
   }
 
   /** The machine says when a retry is due: at once after key expiry, else after its jittered backoff. */
   private scheduleReconnect(delayMs: number): void {
     if (this.lifecycle.kind !== 'running') return;
+    this.retryOwed = false;
     const rotation = this.opts.rotation;
     if (rotation?.afterAttempt(this.lifecycle.reachedAuthorization)) {
       this.machine.retarget(rotation.current);

@@ -46,6 +46,7 @@ export async function startClient(config: ClientConfig, log: Logger): Promise<Cl
       reconnect: { minDelayMs: config.reconnect.min_delay * 1000, maxDelayMs: config.reconnect.max_delay * 1000 },
     },
     rotation,
+    servers: targets.length,
     openDevice: (lease) => openDevice(config, lease, host, log),
     dial: dialTcp(),
     log,

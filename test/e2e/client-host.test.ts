@@ -111,7 +111,7 @@ describe('client on the host', { timeout: 12 * STEP_TIMEOUT_MS }, () => {
     const serverProcess = spawnTapvpn(topology.server, ['server', '--config', configs.server], 'server', children, true);
     let serverOutput = '';
     serverProcess.stdout!.on('data', (chunk: Buffer) => (serverOutput += chunk.toString()));
-    await eventually('the server to listen', () => serverOutput.includes('tunnel server ready'));
+    await eventually('the server to listen', () => serverOutput.includes('tunnel server ready'), 60_000);
   });
 
   after(async () => {

@@ -5,6 +5,9 @@
  *   cut   — destroy every open connection (a dropped TCP connection)
  *   flip  — flip one bit in the next client→server chunk that is large
  *           enough to hold a DATA frame's payload (an altered frame)
+ *   flip-handshake — on the next new connection, flip one bit in the last
+ *           byte of the client's first chunk big enough to hold its REQUEST
+ *           (a handshake altered on the path)
  * It prints "listening" once ready and "flipped"/"cut" after each command.
  * Usage: tcp-proxy.ts <listenHost> <listenPort> <targetHost> <targetPort>
  */
@@ -15,12 +18,20 @@ const [listenHost, listenPort, targetHost, targetPort] = process.argv.slice(2);
 const FLIP_MIN_CHUNK = 100; // past the headers of a DATA frame carrying a ping
 const open = new Set<Socket>();
 let flipNext = false;
+let flipHandshake = false;
+const FLIP_HANDSHAKE_MIN_CHUNK = 60; // more than a RELAY frame, less than a REQUEST's Noise message
 
 const server = createServer((client) => {
   const upstream = createConnection({ host: targetHost!, port: Number(targetPort) });
   open.add(client).add(upstream);
+  let handshakeToFlip = flipHandshake;
+  flipHandshake = false;
   client.on('data', (chunk: Buffer) => {
-    if (flipNext && chunk.length >= FLIP_MIN_CHUNK) {
+    if (handshakeToFlip && chunk.length >= FLIP_HANDSHAKE_MIN_CHUNK) {
+      handshakeToFlip = false;
+      chunk[chunk.length - 1]! ^= 0x01;
+      console.log('flipped-handshake');
+    } else if (flipNext && chunk.length >= FLIP_MIN_CHUNK) {
       flipNext = false;
       chunk[chunk.length - 1]! ^= 0x01;
       console.log('flipped');
@@ -46,6 +57,8 @@ createInterface({ input: process.stdin }).on('line', (line) => {
     console.log('cut');
   } else if (line === 'flip') {
     flipNext = true;
+  } else if (line === 'flip-handshake') {
+    flipHandshake = true;
   }
 });
 process.stdin.on('end', () => process.exit(0));
