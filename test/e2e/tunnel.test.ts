@@ -164,18 +164,21 @@ for payload in (os.urandom(4096), bytes.fromhex('40000000' + '0401')):
   });
 
   test('a flipped handshake byte on a reconnect: the client does not blame its key, reconnects and keeps its address', { timeout: STEP_TIMEOUT_MS }, async () => {
-    const netns = topology.clients[0]!;
-    const before = await waitForAddress(netns, 'tapvpn0');
-    const authorizedBefore = clients[0]!.output().split('tunnel authorized').length;
+    // Both running clients dial through the proxy; the cut drops both, and whichever reconnects first gets its REQUEST altered.
+    const running = [0, 1].map((i) => ({ netns: topology.clients[i]!, client: clients[i]! }));
+    const before = await Promise.all(running.map((r) => waitForAddress(r.netns, 'tapvpn0')));
+    const authorizedBefore = running.map((r) => r.client.output().split('tunnel authorized').length);
     proxy.stdin!.write('flip-handshake\n'); // armed: the next connection's REQUEST gets one bit flipped
     await proxyCommand('cut', 'cut');
-    await eventually('the altered handshake to be refused', () => proxyOutput.includes('flipped-handshake') && /REQUEST did not decrypt/.test(server.output()), 30_000);
-    await eventually('the client to authorize again', () => clients[0]!.output().split('tunnel authorized').length > authorizedBefore, 30_000);
-    assert.match(clients[0]!.output(), /not trusted yet .*corrupted or forged message/);
-    assert.doesNotMatch(clients[0]!.output(), /check this client's name and key/);
-    assert.equal(clients[0]!.child.exitCode, null, 'the client still runs');
-    assert.equal(await waitForAddress(netns, 'tapvpn0'), before, 'same address');
-    await eventually('traffic to flow again', () => pingOk(netns, LAN_HOST_ADDRESS));
+    await eventually('the altered handshake to be refused and distrusted', () => proxyOutput.includes('flipped-handshake') && running.some((r) => /not trusted yet .*corrupted or forged message/.test(r.client.output())), 30_000);
+    for (const [i, r] of running.entries()) {
+      await eventually(`client ${i} to authorize again`, () => r.client.output().split('tunnel authorized').length > authorizedBefore[i]!, 30_000);
+      assert.doesNotMatch(r.client.output(), /check this client's name and key|Fix one of/);
+      assert.equal(r.client.child.exitCode, null, `client ${i} still runs`);
+      assert.equal(await waitForAddress(r.netns, 'tapvpn0'), before[i], `client ${i} keeps its address`);
+      await eventually(`traffic from client ${i} to flow again`, () => pingOk(r.netns, LAN_HOST_ADDRESS));
+    }
+    assert.match(server.output(), /REQUEST did not decrypt/, 'the server saw the altered REQUEST');
   });
 
   test('a server restart keeps every address (persisted leases) and applies the new policy', { timeout: 2 * STEP_TIMEOUT_MS }, async () => {
