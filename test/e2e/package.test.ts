@@ -10,7 +10,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { readdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -84,7 +84,11 @@ describe('the npm package, installed from its tarball', { timeout: PACK_TIMEOUT_
     const pub = await run(tapvpn, ['pubkey', '--in', key]);
     assert.equal(pub.stdout, made.stdout, 'genkey printed the public key of the key it wrote');
     assert.match(pub.stdout, /^[A-Za-z0-9+/]{43}=\n$/);
-    const checked = await run(tapvpn, ['check-config', 'server', join(installed, 'examples', 'server.toml')]);
+    // The shipped example, pointed at the fresh key (check-config refuses a missing key file).
+    const example = await readFile(join(installed, 'examples', 'server.toml'), 'utf8');
+    const config = join(dir, 'example-server.toml');
+    await writeFile(config, example.replaceAll('/var/lib/tapvpn/server.key', key).replaceAll('/var/lib/tapvpn/', `${dir}/`));
+    const checked = await run(tapvpn, ['check-config', 'server', config]);
     assert.match(checked.stdout, /valid server config/);
     const broken = await run(tapvpn, ['check-config', 'client', join(installed, 'package.json')], { allowFailure: true });
     assert.equal(broken.exitCode, 2, 'a config error exits 2');
