@@ -10,7 +10,8 @@
 import { z } from 'zod';
 import { inSubnet, numberToIpv4 } from '../wire/addr.js';
 import { isDomainName } from '../protocol/frames/names.js';
-import { cidr, listenAddress, controlSection, filePath, metricsSection, interfaceName, ipv4, ipv4Number, keepalive, logLevel, nodeName, port, publicKey, seconds, suites, hostPort, type Cidr } from './fields.js';
+import { ipv6PoolProblem } from '../server/pool6.js';
+import { cidr, cidr6, ipv6, listenAddress, controlSection, filePath, metricsSection, interfaceName, ipv4, ipv4Number, keepalive, logLevel, nodeName, port, publicKey, seconds, suites, hostPort, type Cidr } from './fields.js';
 
 export const DEFAULT_STATUS_PORT = 5556;
 export const DEFAULT_SERVER_PORT = 5555;
@@ -43,6 +44,10 @@ const tunnel = z.strictObject({
     .refine(isDomainName, 'expected a domain name like corp.example.com: letters, digits and inner hyphens in labels of at most 63, joined by dots, at most 253 in all')
     .optional(),
   lease_time: seconds.min(60, 'expected a lease time of at least 60 seconds').default(DEFAULT_LEASE_TIME_SEC),
+  /** IPv6 inside the tunnel: each client gets the /64 numbered by its IPv4 address's host part (src/server/pool6.ts). */
+  network6: cidr6.optional(),
+  routes6: z.array(cidr6).default([]),
+  dns6: z.array(ipv6).default([]),
 });
 
 const serverObject = z.strictObject({
@@ -113,6 +118,9 @@ function checkAddresses(config: RawServer, ctx: z.RefinementCtx): void {
   else if ((config.tunnel.pool_start || config.tunnel.pool_end) && plan.gateway >= plan.poolStart && plan.gateway <= plan.poolEnd) {
     ctx.addIssue({ code: 'custom', path: ['tunnel', config.tunnel.pool_start ? 'pool_start' : 'pool_end'], message: `expected a pool that does not contain the gateway ${numberToIpv4(plan.gateway)}, got ${numberToIpv4(plan.poolStart)}-${numberToIpv4(plan.poolEnd)}` });
   }
+  const network6 = config.tunnel.network6;
+  const problem6 = network6 && ipv6PoolProblem(network6.prefixLength, network.prefixLength);
+  if (problem6) ctx.addIssue({ code: 'custom', path: ['tunnel', 'network6'], message: problem6 });
   const fixed = new Map<string, number>();
   config.clients.forEach((client, i) => {
     if (!client.fixed_address) return;

@@ -7,6 +7,7 @@ import type { ServerConfig } from '../config/schema.js';
 import { decodeKey, keysEqual } from '../crypto/keys.js';
 import { CloseCode } from '../protocol/frames/close-codes.js';
 import type { AuthorizeRequest, AuthorizeResult } from '../protocol/machines/server.js';
+import { ipv6LeaseFor, type Ipv6PoolConfig } from './pool6.js';
 import { DEFAULT_GATEWAY_MAC, type Lease } from '../lease.js';
 import { numberToIpv4, ipv4ToNumber } from '../wire/addr.js';
 import type { LeasePool, LeaseStore } from './leases.js';
@@ -111,6 +112,20 @@ export class ServerPolicy {
       mtu: adapter.mtu,
       leaseTimeSec: tunnel.lease_time,
       gatewayMac: DEFAULT_GATEWAY_MAC,
+      ...(tunnel.network6 && { ipv6: ipv6LeaseFor(ipv6PoolOf(this.config)!, address) }),
     };
   }
+}
+
+/** The IPv6 pool of a config with `[tunnel] network6`, undefined without. */
+export function ipv6PoolOf(config: ServerConfig): Ipv6PoolConfig | undefined {
+  const { tunnel } = config;
+  if (!tunnel.network6) return undefined;
+  return {
+    network6: { prefix: tunnel.network6.address, prefixLength: tunnel.network6.prefixLength },
+    network4: tunnel.network,
+    gateway4: gatewayOf(config),
+    routes6: tunnel.routes6.map((r) => ({ prefix: r.address, prefixLength: r.prefixLength })),
+    dns6: tunnel.dns6,
+  };
 }

@@ -62,7 +62,7 @@ function exampleKeys(toml: string): Set<string> {
       prefix = header[1] === '[[' ? `${header[2]}[]` : header[2]!;
       continue;
     }
-    const key = /^\s*#?\s*([a-z_]+)\s*=/.exec(line);
+    const key = /^\s*#?\s*([a-z_][a-z0-9_]*)\s*=/.exec(line);
     if (key) out.add(prefix ? `${prefix}.${key[1]}` : key[1]!);
     // An inline table in a (possibly commented, multi-line) array: `#   { address = "a", port = 1 },` under `servers = [`.
     if (key && /=\s*\[\s*$/.test(line)) arrayKey = key[1]!;
