@@ -10,6 +10,9 @@
  *     the adapter (PseudoAdapter.deliverSoon) or another client's tunnel;
  *   adapter → PseudoAdapter → Router.toClient → that client's tunnel.
  *
+ * IPv6 datagrams (EtherType 0x86DD, with `[tunnel] network6`) take the same
+ * path through Router6 (router6.ts), over the same tunnel table.
+ *
  * Every dropped datagram is counted as `route:drop:<reason>`. The core
  * itself is not on the datagram path: each tunnel's FrameSocket hands its
  * datagrams to the Router, which hands them on.
@@ -31,6 +34,9 @@ import { ipv4ToNumber, type MacAddress } from '../wire/addr.js';
 import type { LeaseStore } from './leases.js';
 import { gatewayOf, ServerPolicy, type ClientPolicy } from './policy.js';
 import { Router, type RouteEntry } from './router.js';
+import { ETHERTYPE_IPV6, Router6, type Route6Entry } from './router6.js';
+import { ipv6PoolOf } from './policy.js';
+import { ipv6ToBytes } from '../wire/addr6.js';
 
 export const TICK_INTERVAL_MS = 1000;
 const SHUTDOWN_GRACE_MS = 2000;
@@ -42,7 +48,7 @@ const NO_DHCP: DhcpResponder = {
   handle: () => ({ kind: 'ignored', reason: 'server-adapter' }),
 };
 
-interface ClientTunnel extends RouteEntry {
+interface ClientTunnel extends RouteEntry, Route6Entry {
   readonly driver: MachineDriver;
   readonly name: string;
   readonly publicKey: Uint8Array;
@@ -70,6 +76,8 @@ export class ServerCore {
   readonly counters: Counters;
   readonly policy: ServerPolicy;
   private readonly router: Router<ClientTunnel>;
+  /** Undefined without `[tunnel] network6`: IPv6 datagrams are then dropped as route:drop:not-ipv4. */
+  private readonly router6: Router6<ClientTunnel> | undefined;
   private readonly drivers = new Set<MachineDriver>();
   private readonly adapter: PseudoAdapter;
   private readonly ticker: NodeJS.Timeout | undefined;
@@ -82,9 +90,14 @@ export class ServerCore {
     const { network } = config.tunnel;
     const router = new Router<ClientTunnel>({ network: ipv4ToNumber(network.address), prefixLength: network.prefixLength }, ipv4ToNumber(gateway), this.counters);
     const serverLease: Lease = { ...this.policy.leaseFor(gateway), routes: [], gatewayMac: DEFAULT_CLIENT_MAC };
-    this.adapter = new PseudoAdapter({ device: opts.device, lease: serverLease, dhcp: NO_DHCP, forwarding: true, logger: opts.log, counters: this.counters, onDatagram: (datagram) => router.toClient(datagram) });
+    const pool6 = ipv6PoolOf(config);
+    const router6 = pool6 && new Router6<ClientTunnel>(pool6, router.tunnels, this.counters);
+    const toClient = (datagram: Uint8Array, etherType: number): void => (etherType === ETHERTYPE_IPV6 ? router6?.toClient(datagram) : router.toClient(datagram));
+    this.adapter = new PseudoAdapter({ device: opts.device, lease: serverLease, dhcp: NO_DHCP, forwarding: true, logger: opts.log, counters: this.counters, onDatagram: toClient });
     this.adapter.setHostMac(opts.hostMac);
     router.adapter = this.adapter;
+    if (router6) router6.adapter = this.adapter;
+    this.router6 = router6;
     this.router = router;
     opts.connections.onConnection((stream, peer) => this.accept(stream, peer));
     if (opts.autoTick !== false) this.ticker = setInterval(() => this.tick(), TICK_INTERVAL_MS);
@@ -159,7 +172,9 @@ export class ServerCore {
     const policy = info.policy as ClientPolicy;
     const address = ipv4ToNumber(info.lease.address);
     const routes = policy.routes.map((r) => ({ network: ipv4ToNumber(r.address), prefixLength: r.prefixLength }));
+    const routes6 = (info.lease.ipv6?.routes ?? []).map((r) => ({ network: ipv6ToBytes(r.prefix), prefixLength: r.prefixLength }));
     const router = this.router;
+    const router6 = this.router6;
     const tunnel: ClientTunnel = {
       driver,
       link: driver.socket!,
@@ -168,7 +183,8 @@ export class ServerCore {
       publicKey: info.peerPublicKey,
       clientToClient: policy.clientToClient,
       routes,
-      onDatagram: (etherType, datagram) => router.fromClient(tunnel, etherType, datagram),
+      routes6,
+      onDatagram: (etherType, datagram) => (etherType === ETHERTYPE_IPV6 && router6 ? router6.fromClient(tunnel, datagram) : router.fromClient(tunnel, etherType, datagram)),
     };
     const previous = this.router.tunnels.get(address);
     this.router.tunnels.set(address, tunnel);

@@ -18,7 +18,8 @@ import { enableMasquerade, type Masquerade } from '../util/masquerade.js';
 import { dropPrivileges } from '../util/privileges.js';
 import { ServerCore } from './core.js';
 import { LeaseStore } from './leases.js';
-import { gatewayOf, leasePoolOf } from './policy.js';
+import { gatewayOf, ipv6PoolOf, leasePoolOf } from './policy.js';
+import { gateway6Of } from './pool6.js';
 import { startStatusListener } from '../io/status-exchange.js';
 
 export interface ServerHandle {
@@ -44,6 +45,9 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Se
   });
   try {
     await addAddress(tap.name, gateway, network.prefixLength);
+    const pool6 = ipv6PoolOf(config);
+    // The whole network6 on-link: the kernel asks for client addresses by NS, which the adapter answers with the client MAC.
+    if (pool6) await addAddress(tap.name, gateway6Of(pool6), pool6.network6.prefixLength);
     await setLinkUp(tap.name);
     const hostMac = await readLinkMac(tap.name);
     core = new ServerCore({ config, local, crypto: realCrypto, replayGuard: new TimestampGuard(), leases, device: tap, hostMac, connections: listener, log });
