@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { run } from '../io/command.js';
 import { encodeKey, generatePrivateKey, publicKeyOf } from '../crypto/keys.js';
 import { writePrivateKeyFile } from '../io/key-file.js';
-import { buildTopology, LAN_HOST_ADDRESS, LAN_NETWORK, TUNNEL_GATEWAY, TUNNEL_NETWORK, TUNNEL_PREFIX_LENGTH, type Topology } from './topology.js';
+import { buildTopology, LAN_HOST_ADDRESS, LAN_HOST_ADDRESS6, LAN_NETWORK, LAN_NETWORK6, TUNNEL_GATEWAY, TUNNEL_NETWORK, TUNNEL_NETWORK6, TUNNEL_PREFIX_LENGTH, type Topology } from './topology.js';
 
 const BIN = fileURLToPath(new URL('../../bin/tapvpn.js', import.meta.url).href.replace('/dist/bin/', '/bin/'));
 export const SERVER_PORT = 5555;
@@ -72,9 +72,21 @@ export async function writeDemoConfigs(dir: string, serverAddress: string, clien
   const server = join(dir, 'server.toml');
   await writeFile(
     server,
-    `private_key_file = "${join(dir, 'server.key')}"\nlease_file = "${join(dir, 'leases.json')}"\nclient_to_client = ${options.clientToClient ?? true}\n[listen]\naddress = "0.0.0.0"\nport = ${SERVER_PORT}\n[adapter]\nname = "tapvpn-srv"\nmtu = 1400\n[tunnel]\nnetwork = "${TUNNEL_NETWORK}/${TUNNEL_PREFIX_LENGTH}"\ngateway = "${TUNNEL_GATEWAY}"\nroutes = ["${LAN_NETWORK}/24"]\nlease_time = 600\n[keepalive]\ninterval = 2\ntimeout = 6\n\n${clientEntries.join('\n')}`,
+    `private_key_file = "${join(dir, 'server.key')}"\nlease_file = "${join(dir, 'leases.json')}"\nclient_to_client = ${options.clientToClient ?? true}\n[listen]\naddress = "0.0.0.0"\nport = ${SERVER_PORT}\n[adapter]\nname = "tapvpn-srv"\nmtu = 1400\n[tunnel]\nnetwork = "${TUNNEL_NETWORK}/${TUNNEL_PREFIX_LENGTH}"\ngateway = "${TUNNEL_GATEWAY}"\nroutes = ["${LAN_NETWORK}/24"]\nnetwork6 = "${TUNNEL_NETWORK6}"\nroutes6 = ["${LAN_NETWORK6}"]\nlease_time = 600\n[keepalive]\ninterval = 2\ntimeout = 6\n\n${clientEntries.join('\n')}`,
   );
   return { server, clients: clientFiles };
+}
+
+/** Waits until `device` in `netns` has a global IPv6 address past DAD (SLAAC); returns it. */
+export async function waitForAddress6(netns: string, device: string, timeoutMs = LEASE_WAIT_MS): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const out = (await run('ip', ['-6', '-o', 'addr', 'show', 'dev', device, 'scope', 'global'], { netns, allowFailure: true })).stdout;
+    const match = /inet6 (\S+) /.exec(out);
+    if (match && !out.includes('tentative')) return match[1]!;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`no global IPv6 address on ${device} in ${netns} after ${timeoutMs / 1000} s`);
 }
 
 /** Waits until `device` in `netns` has an IPv4 address; returns it. */
@@ -145,6 +157,10 @@ export async function runDemo(): Promise<number> {
     await show('client routes (option 121 from the emulator)', 'ip', ['route'], topology.clients[0]!);
     await show(`ping ${LAN_HOST_ADDRESS} (LAN host behind the server) through the tunnel`, 'ping', ['-c', '3', '-i', '0.3', LAN_HOST_ADDRESS], topology.clients[0]!);
     await show('client neighbours: the gateway answers with the reserved MAC', 'ip', ['neigh', 'show', 'dev', 'tapvpn0'], topology.clients[0]!);
+    await waitForAddress6(topology.clients[0]!, 'tapvpn0');
+    await show('client IPv6 address (SLAAC from the NDP emulator\'s router advertisement) and routes', 'ip', ['-6', 'addr', 'show', 'dev', 'tapvpn0', 'scope', 'global'], topology.clients[0]!);
+    await show(`ping -6 ${LAN_HOST_ADDRESS6} (the LAN host over IPv6) through the tunnel`, 'ping', ['-6', '-c', '3', '-i', '0.3', LAN_HOST_ADDRESS6], topology.clients[0]!);
+    await show('client IPv6 neighbours: the gateway answers with the reserved MAC', 'ip', ['-6', 'neigh', 'show', 'dev', 'tapvpn0'], topology.clients[0]!);
     await show(`HTTP GET http://${LAN_HOST_ADDRESS}:${HTTP_PORT}/ through the tunnel`, 'curl', ['-sS', '-m', '10', '-o', '/dev/null', '-w', 'HTTP %{http_code}, %{size_download} bytes in %{time_total} s\n', `http://${LAN_HOST_ADDRESS}:${HTTP_PORT}/`], topology.clients[0]!);
     await show('tunnel adapter counters on the client', 'ip', ['-s', 'link', 'show', 'tapvpn0'], topology.clients[0]!);
     await show('tunnel adapter counters on the server', 'ip', ['-s', 'link', 'show', 'tapvpn-srv'], topology.server);

@@ -18,6 +18,11 @@ export const LAN_NETWORK = '172.31.99.0';
 export const LAN_PREFIX_LENGTH = 24;
 export const LAN_SERVER_ADDRESS = '172.31.99.1';
 export const LAN_HOST_ADDRESS = '172.31.99.10';
+/** IPv6 inside the tunnel ([tunnel] network6) and on the LAN, routed by the server like IPv4. */
+export const TUNNEL_NETWORK6 = 'fd74:7670:6e00::/48';
+export const LAN_NETWORK6 = 'fd74:7670:99::/64';
+export const LAN_SERVER_ADDRESS6 = 'fd74:7670:99::1';
+export const LAN_HOST_ADDRESS6 = 'fd74:7670:99::10';
 
 export interface Topology {
   prefix: string;
@@ -51,10 +56,17 @@ export async function buildTopology(prefix: string, clientCount: number): Promis
       await run('ip', ['netns', 'add', ns]);
       created.push(ns);
       await run('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+      // Adapters created later in the namespace accept RFC 4191 routes up to /64 (the pushed LAN6 route).
+      await run('ip', ['netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv6.conf.default.accept_ra_rt_info_max_plen=64']);
     }
     await run('ip', ['netns', 'exec', topology.server, 'sysctl', '-qw', 'net.ipv4.ip_forward=1']);
     await joinNamespaces(topology.server, `${LAN_SERVER_ADDRESS}/24`, topology.lan, `${LAN_HOST_ADDRESS}/24`, 'vl');
     await run('ip', ['-n', topology.lan, 'route', 'add', 'default', 'via', LAN_SERVER_ADDRESS]);
+    // IPv6 on the LAN (namespace sysctls only): the server forwards, the LAN host routes back through it.
+    await run('ip', ['netns', 'exec', topology.server, 'sysctl', '-qw', 'net.ipv6.conf.all.forwarding=1']);
+    await run('ip', ['-n', topology.server, 'addr', 'add', `${LAN_SERVER_ADDRESS6}/64`, 'dev', 'vla', 'nodad']);
+    await run('ip', ['-n', topology.lan, 'addr', 'add', `${LAN_HOST_ADDRESS6}/64`, 'dev', 'vlb', 'nodad']);
+    await run('ip', ['-n', topology.lan, '-6', 'route', 'add', 'default', 'via', LAN_SERVER_ADDRESS6]);
     for (const [i, ns] of topology.clients.entries()) {
       await joinNamespaces(topology.server, `198.18.${i}.1/24`, ns, `198.18.${i}.2/24`, `vc${i}`);
       // Every client can dial the server by one name (198.18.0.1), but has no route to the LAN except the tunnel.

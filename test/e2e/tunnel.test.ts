@@ -15,8 +15,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { run } from '../../src/io/command.js';
-import { HTTP_PORT, spawnTapvpn, stopChildren, waitForAddress, writeDemoConfigs } from '../../src/demo/run.js';
-import { buildTopology, LAN_HOST_ADDRESS, type Topology } from '../../src/demo/topology.js';
+import { HTTP_PORT, spawnTapvpn, stopChildren, waitForAddress, waitForAddress6, writeDemoConfigs } from '../../src/demo/run.js';
+import { buildTopology, LAN_HOST_ADDRESS, LAN_HOST_ADDRESS6, type Topology } from '../../src/demo/topology.js';
 import { eventually } from '../support/eventually.js';
 import { startHttpServer } from '../support/http-server.js';
 
@@ -24,6 +24,7 @@ const PROXY_PORT = 6000;
 const PROXY_SCRIPT = fileURLToPath(new URL('../support/tcp-proxy.ts', import.meta.url));
 const TRANSFER_BYTES = 3 * 1024 * 1024;
 const STEP_TIMEOUT_MS = 60_000;
+const HTTP_PORT6 = 8086;
 
 interface Tapvpn {
   child: ChildProcess;
@@ -73,6 +74,7 @@ describe('tunnel end to end', { timeout: 10 * STEP_TIMEOUT_MS }, () => {
     await writeFile(join(dir, 'payload.bin'), payload);
     transferSha256 = createHash('sha256').update(payload).digest('hex');
     await startHttpServer(topology.lan, LAN_HOST_ADDRESS, HTTP_PORT, dir, children);
+    await startHttpServer(topology.lan, LAN_HOST_ADDRESS6, HTTP_PORT6, dir, children);
     // The proxy listens on every client-facing address of the server namespace and forwards to the server.
     proxy = spawn('ip', ['netns', 'exec', topology.server, process.execPath, '--import', 'tsx', PROXY_SCRIPT, '0.0.0.0', String(PROXY_PORT), '127.0.0.1', '5555'], { stdio: ['pipe', 'pipe', 'inherit'] });
     proxy.stdout!.on('data', (chunk: Buffer) => (proxyOutput += chunk.toString()));
@@ -95,6 +97,23 @@ describe('tunnel end to end', { timeout: 10 * STEP_TIMEOUT_MS }, () => {
     assert.match(routes, /172\.31\.99\.0\/24 via 10\.77\.0\.1 dev tapvpn0/, 'the option-121 route to the LAN');
     assert.ok(await pingOk(topology.clients[0]!, LAN_HOST_ADDRESS), 'ping the LAN host through the tunnel');
     assert.equal(await fetchSha256(topology.clients[0]!), transferSha256, 'the downloaded bytes are the served bytes');
+  });
+
+  test('IPv6: the client\'s kernel autoconfigures from our RA and reaches the LAN host over IPv6 — ping -6 and a checked TCP transfer', { timeout: STEP_TIMEOUT_MS }, async () => {
+    const ns = topology.clients[0]!;
+    const address = await waitForAddress(ns, 'tapvpn0');
+    const host = Number(address.split('/')[0]!.split('.')[3]);
+    const address6 = await waitForAddress6(ns, 'tapvpn0');
+    assert.ok(address6.startsWith(`fd74:7670:6e00:${host.toString(16)}:`) && address6.endsWith('/64'), `SLAAC in the /64 numbered by ${address}: ${address6}`);
+    const routes = (await run('ip', ['-6', 'route', 'show', 'dev', 'tapvpn0'], { netns: ns })).stdout;
+    assert.match(routes, /^fd74:7670:99::\/64 via fe80::74:76ff:fe70:6e01 proto ra /m, `the RFC 4191 route to the LAN:\n${routes}`);
+    assert.ok(await pingOk(ns, LAN_HOST_ADDRESS6, ['-6']), 'ping -6 the LAN host through the tunnel');
+    assert.ok(await pingOk(ns, 'fd74:7670:6e00:1::1', ['-6']), 'ping -6 the server\'s tunnel address');
+    const neighbours = (await run('ip', ['-6', 'neigh', 'show', 'dev', 'tapvpn0'], { netns: ns })).stdout;
+    assert.match(neighbours, /^fe80::74:76ff:fe70:6e01 lladdr 02:74:76:70:6e:01 router/m, neighbours);
+    const out = join(dir, 'download6');
+    await run('curl', ['-gsS', '-m', '40', '-o', out, `http://[${LAN_HOST_ADDRESS6}]:${HTTP_PORT6}/payload.bin`], { netns: ns, timeoutMs: 45_000 });
+    assert.equal(createHash('sha256').update(await readFile(out)).digest('hex'), transferSha256, 'the bytes downloaded over IPv6 are the served bytes');
   });
 
   test('two clients get different addresses and reach each other when client-to-client is allowed', { timeout: STEP_TIMEOUT_MS }, async () => {

@@ -15,10 +15,10 @@ const PROBE_TIMEOUT_S = 2;
 export async function startHttpServer(netns: string, address: string, port: number, dir: string, children: ChildProcess[]): Promise<ChildProcess> {
   const server = spawn('ip', ['netns', 'exec', netns, 'python3', '-m', 'http.server', String(port), '--bind', address, '--directory', dir], { stdio: 'ignore' });
   children.push(server);
-  const url = `http://${address}:${port}/`;
+  const url = `http://${address.includes(':') ? `[${address}]` : address}:${port}/`;
   await eventually(`http.server at ${url} in ${netns} to answer`, async () => {
     if (server.exitCode !== null) assert.fail(`http.server in ${netns} exited with ${server.exitCode} before answering`);
-    const probe = await run('curl', ['-sS', '-o', '/dev/null', '-m', String(PROBE_TIMEOUT_S), url], { netns, allowFailure: true });
+    const probe = await run('curl', ['-gsS', '-o', '/dev/null', '-m', String(PROBE_TIMEOUT_S), url], { netns, allowFailure: true });
     return probe.exitCode === 0;
   }, READY_TIMEOUT_MS);
   return server;
