@@ -36,10 +36,19 @@ export interface QueueingSettings {
   backpressureBytes: number;
 }
 
+/**
+ * Chosen from an interleaved lever run (docs/PERFORMANCE.md "Latency under
+ * load", 2026-12-01): a 512-frame ring (~0.7 MB, ~12 ms at 480 Mbit/s; the
+ * 4,096 frames before held ~95 ms) cut loaded RTT by a third in both
+ * directions; at most 128 KiB unsent in the carrier's kernel buffer and
+ * 256 KiB in ours cut it server→client. Back-pressure (pausing the client's
+ * TAP reads) measured lower RTT still with a 256-frame ring but cost
+ * throughput on that loaded machine: it stays a lever until a quiet run says.
+ */
 export const DEFAULT_QUEUEING: Readonly<QueueingSettings> = Object.freeze({
-  txqueuelen: 4096,
-  sendQueueBytes: 4 * 1024 * 1024,
-  notsentLowatBytes: 0,
+  txqueuelen: 512,
+  sendQueueBytes: 256 * 1024,
+  notsentLowatBytes: 128 * 1024,
   sndbufBytes: 0,
   rcvbufBytes: 0,
   backpressure: false,
