@@ -24,7 +24,7 @@
  * Namespaces, worktrees and every process started here are removed in finally.
  */
 import type { ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -126,8 +126,25 @@ function parseArgs(argv: string[]): Options {
 async function describeTree(): Promise<string> {
   const head = (await run('git', ['rev-parse', '--short', 'HEAD'], { allowFailure: true })).stdout.trim();
   const dirty = (await run('git', ['status', '--porcelain', '--untracked-files=no'], { allowFailure: true })).stdout.trim();
-  const runner = existsSync(fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url))) ? 'compiled dist/' : 'source through tsx';
+  const runner = distIsCurrent() ? 'compiled dist/' : 'source through tsx (dist/ missing or older than the source)';
   return `tapvpn at ${head}${dirty ? ' with uncommitted changes' : ''}, ${runner}`;
+}
+
+/** What bin/tapvpn.js decides: dist/ runs only while no source file or folder changed since the build (dist/build.json). */
+function distIsCurrent(): boolean {
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const newest = (dir: string): number =>
+    readdirSync(dir, { withFileTypes: true }).reduce((max, entry) => {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) return Math.max(max, newest(path));
+      return entry.name.endsWith('.ts') ? Math.max(max, statSync(path).mtimeMs) : max;
+    }, statSync(dir).mtimeMs);
+  try {
+    const { sourcesAsOfMs } = JSON.parse(readFileSync(join(root, 'dist', 'build.json'), 'utf8')) as { sourcesAsOfMs: number };
+    return ['src', 'adapter', 'emulators'].map((d) => join(root, d)).filter((d) => existsSync(d)).every((d) => newest(d) < sourcesAsOfMs);
+  } catch {
+    return false;
+  }
 }
 
 async function versionOf(program: string, args: string[]): Promise<string> {
