@@ -71,6 +71,7 @@ export class MachineDriver {
   /** Numbers dials, so a late answer to an abandoned one is not taken for the current. */
   private dials = 0;
   private deadSinceMs: number | undefined;
+  private closedUnconnected = false;
 
   constructor(
     readonly machine: DrivenMachine,
@@ -102,6 +103,12 @@ export class MachineDriver {
     if (this.done) return;
     const actions = (this.machine.handle as (e: unknown, n: number) => Action[])(event, this.now());
     for (const action of actions) this.carryOut(action);
+    if (this.closedUnconnected) {
+      // An initiator closed while its dial was still under way: no stream will report tcpClosed, so say it now.
+      this.closedUnconnected = false;
+      this.dials++; // and the late answer to that dial is dropped
+      return this.handle({ type: 'tcpClosed', side: 'next' });
+    }
     // A relay that accepted the RELAY frame takes frames of any size from here on.
     if (this.relay && (this.relay.state === 'forward-connect' || this.relay.state === 'forward')) this.sides.previous?.raiseFrameLimit(MAX_FRAME_LENGTH);
     this.checkDead();
@@ -203,6 +210,7 @@ export class MachineDriver {
           socket?.end();
         }
         this.hooks.onClose?.(action, this.machine);
+        if (this.machine instanceof InitiatorMachine && !this.sides.next?.isOpen && this.machine.state === 'dying') this.closedUnconnected = true;
         return;
       case 'reconnect':
         return this.hooks.onReconnect?.(action.delayMs);

@@ -13,7 +13,7 @@
  * in flight and may replace or drop it (a tampering network).
  */
 import { EventEmitter } from 'node:events';
-import type { ByteStream } from './byte-stream.js';
+import type { ByteStream, Dial, Peer } from './byte-stream.js';
 
 export interface MemoryStreamOptions {
   schedule?: (task: () => void) => void;
@@ -120,4 +120,31 @@ export function memoryStreamPair(options: MemoryStreamOptions = {}): [ByteStream
   a.peer = b;
   b.peer = a;
   return [a, b];
+}
+
+/**
+ * A ConnectionSource whose `dial` makes a memory pair: the far end is
+ * accepted by the listener's handler (as from `address`), the near end is
+ * the dialler's stream — a TCP listener and dialer without a network.
+ */
+export class MemoryListener {
+  #accept: ((stream: ByteStream, peer: Peer) => void) | undefined;
+  #nextPort = 40_000;
+
+  constructor(private readonly options: MemoryStreamOptions = {}) {}
+
+  onConnection(accept: (stream: ByteStream, peer: Peer) => void): void {
+    this.#accept = accept;
+  }
+
+  /** A Dial whose connections come from `address` (per-source limits see it). */
+  dialFrom(address: string): Dial {
+    return (_target, done) => {
+      const accept = this.#accept;
+      if (!accept) return setImmediate(() => done({ ok: false, reason: 'nothing listens' }));
+      const [near, far] = memoryStreamPair(this.options);
+      accept(far, { address, port: this.#nextPort++ });
+      setImmediate(() => done({ ok: true, stream: near }));
+    };
+  }
 }

@@ -1,0 +1,150 @@
+/**
+ * The server's pure router: each verdict from hand-built datagrams, then
+ * fast-check properties over random headers — a datagram whose source is
+ * not the sender's address never goes anywhere; a forbidden destination
+ * never goes anywhere; whatever goes to the adapter is the gateway or inside
+ * one of the sender's routes; whatever goes to a client is that client's
+ * address and both allow client-to-client.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { Counters } from '../../../src/engine/counters.js';
+import { ipv4ToNumber } from '../../../src/wire/addr.js';
+import { emitIpv4Header, IpProtocol } from '../../../src/wire/ipv4.js';
+import { inAnyNetwork, isForbiddenDestination, Router, type RouteEntry } from '../../../src/server/router.js';
+
+const NETWORK = { network: ipv4ToNumber('10.8.0.0'), prefixLength: 24 };
+const GATEWAY = ipv4ToNumber('10.8.0.1');
+
+interface Entry extends RouteEntry {
+  sent: Uint8Array[];
+}
+
+function entry(address: string, clientToClient: boolean, routes: Array<[string, number]> = [['192.168.10.0', 24]]): Entry {
+  const sent: Uint8Array[] = [];
+  return {
+    address: ipv4ToNumber(address),
+    clientToClient,
+    routes: routes.map(([network, prefixLength]) => ({ network: ipv4ToNumber(network), prefixLength })),
+    link: { sendDatagram: (_etherType, datagram) => (sent.push(datagram.slice()), true) },
+    sent,
+  };
+}
+
+function datagram(source: number, destination: number, payload = 8): Uint8Array {
+  const out = new Uint8Array(20 + payload);
+  emitIpv4Header(
+    { typeOfService: 0, identification: 7, dontFragment: true, moreFragments: false, fragmentOffsetBytes: 0, timeToLive: 64, protocol: IpProtocol.ICMP, source, destination, options: new Uint8Array(0), payload: new Uint8Array(0) },
+    payload,
+    out,
+    0,
+  );
+  return out;
+}
+
+function setup() {
+  const counters = new Counters();
+  const delivered: Uint8Array[] = [];
+  const router = new Router<Entry>(NETWORK, GATEWAY, counters);
+  router.adapter = { deliverSoon: (d) => void delivered.push(d.slice()) };
+  const alice = entry('10.8.0.2', true);
+  const bob = entry('10.8.0.3', true);
+  const carol = entry('10.8.0.4', false, [['0.0.0.0', 0]]);
+  for (const e of [alice, bob, carol]) router.tunnels.set(e.address, e);
+  return { router, counters, delivered, alice, bob, carol };
+}
+
+const ip = ipv4ToNumber;
+
+describe('Router verdicts', () => {
+  it('routes to the gateway, the pushed routes and allowed peers; drops the rest with a reason', () => {
+    const { router, alice, bob, carol } = setup();
+    const cases: Array<[Entry, string, string, string]> = [
+      [alice, '10.8.0.2', '10.8.0.1', 'adapter'],
+      [alice, '10.8.0.2', '192.168.10.77', 'adapter'],
+      [alice, '10.8.0.2', '8.8.8.8', 'not-routed'],
+      [carol, '10.8.0.4', '8.8.8.8', 'adapter'], // carol's routes include a default route
+      [alice, '10.8.0.2', '10.8.0.3', 'client'],
+      [alice, '10.8.0.2', '10.8.0.4', 'client-to-client-denied'],
+      [carol, '10.8.0.4', '10.8.0.2', 'client-to-client-denied'],
+      [alice, '10.8.0.2', '10.8.0.99', 'no-client'],
+      [alice, '10.8.0.3', '10.8.0.1', 'spoofed-source'],
+      [alice, '10.8.0.2', '10.8.0.255', 'forbidden-destination'],
+      [alice, '10.8.0.2', '10.8.0.0', 'forbidden-destination'],
+      [carol, '10.8.0.4', '255.255.255.255', 'forbidden-destination'],
+      [carol, '10.8.0.4', '224.0.0.1', 'forbidden-destination'],
+      [carol, '10.8.0.4', '239.255.255.250', 'forbidden-destination'],
+      [carol, '10.8.0.4', '127.0.0.1', 'forbidden-destination'],
+      [carol, '10.8.0.4', '169.254.169.254', 'forbidden-destination'],
+      [carol, '10.8.0.4', '0.0.0.0', 'forbidden-destination'],
+      [carol, '10.8.0.4', '240.1.2.3', 'forbidden-destination'],
+    ];
+    for (const [from, src, dst, expected] of cases) {
+      assert.equal(router.routeFromClient(from, 0x0800, datagram(ip(src), ip(dst))), expected, `${src} → ${dst}`);
+    }
+    assert.equal(router.routeFromClient(alice, 0x0800, datagram(ip('10.8.0.2'), ip('10.8.0.3'))), 'client');
+    assert.equal(router.peer, bob);
+  });
+
+  it('drops what is not valid IPv4 before reading any address', () => {
+    const { router, alice } = setup();
+    const good = datagram(ip('10.8.0.2'), ip('10.8.0.1'));
+    const badChecksum = good.slice();
+    badChecksum[10]! ^= 1;
+    const truncated = good.subarray(0, 19);
+    const longerThanSent = good.slice();
+    longerThanSent[3] = 200; // total length past the datagram
+    assert.equal(router.routeFromClient(alice, 0x86dd, good), 'not-ipv4');
+    for (const bad of [badChecksum, truncated, longerThanSent]) assert.equal(router.routeFromClient(alice, 0x0800, bad), 'malformed');
+  });
+
+  it('carries verdicts out: the adapter, the peer\'s link, or a counted drop', () => {
+    const { router, counters, delivered, alice, bob } = setup();
+    router.fromClient(alice, 0x0800, datagram(ip('10.8.0.2'), ip('192.168.10.5')));
+    router.fromClient(alice, 0x0800, datagram(ip('10.8.0.2'), ip('10.8.0.3')));
+    router.fromClient(alice, 0x0800, datagram(ip('10.8.0.9'), ip('10.8.0.3')));
+    router.toClient(datagram(ip('192.168.10.5'), ip('10.8.0.2')));
+    router.toClient(datagram(ip('192.168.10.5'), ip('10.8.0.42')));
+    assert.equal(delivered.length, 1);
+    assert.equal(bob.sent.length, 1);
+    assert.equal(alice.sent.length, 1);
+    assert.deepEqual(counters.snapshot(), { 'route:client-to-client': 1, 'route:drop:no-client': 1, 'route:drop:spoofed-source': 1 });
+  });
+});
+
+describe('Router properties (fast-check)', () => {
+  const address = fc.integer({ min: 0, max: 0xffffffff });
+
+  it('only the sender\'s own source ever leaves, never to a forbidden destination, only where policy allows', () => {
+    fc.assert(
+      fc.property(address, address, fc.boolean(), fc.constantFrom<'alice' | 'bob' | 'carol'>('alice', 'bob', 'carol'), (source, destination, ownSource, who) => {
+        const s = setup();
+        const from = s[who];
+        const src = ownSource ? from.address : source;
+        const verdict = s.router.routeFromClient(from, 0x0800, datagram(src, destination));
+        if (verdict !== 'adapter' && verdict !== 'client') return;
+        assert.equal(src, from.address, 'a forwarded datagram carries its sender\'s address');
+        assert.ok(!isForbiddenDestination(destination), 'never a forbidden destination');
+        if (verdict === 'adapter') assert.ok(destination === GATEWAY || inAnyNetwork(destination, from.routes), 'adapter: the gateway or a pushed route');
+        if (verdict === 'client') {
+          assert.equal(s.router.peer!.address, destination);
+          assert.ok(from.clientToClient && s.router.peer!.clientToClient);
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('never throws on arbitrary bytes, and allocates no verdict object (a string each time)', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 80 }), fc.integer({ min: 0, max: 0xffff }), (bytes, etherType) => {
+        const s = setup();
+        const verdict = s.router.routeFromClient(s.alice, etherType, bytes);
+        assert.equal(typeof verdict, 'string');
+        assert.equal(typeof s.router.routeToClient(bytes), 'string');
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
