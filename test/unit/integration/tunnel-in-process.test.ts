@@ -16,6 +16,7 @@ import { realCrypto, TimestampGuard } from '../../../src/crypto/index.js';
 import { encodeKey, generateKeyPair, type StaticKeyPair } from '../../../src/crypto/keys.js';
 import { MemoryListener } from '../../../src/io/memory-stream.js';
 import { DEFAULT_CLIENT_MAC } from '../../../src/lease.js';
+import { CloseCode } from '../../../src/protocol/frames/close-codes.js';
 import { ServerCore } from '../../../src/server/core.js';
 import { LeaseStore } from '../../../src/server/leases.js';
 import { leasePoolOf } from '../../../src/server/policy.js';
@@ -132,7 +133,11 @@ describe('client ↔ server ↔ client in process', () => {
     const first = clients[0]!;
     const second = startClient('alice', keys.alice, '198.51.100.9');
     await eventually('the second alice authorized', () => second.core.pseudoAdapter !== undefined, 10_000);
-    await first.core.done; // the server closed the old tunnel (POLICY): that client stops for good
+    // The server closed the old tunnel with POLICY (this test does not tick, so the old client stays down).
+    const oldMachine = first.core.driver.machine;
+    await eventually('the old tunnel closed by the server', () => oldMachine.state === 'dead' && oldMachine.closeCode === CloseCode.POLICY, 5_000);
+    assert.match(oldMachine.closeReason, /replaced/);
+    await first.core.stop();
     assert.equal(server.activeTunnels, 3);
     assert.equal(second.core.lease?.address, address.alice);
     assert.equal(await second.host().takeLease(), address.alice);
