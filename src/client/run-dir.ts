@@ -7,9 +7,11 @@
  * pushed. Only a client holding the adapter lock (adapter-lock.ts) opens it,
  * so a folder found at start was left by a client that died: `openRunDir`
  * reaps its DHCP child (when the recorded PID is still that very process),
- * puts resolv.conf back, and starts a fresh folder.
+ * puts resolv.conf back, and starts a fresh folder. Folders of namespaces
+ * that no longer exist (no process and no /run/netns name holds them, so
+ * nothing of theirs can still run) are removed at the same time.
  */
-import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { RUN_DIRECTORY } from '../config/fields.js';
@@ -109,6 +111,29 @@ async function recover(path: string, resolvConf?: string): Promise<Recovery> {
   return recovery;
 }
 
+const RUN_DIR_NAME = /^client-.+-net(\d+)$/;
+
+/** Inodes of every network namespace still alive: those of running processes and of named ones (/run/netns). */
+async function liveNamespaces(): Promise<Set<number>> {
+  const live = new Set<number>();
+  const add = (path: string): Promise<void> => stat(path).then((s) => void live.add(s.ino), () => undefined);
+  const pids = (await readdir('/proc')).filter((entry) => /^\d+$/.test(entry));
+  await Promise.all(pids.map((pid) => add(`/proc/${pid}/ns/net`)));
+  const named = await readdir('/run/netns').catch(() => [] as string[]);
+  await Promise.all(named.map((name) => add(join('/run/netns', name))));
+  return live;
+}
+
+/** Removes run folders whose network namespace is gone (their clients and DHCP children went with it). Returns how many. */
+export async function sweepGoneNamespaces(root: string): Promise<number> {
+  const folders = (await readdir(root).catch(() => [] as string[])).filter((name) => RUN_DIR_NAME.test(name));
+  if (folders.length === 0) return 0;
+  const live = await liveNamespaces();
+  const gone = folders.filter((name) => !live.has(Number(RUN_DIR_NAME.exec(name)![1])));
+  await Promise.all(gone.map((name) => rm(join(root, name), { recursive: true, force: true })));
+  return gone.length;
+}
+
 export interface OpenRunDirOptions {
   root?: string;
   /** The resolver file to guard (tests point it elsewhere). */
@@ -118,6 +143,7 @@ export interface OpenRunDirOptions {
 /** Opens a fresh run folder for `adapter`, clearing a dead predecessor's first. Call only while holding the adapter lock. */
 export async function openRunDir(adapter: string, options: OpenRunDirOptions = {}): Promise<RunDir> {
   const path = await runDirPath(adapter, options.root);
+  await sweepGoneNamespaces(dirname(path));
   const leftover = await stat(path).then(() => true, () => false);
   const recovered = leftover ? await recover(path, options.resolvConf) : undefined;
   await mkdir(dirname(path), { recursive: true, mode: 0o755 }); // shared with the control sockets (src/ops/control)

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { snapshotResolvConf } from '../../../src/client/resolv-guard.js';
-import { openRunDir, processStartTime, recordProcess } from '../../../src/client/run-dir.js';
+import { openRunDir, processStartTime, recordProcess, sweepGoneNamespaces } from '../../../src/client/run-dir.js';
 
 test('a run folder left by a dead client: its recorded child is reaped, resolv.conf put back, the folder started afresh', async () => {
   const root = await mkdtemp(join(tmpdir(), 'tvt-run-'));
@@ -47,6 +47,20 @@ test('a recorded PID now belonging to another process (start time differs) is no
     await second.remove();
   } finally {
     bystander.kill('SIGKILL');
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
+test('folders of namespaces that no longer exist are swept; ours and unrelated files stay', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'tvt-run-'));
+  try {
+    const ours = (await stat('/proc/self/ns/net')).ino;
+    await mkdir(join(root, `client-tvt-x-net${ours}`));
+    await mkdir(join(root, 'client-tvt-y-net1')); // inode 1 is never a network namespace
+    await writeFile(join(root, 'client-tvt.sock'), '');
+    assert.equal(await sweepGoneNamespaces(root), 1);
+    assert.deepEqual((await readdir(root)).sort(), [`client-tvt-x-net${ours}`, 'client-tvt.sock']);
+  } finally {
     await rm(root, { recursive: true, force: true });
   }
 });
