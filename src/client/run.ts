@@ -6,6 +6,7 @@
  * creates the TAP and lets the host take the lease — through its DHCP client
  * against our emulator, or set directly in static mode.
  */
+import { writeFile } from 'node:fs/promises';
 import { openTap } from '../../adapter/linux-tap.js';
 import { addAddress, addRoute, setLinkUp } from '../../adapter/link.js';
 import type { ClientConfig } from '../config/schema.js';
@@ -61,6 +62,18 @@ export async function startClient(config: ClientConfig, log: Logger): Promise<Cl
   };
 }
 
+/**
+ * Pushed IPv6 routes reach the host as RFC 4191 route information, which
+ * Linux takes only up to accept_ra_rt_info_max_plen (default 0): raised on
+ * our own TAP, before it comes up, and gone with it. Nothing else changes.
+ */
+async function acceptRouteInformation(device: string, lease: Lease, log: Logger): Promise<void> {
+  if (!lease.ipv6?.routes.some((r) => r.prefixLength > 0)) return;
+  await writeFile(`/proc/sys/net/ipv6/conf/${device}/accept_ra_rt_info_max_plen`, '128\n').catch((error: Error) =>
+    log.warn({ adapter: device, error: error.message }, 'could not let the adapter accept IPv6 route information: pushed IPv6 routes will be missing'),
+  );
+}
+
 /** The TAP for `lease`; started, it is up with the lease set (static) or taken by the host's DHCP client. */
 async function openDevice(config: ClientConfig, lease: Lease, host: ClientHost, log: Logger): Promise<ClientDevice> {
   const tap = await openTap({ name: config.adapter.name, mtu: lease.mtu, txQueueLength: processQueueing.txqueuelen });
@@ -69,6 +82,7 @@ async function openDevice(config: ClientConfig, lease: Lease, host: ClientHost, 
     device: tap,
     ...(backpressure ? { afterSend: (carrier) => backpressure.check(carrier as Socket | undefined) } : {}),
     async start() {
+      await acceptRouteInformation(tap.name, lease, log);
       await setLinkUp(tap.name);
       if (config.address_mode === 'static') {
         await addAddress(tap.name, lease.address, lease.prefixLength);

@@ -56,8 +56,6 @@ export async function buildTopology(prefix: string, clientCount: number): Promis
       await run('ip', ['netns', 'add', ns]);
       created.push(ns);
       await run('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
-      // Adapters created later in the namespace accept RFC 4191 routes up to /64 (the pushed LAN6 route).
-      await run('ip', ['netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv6.conf.default.accept_ra_rt_info_max_plen=64']);
     }
     await run('ip', ['netns', 'exec', topology.server, 'sysctl', '-qw', 'net.ipv4.ip_forward=1']);
     await joinNamespaces(topology.server, `${LAN_SERVER_ADDRESS}/24`, topology.lan, `${LAN_HOST_ADDRESS}/24`, 'vl');

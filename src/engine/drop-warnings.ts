@@ -14,7 +14,7 @@ export const DROP_WARNING_INTERVAL_MS = 60_000;
 const BACKGROUND_REASONS: ReadonlySet<string> = new Set(['ipv6', 'not-ipv4', 'multicast', 'broadcast-not-dhcp']);
 
 const EXPLANATIONS: Readonly<Record<string, string>> = {
-  'too-big': 'datagrams larger than the tunnel MTU (the adapter MTU was raised above the lease MTU?); each sender gets ICMP "fragmentation needed"',
+  'too-big': 'datagrams larger than the tunnel MTU (the adapter MTU was raised above the lease MTU?); each sender gets ICMP "fragmentation needed" (IPv6: "packet too big")',
   'source-not-lease': 'datagrams from a source address that is not the leased one (another address on the adapter?)',
   'no-route': 'datagrams to networks the tunnel does not route (a route via the adapter that the lease does not push?)',
   'not-for-us': 'frames to a MAC address other than the gateway\'s (a static neighbour entry on the adapter?)',
