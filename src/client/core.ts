@@ -165,7 +165,8 @@ export class ClientCore {
   private onClose(close: CloseAction): void {
     if (this.lifecycle.kind !== 'running') return;
     const entry = { code: closeCodeName(close.code), reason: close.reason, by: close.by };
-    const verdict = this.policy.onClose({ ...close, wasAuthorized: this.connectionAuthorized });
+    // `final`: the machine authenticated this close (a refusal in the RESPONSE, a SEALED_CLOSE) — the one kind the policy may believe at once.
+    const verdict = this.policy.onClose({ ...close, wasAuthorized: this.connectionAuthorized, authenticated: close.final === true });
     if (verdict.kind === 'exit') {
       this.opts.log.error(entry, verdict.message);
       void this.stop();

@@ -173,7 +173,7 @@ export class MachineDriver {
   }
 
   private onControl(side: Side, socket: FrameSocket, frame: Uint8Array): void {
-    if (this.relay?.state === 'forward' && frame[4] !== FrameType.CLOSE) return this.forward(side, socket, frame);
+    if (this.relay?.state === 'forward' && frame[4] !== FrameType.CLOSE && frame[4] !== FrameType.SEALED_CLOSE) return this.forward(side, socket, frame);
     this.handle({ type: 'frame', from: side, frame });
   }
 

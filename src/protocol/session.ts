@@ -23,11 +23,13 @@
  */
 import type { DataKeySchedule, DataOpener, DataSealer, ProtocolCrypto, SessionKeys, SuiteName } from '../crypto/port.js';
 import { ProtocolError } from './frames/errors.js';
-import { FrameType } from './frames/header.js';
+import { FrameType, emitHeader } from './frames/header.js';
 import { readU16 } from '../wire/bytes.js';
-import { DATA_HEADER_LENGTH, MAX_DATAGRAM_LENGTH, MAX_PADDING_LENGTH } from './frames/limits.js';
+import { DATA_HEADER_LENGTH, HEADER_LENGTH, MAX_DATAGRAM_LENGTH, MAX_PADDING_LENGTH } from './frames/limits.js';
 import { dataFrameLength, emitDataHeader } from './frames/data.js';
 import { SEALED_CONTROL_HEADER_LENGTH, emitSealedControlHeader, sealedControlLength } from './frames/sealed-control.js';
+import { SEALED_CLOSE_HEADER_LENGTH, encodeCloseBody, parseCloseBody, sealedCloseLength } from './frames/sealed-close.js';
+import type { CloseRepr } from './frames/close.js';
 import { REKEY_BURST, REKEY_INTERVAL_MS, REKEY_RECEIVE_SLACK, RekeyBudget } from './rekey-budget.js';
 
 export interface KeyLifetime {
@@ -271,6 +273,48 @@ export class TunnelSession {
     return -1;
   }
 
+  /**
+   * A SEALED_CLOSE frame under the current send key: status and reason
+   * encrypted, digest over header ‖ ciphertext ‖ counter like DATA. The last
+   * frame this side sends.
+   */
+  sealClose(status: number, reason: string): Uint8Array {
+    const body = encodeCloseBody({ status, reason });
+    const d = this.digestLength;
+    const out = new Uint8Array(sealedCloseLength(body.length, d));
+    emitHeader(out, 0, out.length, FrameType.SEALED_CLOSE);
+    out[HEADER_LENGTH] = this.sendUse.keyId & 255;
+    out[HEADER_LENGTH + 1] = d;
+    const digestAt = SEALED_CLOSE_HEADER_LENGTH;
+    this.sealer.seal(out.subarray(0, digestAt), body, out.subarray(digestAt + d), out.subarray(digestAt, digestAt + d));
+    this.countSent(body.length);
+    return out;
+  }
+
+  /**
+   * Verifies and decrypts a whole SEALED_CLOSE frame: the peer's own, proven
+   * CLOSE. (A worn key is not refused here: the frame ends the tunnel anyway.)
+   */
+  openClose(frame: Uint8Array): { ok: true; close: CloseRepr } | { ok: false; error: ProtocolError } {
+    const d = this.digestLength;
+    const bodyAt = SEALED_CLOSE_HEADER_LENGTH + d;
+    if (frame.length < bodyAt) return fail('INTEGRITY', `SEALED_CLOSE of ${frame.length} bytes cannot hold a ${d}-byte digest`);
+    const early = this.checkSealedHeader(frame[HEADER_LENGTH]!, frame[HEADER_LENGTH + 1]!, undefined);
+    if (early) return { ok: false, error: early };
+    const ciphertext = frame.subarray(bodyAt);
+    const body = new Uint8Array(ciphertext.length); // control path: at most 258 bytes, once per tunnel
+    if (!this.opener.open(frame.subarray(0, SEALED_CLOSE_HEADER_LENGTH), ciphertext, frame.subarray(SEALED_CLOSE_HEADER_LENGTH, bodyAt), body)) {
+      return fail('INTEGRITY', `SEALED_CLOSE digest mismatch at receive frame ${this.receiveUse.frames} of key ${this.receiveUse.keyId}`);
+    }
+    this.countReceived(ciphertext.length);
+    try {
+      return { ok: true, close: parseCloseBody(body) };
+    } catch (error) {
+      if (error instanceof ProtocolError) return { ok: false, error };
+      throw error;
+    }
+  }
+
   /** Verifies a whole KEEPALIVE frame; returns the error, or undefined when valid. */
   openKeepalive(frame: Uint8Array, nowMs: number): ProtocolError | undefined {
     return this.openSealedControl(frame, nowMs, this.receiveUse.keyId & 255, true);
@@ -325,4 +369,8 @@ export class TunnelSession {
     this.stats.framesReceived++;
     this.stats.bytesReceived += bytes;
   }
+}
+
+function fail(code: ConstructorParameters<typeof ProtocolError>[0], message: string): { ok: false; error: ProtocolError } {
+  return { ok: false, error: new ProtocolError(code, message) };
 }

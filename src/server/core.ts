@@ -188,7 +188,7 @@ export class ServerCore {
     };
     const previous = this.router.tunnels.get(address);
     this.router.tunnels.set(address, tunnel);
-    previous?.driver.handle({ type: 'closeRequested', code: CloseCode.POLICY, reason: 'replaced by a newer connection of the same client' });
+    previous?.driver.handle({ type: 'closeRequested', code: CloseCode.REPLACED, reason: 'replaced by a newer connection of the same client' });
     this.opts.log.info({ peer: source, client: tunnel.name, address: info.lease.address, suite: info.suite }, 'client authorized');
     return tunnel;
   }

@@ -87,12 +87,14 @@ export class ServerPolicy {
     if (!client || !keysEqual(client.publicKey, request.publicKey)) {
       return { ok: false, code: CloseCode.AUTHENTICATION_FAILURE, reason: 'unknown client or wrong key' };
     }
+    // Sealed to the key this client proved (the RESPONSE refusal), so naming its own state leaks nothing to anyone else.
     if (!client.enabled) return { ok: false, code: CloseCode.POLICY, reason: 'client is disabled' };
     let address: string;
     try {
       address = this.leases.acquire(client.name);
     } catch (error) {
-      return { ok: false, code: CloseCode.POLICY, reason: (error as Error).message };
+      // The pool's range and occupancy are ours to know: the client hears only that there is no address for it.
+      return { ok: false, code: CloseCode.POLICY, reason: 'no address available for this client', detail: `client "${client.name}": ${(error as Error).message}` };
     }
     const policy: ClientPolicy = { name: client.name, clientToClient: client.clientToClient, routes: client.routes };
     return { ok: true, lease: this.leaseFor(address, client.routes), policy, ...(this.config.suites ? { suites: this.config.suites } : {}) };

@@ -16,6 +16,8 @@ export const CloseCode = {
   ROUTING_FAILURE: 10,
   TIMEOUT: 11,
   INTERNAL_ERROR: 12,
+  /** A newer connection of the same client took the tunnel over (retryable: the old one may still be the real client). */
+  REPLACED: 13,
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 
@@ -26,7 +28,13 @@ export function closeCodeName(code: number): string {
   return NAMES.get(code) ?? `UNKNOWN(${code})`;
 }
 
-/** Closes after which an initiator should try again (transient causes); see the table in PROTOCOL.md. */
+/**
+ * Codes after which an initiator tries again even when the close was
+ * authenticated (transient causes); see the table in PROTOCOL.md. A close
+ * that was not authenticated (a plain CLOSE, any failure before or outside
+ * the sealed tunnel) is retried whatever its code: the initiator machine
+ * decides that, not this table.
+ */
 const RETRYABLE = new Set<number>([
   CloseCode.SHUTTING_DOWN,
   CloseCode.INTEGRITY_FAILURE,
@@ -34,6 +42,7 @@ const RETRYABLE = new Set<number>([
   CloseCode.ROUTING_FAILURE,
   CloseCode.TIMEOUT,
   CloseCode.INTERNAL_ERROR,
+  CloseCode.REPLACED,
 ]);
 
 export function isRetryable(code: number): boolean {

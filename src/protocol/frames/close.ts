@@ -16,7 +16,7 @@ export interface CloseRepr {
 const REASON_FIELD = HEADER_LENGTH + 3;
 
 /** The reason as it goes on the wire: printable ASCII, cut to MAX_REASON_LENGTH. */
-function wireReason(reason: string): string {
+export function wireReason(reason: string): string {
   return reason.replace(/[^\x20-\x7e]/g, '?').slice(0, MAX_REASON_LENGTH);
 }
 

@@ -15,6 +15,8 @@ export const FrameType = {
   CLOSE: 5,
   KEEPALIVE: 6,
   REKEY: 7,
+  /** CLOSE once authorized: sealed and counted like DATA, so only the peer can send it (sealed-close.ts). */
+  SEALED_CLOSE: 8,
 } as const;
 export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 

@@ -10,6 +10,7 @@ export * from './response.js';
 export * from './data.js';
 export * from './close.js';
 export * from './sealed-control.js';
+export * from './sealed-close.js';
 export * from './keepalive.js';
 export * from './rekey.js';
 export * from './lease-codec.js';

@@ -1,13 +1,23 @@
 /**
  * RESPONSE frame (type 3, patent Fig. 8): Noise IK message 2, whose
  * encrypted payload is the response body: flags, chosen suite, client data
- * (the lease, see lease-codec.ts).
+ * (the lease, see lease-codec.ts) — or, with the REFUSED flag, the server's
+ * refusal (status and reason as in CLOSE). A refusal inside message 2 is
+ * authenticated by the handshake itself: only the server's static key, on
+ * this very handshake, can produce it, so the client may believe it and stop
+ * for good, which it must never do on a plain (forgeable) CLOSE.
  */
 import { ProtocolError, requireBytes, requireRoom } from './errors.js';
 import { FrameType, emitHeader, expectType } from './header.js';
 import { readU16, writeU16 } from '../../wire/bytes.js';
 import { HEADER_LENGTH, MAX_CLIENT_DATA_LENGTH, MIN_HANDSHAKE_RESPONSE_LENGTH } from './limits.js';
 import { BODY_VERSION, KNOWN_FLAGS } from './request.js';
+import type { CloseRepr } from './close.js';
+import { encodeCloseBody, parseCloseBody } from './sealed-close.js';
+
+/** Response flag: the server refuses the client; `suite` is 0 and clientData is the refusal (status u16 ‖ reasonLength u8 ‖ reason). */
+export const FLAG_REFUSED = 0x80;
+const KNOWN_RESPONSE_FLAGS = KNOWN_FLAGS | FLAG_REFUSED;
 
 export interface ResponseRepr {
   /** Noise IK message 2 (opaque here). A view into the frame when parsed. */
@@ -47,7 +57,7 @@ export function parseResponse(frame: Uint8Array): ResponseRepr {
 }
 
 function checkBody(body: ResponseBody): void {
-  if ((body.flags & ~KNOWN_FLAGS) !== 0) throw new ProtocolError('BAD_VALUE', `response flags 0x${body.flags.toString(16)} has unknown bits`);
+  if ((body.flags & ~KNOWN_RESPONSE_FLAGS) !== 0) throw new ProtocolError('BAD_VALUE', `response flags 0x${body.flags.toString(16)} has unknown bits`);
   if (!Number.isInteger(body.suite) || body.suite < 0 || body.suite > 255) {
     throw new ProtocolError('BAD_VALUE', `response suite id ${body.suite} is not a byte`);
   }
@@ -78,4 +88,14 @@ export function parseResponseBody(bytes: Uint8Array): ResponseBody {
   const body = { flags: bytes[1]!, suite: bytes[2]!, clientData: bytes.subarray(5) };
   checkBody(body);
   return body;
+}
+
+/** The response body of a refusal (for writeResponse): REFUSED, suite 0, the status and reason. */
+export function encodeRefusalBody(refusal: CloseRepr): Uint8Array {
+  return encodeResponseBody({ flags: FLAG_REFUSED, suite: 0, clientData: encodeCloseBody(refusal) });
+}
+
+/** The refusal a parsed response body carries, or undefined when it grants the tunnel. */
+export function parseRefusal(body: ResponseBody): CloseRepr | undefined {
+  return (body.flags & FLAG_REFUSED) !== 0 ? parseCloseBody(body.clientData) : undefined;
 }

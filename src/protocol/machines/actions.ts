@@ -38,8 +38,11 @@ export type Action =
    * End the connection(s) after flushing earlier sends, then report tcpClosed.
    * `by`: who decided — we did (local), the peer's CLOSE (peer), or the network.
    * `refusal`: set when a connection is turned away before it carried a tunnel.
+   * `final` (initiator only): no reconnect follows — the user asked, or the
+   * server refused or closed with a non-retryable code in a frame it
+   * authenticated. Nothing an attacker can forge ever sets it.
    */
-  | { type: 'close'; code: number; reason: string; by: 'local' | 'peer' | 'network'; refusal?: Refusal }
+  | { type: 'close'; code: number; reason: string; by: 'local' | 'peer' | 'network'; refusal?: Refusal; final?: boolean }
   /** After `delayMs`, call start() again (initiator only). */
   | { type: 'reconnect'; delayMs: number };
 

@@ -1,8 +1,9 @@
 /**
  * What the three machines share: the current state with a transition log,
- * and the one way out — `close(code)` sends CLOSE (when a connection is up),
- * emits the close action and enters `dying`. Events that reach `dying` or
- * `dead` are ignored: they were in flight when we decided to close.
+ * and the one way out — `close(code)` sends CLOSE (when a connection is up;
+ * `closeFrame` decides its form: plain here, sealed once a tunnel endpoint is
+ * authorized), emits the close action and enters `dying`. Events that reach
+ * `dying` or `dead` are ignored: they were in flight when we decided to close.
  */
 import { CloseCode, closeCodeName } from '../frames/close-codes.js';
 import { encodeClose } from '../frames/close.js';
@@ -18,6 +19,8 @@ export abstract class MachineBase<S extends string, E extends { type: string }> 
   closeReason = '';
   /** Set when the connection was turned away before carrying a tunnel. */
   refusal: Refusal | undefined;
+  /** Initiator: the close being made ends the session for good (no reconnect); reported as the close action's `final`. */
+  protected closeIsFinal = false;
   protected dyingSinceMs = 0;
 
   constructor(initial: S) {
@@ -66,13 +69,22 @@ export abstract class MachineBase<S extends string, E extends { type: string }> 
     this.closeReason = reason;
     this.refusal = refusal;
     for (const to of notify) {
-      const frame = encodeClose({ status: code, reason });
+      const frame = this.closeFrame(code, reason);
       actions.push(to ? { type: 'send', frame, to } : { type: 'send', frame });
     }
-    actions.push(refusal ? { type: 'close', code, reason, by: 'local', refusal } : { type: 'close', code, reason, by: 'local' });
+    actions.push(this.closeAction(code, reason, 'local', refusal));
     this.go(dyingState, `sent CLOSE ${closeCodeName(code)}`);
     this.dyingSinceMs = nowMs;
     return actions;
+  }
+
+  /** The CLOSE frame we send: plain by default (nothing to seal it with yet). */
+  protected closeFrame(code: number, reason: string): Uint8Array {
+    return encodeClose({ status: code, reason });
+  }
+
+  private closeAction(code: number, reason: string, by: 'local' | 'peer' | 'network', refusal: Refusal | undefined): Action {
+    return { type: 'close', code, reason, by, ...(refusal ? { refusal } : {}), ...(this.closeIsFinal ? { final: true } : {}) };
   }
 
   /** The peer closed (CLOSE frame) or the network did: no CLOSE of ours to send. */
@@ -80,7 +92,7 @@ export abstract class MachineBase<S extends string, E extends { type: string }> 
     this.closeCode = code;
     this.closeReason = reason;
     this.refusal = refusal;
-    actions.push(refusal ? { type: 'close', code, reason, by, refusal } : { type: 'close', code, reason, by });
+    actions.push(this.closeAction(code, reason, by, refusal));
     this.go(dyingState, event);
     this.dyingSinceMs = nowMs;
     return actions;

@@ -1,7 +1,7 @@
 /**
  * The authorized phase, shared by the initiator and the server: KEEPALIVE,
- * REKEY and CLOSE frames in, keepalives, rekeys and dead-peer detection on
- * ticks. DATA never comes here: the data plane opens it through `session`
+ * REKEY, SEALED_CLOSE and (a relay's, unauthenticated) CLOSE frames in;
+ * keepalives, rekeys and dead-peer detection on ticks. DATA never comes here: the data plane opens it through `session`
  * (src/io/frame-socket.ts), and ticks say when bytes last moved. Returns a
  * close decision instead of throwing; the owning machine turns it into CLOSE
  * frames and state changes.
@@ -17,6 +17,8 @@ export interface CloseDecision {
   by: 'local' | 'peer';
   code: number;
   reason: string;
+  /** A peer's close that we verified (SEALED_CLOSE); a plain CLOSE after authorization could be anyone's. */
+  authenticated?: boolean;
 }
 
 export class Established {
@@ -49,10 +51,17 @@ export class Established {
         return fromError(this.session.openKeepalive(frame, nowMs));
       case FrameType.REKEY:
         return fromError(this.session.openRekey(frame, nowMs));
+      case FrameType.SEALED_CLOSE: {
+        const opened = this.session.openClose(frame);
+        if (!opened.ok) return fromError(opened.error);
+        return { by: 'peer', code: opened.close.status, reason: opened.close.reason, authenticated: true };
+      }
       case FrameType.CLOSE:
+        // Unauthenticated: a relay's (it holds no keys: the path broke) or anyone's on the path. It ends
+        // this connection, as a TCP reset could, but its code proves nothing.
         try {
           const close = parseClose(frame);
-          return { by: 'peer', code: close.status, reason: close.reason };
+          return { by: 'peer', code: close.status, reason: close.reason, authenticated: false };
         } catch (error) {
           return fromError(error);
         }

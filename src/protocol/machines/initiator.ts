@@ -4,15 +4,23 @@
  * close → dying → dead, with reconnect on key expiry. Pure: `handle(event,
  * nowMs)` returns actions and never throws; an event not allowed in the
  * current state closes with PROTOCOL_ERROR. docs/PROTOCOL.md has the diagram.
+ *
+ * Closing rules (PROTOCOL.md "Who may end a session"): only a close the
+ * server authenticated — a refusal inside its RESPONSE, or a SEALED_CLOSE —
+ * with a non-retryable code, or our own app's request, ends the session for
+ * good (`final`, no reconnect). Everything else — a plain CLOSE of any code,
+ * a framing, integrity or handshake failure, a timeout, a lost connection —
+ * could be an attacker's or the network's doing, and we reconnect with
+ * backoff.
  */
 import { decodeLease } from '../frames/lease-codec.js';
-import { CloseCode, isRetryable } from '../frames/close-codes.js';
+import { CloseCode, closeCodeName, isRetryable } from '../frames/close-codes.js';
 import { ProtocolError } from '../frames/errors.js';
 import { FrameType, frameType } from '../frames/header.js';
 import { parseClose } from '../frames/close.js';
 import { encodeRelay } from '../frames/relay.js';
 import { FLAG_IN_BAND_REKEY, encodeRequest, encodeRequestBody } from '../frames/request.js';
-import { parseResponse, parseResponseBody } from '../frames/response.js';
+import { parseRefusal, parseResponse, parseResponseBody } from '../frames/response.js';
 import type { HandshakeInitiator, ProtocolCrypto, StaticKeyPair, SuiteName } from '../../crypto/port.js';
 import { handshakePrologue } from '../prologue.js';
 import { TunnelSession, type KeyLifetime } from '../session.js';
@@ -40,8 +48,14 @@ export interface InitiatorOptions {
   local: StaticKeyPair;
   /** The server's pinned static public key. */
   serverPublicKey: Uint8Array;
-  /** The name the server authorizes (also the RELAY origin). */
+  /** The name the server authorizes; it travels only inside the encrypted REQUEST. */
   name: string;
+  /**
+   * The RELAY origin for each connection: an opaque value, never the name
+   * (RELAY is in clear on every hop). Default: 16 random hex digits per
+   * connection, which relays and the server may log to tie hops together.
+   */
+  connectionId?: () => string;
   /** host:port of each hop; the last is the server. */
   path: string[];
   /** The server's name in REQUEST; defaults to the last hop. */
@@ -68,7 +82,7 @@ export interface InitiatorTarget {
 
 export class InitiatorMachine extends EndpointMachine<InitiatorState, InitiatorEvent> {
   private readonly timing: Timing;
-  private relayFrame: Uint8Array;
+  private relayFrame: Uint8Array = new Uint8Array(0);
   private destination: string;
   private serverPublicKey: Uint8Array;
   private path: string[];
@@ -81,7 +95,6 @@ export class InitiatorMachine extends EndpointMachine<InitiatorState, InitiatorE
     this.timing = { ...DEFAULT_TIMING, ...opts.timing };
     this.serverPublicKey = opts.serverPublicKey;
     this.path = opts.path;
-    this.relayFrame = encodeRelay({ origin: opts.name, hops: opts.path });
     this.destination = opts.destination ?? opts.path[opts.path.length - 1]!;
     const reconnect = opts.reconnect ?? DEFAULT_RECONNECT;
     this.backoff = reconnect === false ? undefined : reconnectBackoff({ minMs: reconnect.minDelayMs, maxMs: reconnect.maxDelayMs, random: reconnect.random });
@@ -91,7 +104,6 @@ export class InitiatorMachine extends EndpointMachine<InitiatorState, InitiatorE
   retarget(target: InitiatorTarget): void {
     this.serverPublicKey = target.serverPublicKey;
     this.path = target.path;
-    this.relayFrame = encodeRelay({ origin: this.opts.name, hops: target.path });
     this.destination = target.destination ?? target.path[target.path.length - 1]!;
   }
 
@@ -101,8 +113,11 @@ export class InitiatorMachine extends EndpointMachine<InitiatorState, InitiatorE
     switch (event.type) {
       case 'tick':
         return this.onTick(event, nowMs, actions);
-      case 'closeRequested':
-        return void this.closeLocal(actions, event.code ?? CloseCode.NORMAL, event.reason ?? 'session ended by the user', nowMs, 'closeRequested');
+      case 'closeRequested': {
+        const code = event.code ?? CloseCode.NORMAL;
+        this.closeIsFinal = !isRetryable(code); // our own app decided
+        return void this.closeLocal(actions, code, event.reason ?? 'session ended by the user', nowMs, 'closeRequested');
+      }
       case 'tcpClosed':
         // The connection is already gone: nothing to wait for in dying.
         this.closedBy(actions, 'network', CloseCode.ROUTING_FAILURE, event.error ? `connection lost: ${event.error.message}` : 'connection lost', nowMs, 'tcpClosed', 'dying');
@@ -125,6 +140,7 @@ export class InitiatorMachine extends EndpointMachine<InitiatorState, InitiatorE
   }
 
   private start(nowMs: number, actions: Action[]): void {
+    this.closeIsFinal = false;
     this.go('tcp-open', 'start');
     this.phaseSinceMs = nowMs;
     actions.push({ type: 'connect', address: this.path[0]! });
@@ -132,6 +148,7 @@ export class InitiatorMachine extends EndpointMachine<InitiatorState, InitiatorE
 
   private sendRelayAndRequest(nowMs: number, actions: Action[]): void {
     this.go('send-relay', 'tcpOpened');
+    this.relayFrame = encodeRelay({ origin: (this.opts.connectionId ?? randomConnectionId)(), hops: this.path });
     actions.push({ type: 'send', frame: this.relayFrame });
     this.go('connect', 'sent RELAY');
     const crypto = this.opts.crypto;
@@ -163,7 +180,7 @@ export class InitiatorMachine extends EndpointMachine<InitiatorState, InitiatorE
     } catch (error) {
       return void this.closeLocalError(actions, error, nowMs, 'frame');
     }
-    if (type === FrameType.CLOSE) return this.onPeerClose(frame, nowMs, actions);
+    if (type === FrameType.CLOSE) return this.onUnauthenticatedClose(frame, nowMs, actions);
     if (type !== FrameType.RESPONSE) {
       const { code, reason } = illegal(`frame type ${type}`, this.stateValue);
       return void this.closeLocal(actions, code, reason, nowMs, 'frame');
@@ -173,11 +190,14 @@ export class InitiatorMachine extends EndpointMachine<InitiatorState, InitiatorE
     try {
       ({ payload, keys } = this.handshake!.readResponse(parseResponse(frame).handshake));
     } catch (error) {
-      const reason = error instanceof ProtocolError ? error.message : 'RESPONSE did not authenticate (wrong server key or tampered)';
+      // Retryable: one altered byte on the way looks exactly like a wrong server key.
+      const reason = error instanceof ProtocolError ? error.message : 'RESPONSE did not authenticate (altered on the way, or the server key configured here is not the server\'s)';
       return void this.closeLocal(actions, CloseCode.AUTHENTICATION_FAILURE, reason, nowMs, 'RESPONSE');
     }
     try {
       const body = parseResponseBody(payload);
+      const refusal = parseRefusal(body);
+      if (refusal) return this.onRefusal(refusal.status, refusal.reason, nowMs, actions);
       const suite = this.opts.crypto.suiteFromId(body.suite);
       if (!suite || !this.offeredSuites().includes(suite)) throw new ProtocolError('BAD_VALUE', `server chose suite ${body.suite}, which was not offered`);
       const inBandRekey = (body.flags & FLAG_IN_BAND_REKEY) !== 0 && this.opts.inBandRekey !== false;
@@ -196,17 +216,32 @@ export class InitiatorMachine extends EndpointMachine<InitiatorState, InitiatorE
   private onAuthorizedFrame(frame: Uint8Array, nowMs: number, actions: Action[]): void {
     const decision = this.established!.onFrame(frame, nowMs, actions);
     if (!decision) return;
-    if (decision.by === 'peer') this.closedBy(actions, 'peer', decision.code, decision.reason, nowMs, 'CLOSE received', 'dying');
-    else this.closeLocal(actions, decision.code, decision.reason, nowMs, 'frame');
+    if (decision.by === 'local') return void this.closeLocal(actions, decision.code, decision.reason, nowMs, 'frame');
+    if (!decision.authenticated) return void this.closedUnauthenticated(decision.code, decision.reason, nowMs, actions);
+    this.closeIsFinal = !isRetryable(decision.code);
+    this.closedBy(actions, 'peer', decision.code, decision.reason, nowMs, 'SEALED_CLOSE received', 'dying');
   }
 
-  private onPeerClose(frame: Uint8Array, nowMs: number, actions: Action[]): void {
+  /** The server refused us inside its RESPONSE, which the handshake authenticated: final unless the code says to retry. */
+  private onRefusal(code: number, reason: string, nowMs: number, actions: Action[]): void {
+    this.handshake = undefined;
+    this.closeIsFinal = !isRetryable(code);
+    this.closedBy(actions, 'peer', code, reason, nowMs, 'RESPONSE refused', 'dying');
+  }
+
+  /** A plain CLOSE: anyone on the path can send one, so it ends this connection and we try again. */
+  private onUnauthenticatedClose(frame: Uint8Array, nowMs: number, actions: Action[]): void {
     try {
       const close = parseClose(frame);
-      this.closedBy(actions, 'peer', close.status, close.reason, nowMs, 'CLOSE received', 'dying');
+      this.closedUnauthenticated(close.status, close.reason, nowMs, actions);
     } catch (error) {
       this.closeLocalError(actions, error, nowMs, 'CLOSE');
     }
+  }
+
+  private closedUnauthenticated(code: number, reason: string, nowMs: number, actions: Action[]): void {
+    this.closeIsFinal = false;
+    this.closedBy(actions, 'network', code, `unauthenticated CLOSE ${closeCodeName(code)} (not proven to be the server's; retrying): ${reason}`, nowMs, 'CLOSE received', 'dying');
   }
 
   private onTick(tick: TickEvent, nowMs: number, actions: Action[]): void {
@@ -247,7 +282,7 @@ export class InitiatorMachine extends EndpointMachine<InitiatorState, InitiatorE
   private die(event: string, actions: Action[]): void {
     this.go('dead', event);
     const code = this.closeCode ?? CloseCode.NORMAL;
-    if (!this.backoff || !isRetryable(code)) return;
+    if (!this.backoff || this.closeIsFinal) return;
     if (code === CloseCode.KEY_EXPIRED) return void actions.push({ type: 'reconnect', delayMs: 0 });
     actions.push({ type: 'reconnect', delayMs: this.backoff.next() });
   }
@@ -273,4 +308,11 @@ export class InitiatorMachine extends EndpointMachine<InitiatorState, InitiatorE
     if (error instanceof ProtocolError) return this.closeLocal(actions, error.closeCode, error.message, nowMs, event);
     return this.closeLocal(actions, CloseCode.INTERNAL_ERROR, String(error), nowMs, event);
   }
+}
+
+/** 8 random bytes as hex: an opaque RELAY origin that names no one. */
+function randomConnectionId(): string {
+  const bytes = new Uint8Array(8);
+  globalThis.crypto.getRandomValues(bytes);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }

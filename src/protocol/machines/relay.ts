@@ -196,6 +196,9 @@ export class RelayMachine extends MachineBase<RelayState, RelayEvent> {
     if (frame[4] === FrameType.CLOSE) {
       const status = frame.length >= 8 ? readU16(frame, 6) : CloseCode.PROTOCOL_ERROR;
       this.closedBy(actions, 'peer', status, `CLOSE from ${from} forwarded`, nowMs, `CLOSE from ${from}`, 'dying');
+    } else if (frame[4] === FrameType.SEALED_CLOSE) {
+      // The ends' own CLOSE: its status is encrypted; the tunnel is over either way.
+      this.closedBy(actions, 'peer', CloseCode.NORMAL, `SEALED_CLOSE from ${from} forwarded`, nowMs, `SEALED_CLOSE from ${from}`, 'dying');
     }
   }
 

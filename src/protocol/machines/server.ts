@@ -3,19 +3,22 @@
  * Fig. 12: accept-wait → receive-relay → connect-wait → authorize →
  * authorized → close → dying → dead. Pure: `handle(event, nowMs)` returns
  * actions and never throws. The server answers only after the Noise message
- * decrypted (the client proved its static key), its timestamp is fresh, and
- * the injected `authorize` accepted the (name, key) pair.
+ * decrypted (the client proved its static key), the injected `authorize`
+ * accepted the (name, key) pair and its timestamp is fresh; a client it
+ * refuses gets the refusal inside its RESPONSE (authenticated, readable only
+ * by that client), anyone else a plain CLOSE whose reason is just the code's
+ * name — policy detail goes to the log only.
  */
 import type { Lease } from '../../lease.js';
-import { CloseCode } from '../frames/close-codes.js';
+import { CloseCode, closeCodeName } from '../frames/close-codes.js';
 import { parseClose } from '../frames/close.js';
 import { ProtocolError } from '../frames/errors.js';
 import { FrameType, frameType } from '../frames/header.js';
 import { encodeLease } from '../frames/lease-codec.js';
 import { parseRelay, type RelayRepr } from '../frames/relay.js';
 import { FLAG_IN_BAND_REKEY, parseRequest, parseRequestBody } from '../frames/request.js';
-import { encodeResponse, encodeResponseBody } from '../frames/response.js';
-import type { ProtocolCrypto, ReplayGuard, StaticKeyPair, SuiteName } from '../../crypto/port.js';
+import { encodeRefusalBody, encodeResponse, encodeResponseBody } from '../frames/response.js';
+import type { HandshakeResponder, ProtocolCrypto, ReplayGuard, StaticKeyPair, SuiteName } from '../../crypto/port.js';
 import { handshakePrologue } from '../prologue.js';
 import { TunnelSession, type KeyLifetime } from '../session.js';
 import { DEFAULT_TIMING, type Action, type Refusal, type Side, type TickEvent, type Timing } from './actions.js';
@@ -48,8 +51,12 @@ export interface AuthorizeRequest {
 
 export type AuthorizeResult =
   | { ok: true; lease: Lease; suites?: readonly SuiteName[]; inBandRekey?: boolean; policy?: unknown }
-  /** e.g. AUTHENTICATION_FAILURE for an unknown (name, key), POLICY for a disabled client. */
-  | { ok: false; code: number; reason?: string };
+  /**
+   * e.g. AUTHENTICATION_FAILURE for an unknown (name, key), POLICY for a
+   * disabled client. `reason` goes to the client, sealed in the RESPONSE
+   * (keep it free of policy detail); `detail` only to the server's log.
+   */
+  | { ok: false; code: number; reason?: string; detail?: string };
 
 export interface ServerOptions {
   crypto: ProtocolCrypto;
@@ -114,7 +121,10 @@ export class ServerMachine extends EndpointMachine<ServerState, ServerEvent> {
     if (this.stateValue === 'authorized') {
       const decision = this.established!.onFrame(frame, nowMs, actions);
       if (!decision) return;
-      if (decision.by === 'peer') this.closedBy(actions, 'peer', decision.code, decision.reason, nowMs, 'CLOSE received', 'dying');
+      if (decision.by === 'peer') {
+        const by = decision.authenticated ? 'peer' : 'network'; // a plain CLOSE once authorized proves nothing about who sent it
+        this.closedBy(actions, by, decision.code, decision.authenticated ? decision.reason : `unauthenticated CLOSE: ${decision.reason}`, nowMs, 'CLOSE received', 'dying');
+      }
       else this.closeLocal(actions, decision.code, decision.reason, nowMs, 'frame');
       return;
     }
@@ -166,19 +176,24 @@ export class ServerMachine extends EndpointMachine<ServerState, ServerEvent> {
     } catch {
       return fail(CloseCode.AUTHENTICATION_FAILURE, 'REQUEST did not decrypt (not for this server key, or tampered)', 'authentication');
     }
-    if (!this.opts.replayGuard.accept(opened.remoteStaticPublic, opened.timestamp)) {
-      return fail(CloseCode.AUTHENTICATION_FAILURE, 'REQUEST timestamp not newer than the last accepted (replay)', 'authentication');
-    }
     const body = parseRequestBody(opened.payload);
     const verdict = this.opts.authorize({ name: body.initiatorName, publicKey: opened.remoteStaticPublic, destination: request.destination, path: this.path!, clientData: body.clientData });
     if (!verdict.ok) {
-      const refusal = verdict.code === CloseCode.AUTHENTICATION_FAILURE ? 'authentication' : 'policy';
-      return fail(verdict.code, verdict.reason ?? `client "${body.initiatorName}" not authorized`, refusal);
+      const reason = verdict.reason ?? 'not authorized';
+      return this.refuse(responder, verdict.code, reason, verdict.detail ?? `client "${body.initiatorName}": ${reason}`, verdict.code === CloseCode.AUTHENTICATION_FAILURE ? 'authentication' : 'policy', nowMs, actions);
+    }
+    // Only now, for a client we know: unknown keys never touch the replay table, so they cannot push a real client's entry out.
+    if (!this.opts.replayGuard.accept(opened.remoteStaticPublic, opened.timestamp)) {
+      // A plain CLOSE: the sender may be replaying someone else's REQUEST (it could not read a RESPONSE), or be the client with its clock stepped back (it retries).
+      return fail(CloseCode.AUTHENTICATION_FAILURE, `REQUEST of "${body.initiatorName}" has a timestamp not newer than the last accepted (a replay, or the client's clock stepped back)`, 'authentication');
     }
     const crypto = this.opts.crypto;
     const preference = verdict.suites ?? this.opts.suites ?? crypto.suites;
     const suite = preference.find((s) => body.suites.includes(crypto.suiteId(s)));
-    if (!suite) return fail(CloseCode.NO_COMMON_SUITE, `none of the offered suites [${body.suites.join(', ')}] is allowed`, 'policy');
+    if (!suite) {
+      const reason = `none of the offered suites [${body.suites.join(', ')}] is allowed`;
+      return this.refuse(responder, CloseCode.NO_COMMON_SUITE, reason, `client "${body.initiatorName}": ${reason}`, 'policy', nowMs, actions);
+    }
     const inBandRekey = (body.flags & FLAG_IN_BAND_REKEY) !== 0 && this.opts.inBandRekey !== false && verdict.inBandRekey !== false;
     const responseBody = encodeResponseBody({ flags: inBandRekey ? FLAG_IN_BAND_REKEY : 0, suite: crypto.suiteId(suite), clientData: encodeLease(verdict.lease) });
     const { message, keys } = responder.writeResponse(responseBody);
@@ -193,6 +208,21 @@ export class ServerMachine extends EndpointMachine<ServerState, ServerEvent> {
     });
   }
 
+  /**
+   * Refuses a client whose REQUEST decrypted, inside a RESPONSE: the refusal
+   * is sealed by the handshake, so the client can believe it (and stop for
+   * good on a non-retryable code), and nobody else can read it. `reason`
+   * goes to the client; `detail` only to our log. No CLOSE follows.
+   */
+  private refuse(responder: HandshakeResponder, code: number, reason: string, detail: string, refusal: Refusal, nowMs: number, actions: Action[]): void {
+    const { message, keys } = responder.writeResponse(encodeRefusalBody({ status: code, reason }));
+    keys.sendKey.fill(0); // no session follows
+    keys.receiveKey.fill(0);
+    actions.push({ type: 'send', frame: encodeResponse({ handshake: message }) });
+    this.closeWith(actions, code, detail, nowMs, [], 'REQUEST refused', 'close', 'dying', refusal);
+  }
+
+
   private onTick(tick: TickEvent, nowMs: number, actions: Action[]): void {
     const state = this.stateValue;
     if (state === 'receive-relay' || state === 'connect-wait') {
@@ -204,6 +234,11 @@ export class ServerMachine extends EndpointMachine<ServerState, ServerEvent> {
     if (state !== 'authorized') return;
     const decision = this.established!.onTick(tick, nowMs, actions);
     if (decision) this.closeLocal(actions, decision.code, decision.reason, nowMs, 'tick');
+  }
+
+  /** Before authorization the peer is anonymous: a CLOSE names only its code; the detail stays in our log (the close action). */
+  protected override wireReason(code: number): string {
+    return closeCodeName(code).toLowerCase().replace(/_/g, ' ');
   }
 
   protected closeOnError(actions: Action[], code: number, reason: string, nowMs: number, event: string): void {

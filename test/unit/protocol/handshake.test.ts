@@ -112,15 +112,15 @@ describe('handshake and tunnel over an in-memory pipe', () => {
   it('a replayed REQUEST is refused', () => {
     const guard = new FakeTimestampGuard();
     const first = makePipe({ server: { replayGuard: guard } });
-    let request: Uint8Array | undefined;
+    const recorded = new Map<number, Uint8Array>(); // RELAY and REQUEST: the prologue binds the one into the other
     first.tamper = (_l, right, frame) => {
-      if (right && frame[4] === FrameType.REQUEST) request = frame.slice();
+      if (right && (frame[4] === FrameType.RELAY || frame[4] === FrameType.REQUEST)) recorded.set(frame[4], frame.slice());
       return frame;
     };
     first.event(0, { type: 'start' });
     assert.equal(first.server.state, 'authorized');
     const replay = makePipe({ server: { replayGuard: guard } });
-    replay.tamper = (_l, right, frame) => (right && frame[4] === FrameType.REQUEST ? request : frame);
+    replay.tamper = (_l, right, frame) => (right ? (recorded.get(frame[4]!) ?? frame) : frame);
     replay.event(0, { type: 'start' });
     assert.equal(replay.server.closeCode, CloseCode.AUTHENTICATION_FAILURE);
     assert.match(replay.server.closeReason, /replay/);

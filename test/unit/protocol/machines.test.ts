@@ -7,7 +7,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CloseCode, ProtocolError, parseClose } from '../../../src/protocol/frames/index.js';
+import { CloseCode, FrameType, ProtocolError, parseClose } from '../../../src/protocol/frames/index.js';
+import type { TunnelSession } from '../../../src/protocol/session.js';
 import { InitiatorMachine } from '../../../src/protocol/machines/initiator.js';
 import { RelayMachine } from '../../../src/protocol/machines/relay.js';
 import { ServerMachine } from '../../../src/protocol/machines/server.js';
@@ -28,10 +29,18 @@ function closeOf(actions: Action[]): Extract<Action, { type: 'close' }> | undefi
   return actions.find((a): a is Extract<Action, { type: 'close' }> => a.type === 'close');
 }
 
-function assertProtocolError(actions: Action[], connected: boolean, label: string): void {
+/** The other end of an authorized machine, to open the SEALED_CLOSE it sends. */
+const PEERS = new WeakMap<object, { session: TunnelSession | undefined }>();
+
+function assertProtocolError(actions: Action[], connected: boolean, label: string, machine?: object): void {
   const close = closeOf(actions);
   assert.equal(close?.code, CloseCode.PROTOCOL_ERROR, label);
-  const sent = actions.filter((a) => a.type === 'send').map((a) => (a.type === 'send' ? parseClose(a.frame).status : -1));
+  const status = (frame: Uint8Array): number => {
+    if (frame[4] !== FrameType.SEALED_CLOSE) return parseClose(frame).status;
+    const opened = PEERS.get(machine!)!.session!.openClose(frame); // once authorized, CLOSE is sealed: only the peer can read it
+    return opened.ok ? opened.close.status : -1;
+  };
+  const sent = actions.filter((a) => a.type === 'send').map((a) => (a.type === 'send' ? status(a.frame) : -1));
   if (connected) assert.ok(sent.includes(CloseCode.PROTOCOL_ERROR), `${label}: CLOSE sent`);
 }
 
@@ -42,7 +51,7 @@ const INITIATOR_IN: Record<string, () => InitiatorMachine> = {
   idle: newInitiator,
   'tcp-open': () => { const m = newInitiator(); m.handle({ type: 'start' }, 0); return m; },
   'response-wait': () => { const m = newInitiator(); m.handle({ type: 'start' }, 0); m.handle({ type: 'tcpOpened' }, 0); return m; },
-  authorized: () => { const p = makePipe(); p.event(0, { type: 'start' }); return p.client; },
+  authorized: () => { const p = makePipe(); p.event(0, { type: 'start' }); PEERS.set(p.client, p.server); return p.client; },
   dying: () => { const m = newInitiator(); m.handle({ type: 'start' }, 0); m.handle({ type: 'closeRequested' }, 0); return m; },
   dead: () => { const m = newInitiator(); m.handle({ type: 'start' }, 0); m.handle({ type: 'closeRequested' }, 0); m.handle({ type: 'tcpClosed' }, 0); return m; },
 };
@@ -70,7 +79,7 @@ describe('initiator: every event in every state', () => {
         assert.equal(m.state, state);
         const actions = m.handle(initiatorEvent(event), 1);
         if (INITIATOR_ILLEGAL[state]!.includes(event)) {
-          assertProtocolError(actions, state !== 'idle' && state !== 'tcp-open', `${state} + ${event}`);
+          assertProtocolError(actions, state !== 'idle' && state !== 'tcp-open', `${state} + ${event}`, m);
           assert.ok(m.state === 'dying' || m.state === 'dead');
         } else if (state === 'dying' || (state === 'dead' && event !== 'start')) {
           assert.ok(actions.every((a) => a.type !== 'send'), 'nothing sent after close');
@@ -120,7 +129,7 @@ const SERVER_IN: Record<string, () => ServerMachine> = {
   'accept-wait': newServer,
   'receive-relay': () => { const m = newServer(); m.handle({ type: 'accepted' }, 0); return m; },
   'connect-wait': () => { const m = SERVER_IN['receive-relay']!(); m.handle({ type: 'frame', frame: FRAMES.RELAY }, 0); return m; },
-  authorized: () => { const p = makePipe(); p.event(0, { type: 'start' }); return p.server; },
+  authorized: () => { const p = makePipe(); p.event(0, { type: 'start' }); PEERS.set(p.server, p.client); return p.server; },
   dying: () => { const m = SERVER_IN['receive-relay']!(); m.handle({ type: 'closeRequested' }, 0); return m; },
   dead: () => { const m = SERVER_IN.dying!(); m.handle({ type: 'tcpClosed' }, 0); return m; },
 };
@@ -140,7 +149,7 @@ describe('server: every event in every state', () => {
         assert.equal(m.state, state);
         const actions = m.handle(initiatorEvent(event) as never, 1);
         if (SERVER_ILLEGAL[state]!.includes(event)) {
-          assertProtocolError(actions, state !== 'accept-wait', `${state} + ${event}`);
+          assertProtocolError(actions, state !== 'accept-wait', `${state} + ${event}`, m);
           assert.equal(m.state, 'dying');
         } else if (state === 'dying' || state === 'dead') {
           assert.deepEqual(actions, []);

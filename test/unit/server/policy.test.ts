@@ -107,7 +107,7 @@ test('top-level client_to_client applies to clients without their own setting', 
   assert.ok(result.ok && (result.policy as { clientToClient: boolean }).clientToClient);
 });
 
-test('an exhausted pool refuses with POLICY and says why', async () => {
+test('an exhausted pool refuses with POLICY: why in the detail (our log), a generic reason for the client', async () => {
   const small = parseConfigText(
     serverConfigSchema,
     `private_key_file = "/k"\n[tunnel]\nnetwork = "10.77.0.0/30"\n[[clients]]\nname = "alice"\npublic_key = "${encodeKey(alice.publicKey)}"\n[[clients]]\nname = "carol"\npublic_key = "${encodeKey(carol.publicKey)}"\n`,
@@ -117,7 +117,8 @@ test('an exhausted pool refuses with POLICY and says why', async () => {
   assert.ok(policy.authorize(request('alice', alice)).ok);
   const result = policy.authorize(request('carol', carol));
   assert.equal(result.ok, false);
-  assert.ok(result.ok === false && result.code === CloseCode.POLICY && /no free address/.test(result.reason ?? ''), JSON.stringify(result));
+  assert.ok(result.ok === false && result.code === CloseCode.POLICY && /no free address/.test(result.detail ?? ''), JSON.stringify(result));
+  assert.ok(result.ok === false && result.reason === 'no address available for this client', JSON.stringify(result));
 });
 
 test('reload: stillAllowed follows the new config (removed, disabled, re-keyed, unchanged)', async () => {
