@@ -14,7 +14,12 @@
  * - a corrupt file is moved aside to `<file>.corrupt-<time>` and reported
  *   (which file, what was wrong, where it went), never silently emptied.
  *
- * File format (JSON): {"version": 1, "leases": {name: address}, "expires": {name: epoch ms}}.
+ * - the last handshake timestamp accepted from each authorized client key is
+ *   kept with the leases (`recordHandshake`), so a REQUEST recorded before a
+ *   restart is still refused as a replay after it (replay-guard.ts).
+ *
+ * File format (JSON): {"version": 1, "leases": {name: address}, "expires": {name: epoch ms},
+ * "handshakes": {client public key hex: TAI64N timestamp hex}}.
  */
 import { readFile, rename } from 'node:fs/promises';
 import { writeFileAtomic } from '../util/atomic-write.js';
@@ -64,7 +69,11 @@ interface LeaseFile {
   version: 1;
   leases: Record<string, Ipv4Address>;
   expires?: Record<string, number>;
+  handshakes?: Record<string, string>;
 }
+
+const KEY_HEX = /^[0-9a-f]{64}$/;
+const TAI64N_HEX = /^[0-9a-f]{24}$/;
 
 export class LeaseStore {
   readonly #byName = new Map<string, Binding>();
@@ -73,6 +82,8 @@ export class LeaseStore {
   readonly #first: number;
   readonly #last: number;
   readonly #reserved: Set<Ipv4Address>;
+  /** client public key (hex) → last accepted handshake timestamp (TAI64N, hex). */
+  readonly #handshakes = new Map<string, string>();
   #dirty = false;
   #writing: Promise<void> = Promise.resolve();
   #writeError: Error | undefined;
@@ -172,6 +183,18 @@ export class LeaseStore {
     if (binding?.active) this.#bind(name, { ...binding, active: false });
   }
 
+  /** The last handshake timestamp accepted from `publicKey`, if any (persisted). */
+  lastHandshake(publicKey: Uint8Array): Uint8Array | undefined {
+    const hex = this.#handshakes.get(Buffer.from(publicKey).toString('hex'));
+    return hex === undefined ? undefined : new Uint8Array(Buffer.from(hex, 'hex'));
+  }
+
+  /** Remembers `timestamp` as the last accepted from `publicKey`, written behind like every change. Call for authorized clients only. */
+  recordHandshake(publicKey: Uint8Array, timestamp: Uint8Array): void {
+    this.#handshakes.set(Buffer.from(publicKey).toString('hex'), Buffer.from(timestamp).toString('hex'));
+    this.#persistSoon();
+  }
+
   /** Removes a client's lease entirely (the client was deleted from the config). */
   forget(name: string): void {
     if (!this.#byName.has(name)) return;
@@ -249,6 +272,7 @@ export class LeaseStore {
       this.#byName.set(name, { address, expiresAtMs: parsed.expires?.[name] ?? 0, active: false });
       this.#byAddress.set(address, name);
     }
+    for (const [key, timestamp] of Object.entries(parsed.handshakes ?? {})) this.#handshakes.set(key, timestamp);
     return undefined;
   }
 
@@ -261,7 +285,7 @@ export class LeaseStore {
 
   async #persist(): Promise<void> {
     this.#dirty = false;
-    const data: LeaseFile = { version: 1, leases: {}, expires: {} };
+    const data: LeaseFile = { version: 1, leases: {}, expires: {}, handshakes: Object.fromEntries(this.#handshakes) };
     for (const [name, b] of this.#byName) {
       data.leases[name] = b.address;
       data.expires![name] = b.expiresAtMs;
@@ -298,6 +322,13 @@ export function parseLeaseFile(text: string): LeaseFile | string {
     if (typeof file.expires !== 'object' || file.expires === null || Array.isArray(file.expires)) return 'expected "expires" to be an object of client name → time in ms';
     for (const [name, at] of Object.entries(file.expires)) {
       if (typeof at !== 'number' || !Number.isFinite(at)) return `expiry of "${name}": expected a time in ms, got ${JSON.stringify(at)}`;
+    }
+  }
+  if (file.handshakes !== undefined) {
+    if (typeof file.handshakes !== 'object' || file.handshakes === null || Array.isArray(file.handshakes)) return 'expected "handshakes" to be an object of client key (hex) → TAI64N timestamp (hex)';
+    for (const [key, timestamp] of Object.entries(file.handshakes)) {
+      if (!KEY_HEX.test(key)) return `handshakes: expected a 64-digit lowercase hex client key, got ${JSON.stringify(key)}`;
+      if (typeof timestamp !== 'string' || !TAI64N_HEX.test(timestamp)) return `handshake of ${key}: expected a 24-digit lowercase hex TAI64N timestamp, got ${JSON.stringify(timestamp)}`;
     }
   }
   return file as LeaseFile;

@@ -75,7 +75,7 @@ test('persists every change and a new store reads the same table back', async ()
   first.release('bob');
   await first.flush();
   const stored = JSON.parse(await readFile(file, 'utf8'));
-  assert.deepEqual(stored, { version: 1, leases: { alice: '10.77.0.2', bob: '10.77.0.3' }, expires: { alice: 1000 + HOUR_MS, bob: 2000 + HOUR_MS } });
+  assert.deepEqual(stored, { version: 1, leases: { alice: '10.77.0.2', bob: '10.77.0.3' }, expires: { alice: 1000 + HOUR_MS, bob: 2000 + HOUR_MS }, handshakes: {} });
   const second = await LeaseStore.open(pool(), file);
   assert.equal(second.addressOf('alice'), '10.77.0.2');
   assert.equal(second.addressOf('bob'), '10.77.0.3');
