@@ -13,11 +13,12 @@ import { listenTcp } from '../io/tcp.js';
 import { publicKeyOf } from '../crypto/keys.js';
 import { readPrivateKeyFile } from '../io/key-file.js';
 import type { Logger } from '../log.js';
-import { realCrypto, TimestampGuard } from '../crypto/index.js';
+import { realCrypto } from '../crypto/index.js';
 import { enableMasquerade, type Masquerade } from '../util/masquerade.js';
 import { dropPrivileges } from '../util/privileges.js';
 import { ServerCore } from './core.js';
 import { LeaseStore } from './leases.js';
+import { LeaseReplayGuard } from './replay-guard.js';
 import { gatewayOf, ipv6PoolOf, leasePoolOf } from './policy.js';
 import { gateway6Of } from './pool6.js';
 import { startStatusListener } from '../io/status-exchange.js';
@@ -50,7 +51,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Se
     if (pool6) await addAddress(tap.name, gateway6Of(pool6), pool6.network6.prefixLength);
     await setLinkUp(tap.name);
     const hostMac = await readLinkMac(tap.name);
-    core = new ServerCore({ config, local, crypto: realCrypto, replayGuard: new TimestampGuard(), leases, device: tap, hostMac, connections: listener, log });
+    core = new ServerCore({ config, local, crypto: realCrypto, replayGuard: new LeaseReplayGuard(leases), leases, device: tap, hostMac, connections: listener, log });
   } catch (error) {
     await listener.close();
     await tap.close();
