@@ -133,9 +133,9 @@ describe('client ↔ server ↔ client in process', () => {
     const first = clients[0]!;
     const second = startClient('alice', keys.alice, '198.51.100.9');
     await eventually('the second alice authorized', () => second.core.pseudoAdapter !== undefined, 10_000);
-    // The server closed the old tunnel with POLICY (this test does not tick, so the old client stays down).
+    // The server closed the old tunnel with REPLACED, sealed (this test does not tick, so the old client stays down).
     const oldMachine = first.core.driver.machine;
-    await eventually('the old tunnel closed by the server', () => oldMachine.state === 'dead' && oldMachine.closeCode === CloseCode.POLICY, 5_000);
+    await eventually('the old tunnel closed by the server', () => oldMachine.state === 'dead' && oldMachine.closeCode === CloseCode.REPLACED, 5_000);
     assert.match(oldMachine.closeReason, /replaced/);
     await first.core.stop();
     assert.equal(server.activeTunnels, 3);
