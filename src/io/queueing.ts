@@ -37,21 +37,23 @@ export interface QueueingSettings {
 }
 
 /**
- * Chosen from an interleaved lever run (docs/PERFORMANCE.md "Latency under
- * load", 2026-12-01): a 512-frame ring (~0.7 MB, ~12 ms at 480 Mbit/s; the
- * 4,096 frames before held ~95 ms) cut loaded RTT by a third in both
- * directions; at most 128 KiB unsent in the carrier's kernel buffer and
- * 256 KiB in ours cut it server→client. Back-pressure (pausing the client's
- * TAP reads) measured lower RTT still with a 256-frame ring but cost
- * throughput on that loaded machine: it stays a lever until a quiet run says.
+ * Chosen from two interleaved runs (docs/PERFORMANCE.md "Latency under load",
+ * 2026-12-01, both on a CPU-starved shared machine): a short TAP ring and the
+ * client pausing its TAP reads while the carrier is behind gave the lowest
+ * loaded RTT in both runs (256 frames is ~360 KB, ~4 ms at 770 Mbit/s; the
+ * 4,096 frames before held ~95 ms at 480); at most 128 KiB unsent in the
+ * carrier's kernel buffer and 256 KiB in ours cut server→client RTT by a
+ * third. The throughput effect of back-pressure went opposite ways in the two
+ * runs (noise); `TAPVPN_QUEUEING="txqueuelen=512,backpressure=0"` is the
+ * runner-up if a quiet run shows a cost.
  */
 export const DEFAULT_QUEUEING: Readonly<QueueingSettings> = Object.freeze({
-  txqueuelen: 512,
+  txqueuelen: 256,
   sendQueueBytes: 256 * 1024,
   notsentLowatBytes: 128 * 1024,
   sndbufBytes: 0,
   rcvbufBytes: 0,
-  backpressure: false,
+  backpressure: true,
   backpressureBytes: 64 * 1024,
 });
 
