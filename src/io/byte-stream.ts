@@ -26,6 +26,8 @@ export interface ByteStream {
   /** Bytes queued and not yet written. */
   readonly writableLength: number;
   readonly destroyed: boolean;
+  /** After end(): everything queued was handed on ('finish' has fired). */
+  readonly writableFinished: boolean;
   on(event: 'data', listener: (chunk: Buffer) => void): this;
   on(event: 'close', listener: (hadError: boolean) => void): this;
   on(event: 'error', listener: (error: Error) => void): this;

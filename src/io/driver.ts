@@ -205,9 +205,10 @@ export class MachineDriver {
       case 'authorized':
         return this.startDataPlane(action.info);
       case 'close':
+        // CLOSE is queued before this: each stream is freed once it is out, whatever the peer does (no half-open leftovers).
         for (const socket of [this.sides.previous, this.sides.next]) {
           socket?.detachSession();
-          socket?.end();
+          socket?.closeSoon();
         }
         this.hooks.onClose?.(action, this.machine);
         if (this.machine instanceof InitiatorMachine && !this.sides.next?.isOpen && this.machine.state === 'dying') this.closedUnconnected = true;

@@ -182,6 +182,7 @@ export class FrameSocket {
   closeSoon(): void {
     if (!this.isOpen) return;
     this.end();
+    if (this.stream.writableFinished) return this.stream.destroy();
     this.stream.once('finish', () => this.stream.destroy());
   }
 

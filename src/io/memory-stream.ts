@@ -28,6 +28,7 @@ class MemoryStream extends EventEmitter implements ByteStream {
   #ended = false;
   #closed = false;
   #inFlightBytes = 0;
+  #finished = false;
 
   constructor(
     private readonly index: 0 | 1,
@@ -38,6 +39,10 @@ class MemoryStream extends EventEmitter implements ByteStream {
 
   get destroyed(): boolean {
     return this.#closed;
+  }
+
+  get writableFinished(): boolean {
+    return this.#finished;
   }
 
   get writableLength(): number {
@@ -58,6 +63,7 @@ class MemoryStream extends EventEmitter implements ByteStream {
     if (this.#closed || this.#ended) return;
     this.#ended = true;
     this.#schedule(() => {
+      this.#finished = true;
       this.emit('finish');
       this.#closeBoth();
     });

@@ -70,9 +70,29 @@ export interface ServerCoreOptions {
   counters?: Counters;
   /** Self-tick every TICK_INTERVAL_MS (default true); tests may tick by hand. */
   autoTick?: boolean;
+  /** Connection caps (issue 10 item 3); defaults DEFAULT_CONNECTION_LIMITS. */
+  limits?: Partial<ConnectionLimits>;
+  /** How long a connection may take to authorize before it is closed and freed (default: the machine's 10 s). */
+  handshakeTimeoutMs?: number;
 }
 
+/**
+ * What one server holds open at most. A connection over a cap is answered
+ * with CLOSE and freed at once; each refusal is logged with its typed reason.
+ */
+export interface ConnectionLimits {
+  maxConnections: number;
+  /** Per source address: one address cannot take every slot. */
+  maxPerSource: number;
+  /** Connections not yet authorized (they cost a Diffie-Hellman and hold a slot until the handshake timeout). */
+  maxHandshakes: number;
+}
+
+export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = { maxConnections: 4096, maxPerSource: 64, maxHandshakes: 512 };
+
 export class ServerCore {
+  private readonly perSource = new Map<string, number>();
+  private handshakes = 0;
   readonly counters: Counters;
   readonly policy: ServerPolicy;
   private readonly router: Router<ClientTunnel>;
@@ -141,6 +161,11 @@ export class ServerCore {
     const { config, log } = this.opts;
     const source = peerLabel(peer);
     let tunnel: ClientTunnel | undefined;
+    let handshaking = true;
+    const endHandshake = (): void => {
+      if (handshaking) this.handshakes--;
+      handshaking = false;
+    };
     const machine = new ServerMachine({
       crypto: this.opts.crypto,
       local: this.opts.local,
@@ -152,19 +177,45 @@ export class ServerCore {
       },
       ...(config.name ? { names: [config.name] } : {}),
       ...(config.suites ? { suites: config.suites } : {}),
-      timing: { keepaliveIntervalMs: config.keepalive.interval * 1000, deadPeerTimeoutMs: config.keepalive.timeout * 1000 },
+      timing: {
+        keepaliveIntervalMs: config.keepalive.interval * 1000,
+        deadPeerTimeoutMs: config.keepalive.timeout * 1000,
+        ...(this.opts.handshakeTimeoutMs ? { handshakeTimeoutMs: this.opts.handshakeTimeoutMs } : {}),
+      },
       lifetime: { maxAgeMs: config.key_lifetime.seconds * 1000, maxBytes: config.key_lifetime.bytes },
     });
     const driver: MachineDriver = new MachineDriver(machine, {
-      onAuthorized: (info) => (tunnel = this.register(driver, info, source)).onDatagram,
+      onAuthorized: (info) => {
+        endHandshake();
+        return (tunnel = this.register(driver, info, source)).onDatagram;
+      },
       onClose: (close) => {
+        endHandshake();
         if (tunnel) this.unregister(tunnel);
         log.info({ peer: source, client: tunnel?.name, code: closeCodeName(close.code), reason: close.reason, by: close.by, refusal: close.refusal }, 'tunnel closed');
       },
-      onDone: () => this.drivers.delete(driver),
+      onDone: () => {
+        this.drivers.delete(driver);
+        const left = (this.perSource.get(peer.address) ?? 1) - 1;
+        if (left > 0) this.perSource.set(peer.address, left);
+        else this.perSource.delete(peer.address);
+      },
     });
     this.drivers.add(driver);
+    this.perSource.set(peer.address, (this.perSource.get(peer.address) ?? 0) + 1);
+    this.handshakes++;
     driver.accept(stream);
+    this.enforceLimits(driver, peer.address);
+  }
+
+  /** Counted before the check, so each cap is the number allowed at once. */
+  private enforceLimits(driver: MachineDriver, address: string): void {
+    const limits = { ...DEFAULT_CONNECTION_LIMITS, ...this.opts.limits };
+    const refuse = (refusal: 'too-many-connections' | 'too-many-from-source' | 'too-many-handshakes', reason: string): void =>
+      driver.handle({ type: 'closeRequested', code: CloseCode.ROUTING_FAILURE, reason, refusal });
+    if (this.drivers.size > limits.maxConnections) return refuse('too-many-connections', 'server at capacity');
+    if ((this.perSource.get(address) ?? 0) > limits.maxPerSource) return refuse('too-many-from-source', 'too many connections from this address');
+    if (this.handshakes > limits.maxHandshakes) refuse('too-many-handshakes', 'too many handshakes under way');
   }
 
   /** A newly authorized tunnel takes the client's address; an older tunnel of the same client is closed. */
