@@ -5,9 +5,6 @@
  * 2 usage or configuration error. It never calls process.exit, so tests
  * drive it directly; src/cli/main.ts is the process entry.
  */
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { checkConfig } from './commands/check-config.js';
 import { runDaemon, runDemoCommand } from './commands/daemons.js';
@@ -15,6 +12,7 @@ import { genkey, pubkey } from './commands/keys.js';
 import { status } from './commands/status.js';
 import { EXIT_OK, EXIT_USAGE, exitCodeFor, formatError, UsageError } from './errors.js';
 import type { CliIo } from './io.js';
+import { packageVersion } from '../version.js';
 import { COMMAND_USAGE, isCommand, MAIN_USAGE, type Command } from './usage.js';
 
 const COMMON = { help: { type: 'boolean', short: 'h' }, debug: { type: 'boolean' } } as const;
@@ -31,19 +29,7 @@ const OPTIONS = {
 /** Positional arguments each command takes. */
 const POSITIONALS: Record<Command, number> = { genkey: 0, pubkey: 0, 'check-config': 2, server: 0, client: 0, relay: 0, demo: 0, status: 0 };
 
-/** The version in the package.json above this module (source or dist layout). */
-export function packageVersion(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++, dir = dirname(dir)) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'tapvpn' && pkg.version) return pkg.version;
-    } catch {
-      // not here: one directory up
-    }
-  }
-  return 'unknown';
-}
+export { packageVersion };
 
 /** parseArgs with its errors reworded as usage errors that name the command. */
 function parseOptions(command: Command, args: string[]): { values: Record<string, unknown>; positionals: string[] } {
