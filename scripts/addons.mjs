@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The native addons, one node-gyp project per folder: adapter/native (the TAP device) and
-// src/crypto/native (the OpenSSL AEAD context). At run time node-gyp-build loads each from
+// src/crypto/native (the OpenSSL AEAD context) and src/io/native (TCP_INFO, a tunnel's RTT). At run time node-gyp-build loads each from
 // <folder>/build/Release (a source build) or <folder>/prebuilds/<platform>-<arch>/ (prebuildify).
 //   node scripts/addons.mjs build     node-gyp rebuild of each (a checkout: scripts/test.sh)
 //   node scripts/addons.mjs install   the package's install script: a folder whose prebuilt binary
@@ -21,6 +21,7 @@ const require = createRequire(import.meta.url);
 const ADDONS = [
   { dir: join(root, 'adapter', 'native'), name: 'tapvpn_tap' },
   { dir: join(root, 'src', 'crypto', 'native'), name: 'tapvpn_aead' },
+  { dir: join(root, 'src', 'io', 'native'), name: 'tapvpn_tcpinfo' },
 ];
 
 function run(program, args, cwd) {
