@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs the Debian packages that the end-to-end tests, the demo and the
 # benchmark drive as real peers (ip, the DHCP clients dhclient, dhcpcd and
-# udhcpc, ping, iperf3, curl; openvpn, wireguard-go and wg for the benchmark).
+# udhcpc, ping, iperf3, curl; openvpn, wireguard-go and wg for the benchmark),
+# and the headless browser the status page test drives (chromium).
 # Does nothing when they are already there; needs root to install.
 set -euo pipefail
 
-want=(ip:iproute2 dhclient:isc-dhcp-client dhcpcd:dhcpcd-base udhcpc:udhcpc setpriv:util-linux ping:iputils-ping iperf3:iperf3 curl:curl nft:nftables)
+want=(ip:iproute2 dhclient:isc-dhcp-client dhcpcd:dhcpcd-base udhcpc:udhcpc setpriv:util-linux ping:iputils-ping iperf3:iperf3 curl:curl nft:nftables chromium:chromium)
 if [ "${1:-}" = "--bench" ]; then want+=(openvpn:openvpn wireguard-go:wireguard-go wg:wireguard-tools); fi
 
 missing=()

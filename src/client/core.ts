@@ -27,6 +27,9 @@ import { reconnectBackoff, type Backoff } from '../util/backoff.js';
 import { ReconnectPolicy } from './reconnect-policy.js';
 import type { AuthorizedInfo } from '../protocol/machines/actions.js';
 import { DEFAULT_RECONNECT, InitiatorMachine, type InitiatorOptions, type InitiatorTarget } from '../protocol/machines/initiator.js';
+import type { Socket } from 'node:net';
+import { tcpRttMs } from '../io/tcp-rtt.js';
+import { ClientMonitor } from '../ops/client-monitor.js';
 
 export const TICK_INTERVAL_MS = 1000;
 const STOP_GRACE_MS = 1000;
@@ -34,6 +37,8 @@ const STOP_GRACE_MS = 1000;
 /** The adapter as the app opened it: a FrameDevice plus what starting and closing it takes. */
 export interface ClientDevice {
   readonly device: FrameDevice;
+  /** The adapter's own MAC, when known (for the tunnel events). */
+  readonly mac?: string;
   /** Called after each datagram queued on `carrier` (the client's TAP pauses its reads while the carrier is behind). */
   afterSend?(carrier: ByteStream | undefined): void;
   /** Called once the adapter listens: bring the link up, configure or start the host's DHCP client. */
@@ -63,6 +68,8 @@ type AdapterState =
 
 export class ClientCore {
   readonly driver: MachineDriver;
+  /** State, lease, traffic and the tunnel events, for status and metrics. */
+  readonly monitor: ClientMonitor;
   /** Resolves when the client has stopped for good (stop(), or a refusal retrying cannot fix). */
   readonly done: Promise<void>;
   private lifecycle: Lifecycle = { kind: 'running', reachedAuthorization: false };
@@ -84,6 +91,8 @@ export class ClientCore {
     this.policy = new ReconnectPolicy({ name: opts.machine.name, publicKey: encodeKey(opts.machine.local.publicKey), ...(opts.servers ? { servers: opts.servers } : {}) });
     const reconnect = opts.machine.reconnect || DEFAULT_RECONNECT;
     this.backoff = reconnectBackoff({ minMs: reconnect.minDelayMs, maxMs: reconnect.maxDelayMs, ...(reconnect.random ? { random: reconnect.random } : {}) });
+    this.monitor = new ClientMonitor({ name: opts.machine.name, path: () => (opts.rotation?.current ?? opts.machine).path, log: opts.log });
+    if (opts.autoTick !== false) this.monitor.start();
     this.driver = new MachineDriver(this.machine, {
       dial: (address, done) => {
         this.connectionAuthorized = false;
@@ -112,6 +121,7 @@ export class ClientCore {
     this.lifecycle = { kind: 'stopping' };
     clearInterval(this.ticker);
     clearTimeout(this.reconnectTimer);
+    this.monitor.stopped();
     this.driver.handle({ type: 'closeRequested', code: CloseCode.NORMAL, reason: 'client stopping' });
     await new Promise((r) => setTimeout(r, this.driver.socket?.isOpen ? STOP_GRACE_MS : 0));
     this.driver.destroy();
@@ -132,7 +142,15 @@ export class ClientCore {
     this.connectionAuthorized = true;
     this.policy.authorized();
     this.backoff.reset();
-    this.opts.log.info({ address: info.lease.address, suite: info.suite, inBandRekey: info.inBandRekey }, 'tunnel authorized');
+    const socket = this.driver.socket;
+    this.monitor.authorized(info.lease, info.suite, () => {
+      const stats = this.machine.session?.stats;
+      return {
+        traffic: { bytesReceived: stats?.bytesReceived ?? 0, bytesSent: stats?.bytesSent ?? 0, datagramsReceived: socket?.counters.datagramsReceived ?? 0, datagramsSent: socket?.counters.datagramsSent ?? 0 },
+        keyGeneration: this.machine.session?.sendKeyId ?? 0,
+        rttMs: tcpRttMs(socket?.stream as Socket | undefined),
+      };
+    });
     if (this.adapter.kind === 'none') void this.openAdapter(info.lease);
     else if (this.adapter.kind === 'up') this.adapter.adapter.setLease(info.lease); // normally the same: the server keeps it for us
     return this.deliver;
@@ -145,6 +163,7 @@ export class ClientCore {
       if (this.lifecycle.kind !== 'running') return void (await device.close());
       const adapter = new PseudoAdapter({ device: device.device, lease, dhcp: new DhcpServerEmulator(lease), logger: this.opts.log, onDatagram: this.sendFrom(device) });
       this.adapter = { kind: 'up', lease, device, adapter };
+      this.monitor.setMac(device.mac);
       await device.start();
     } catch (error) {
       this.opts.log.error({ error: (error as Error).message }, 'could not bring up the adapter');
@@ -163,6 +182,7 @@ export class ClientCore {
   }
 
   private onClose(close: CloseAction): void {
+    this.monitor.closed(closeCodeName(close.code), close.reason, close.by);
     if (this.lifecycle.kind !== 'running') return;
     const entry = { code: closeCodeName(close.code), reason: close.reason, by: close.by };
     // `final`: the machine authenticated this close (a refusal in the RESPONSE, a SEALED_CLOSE) — the one kind the policy may believe at once.
@@ -193,6 +213,10 @@ export class ClientCore {
     }
     this.lifecycle.reachedAuthorization = false;
     this.opts.log.info({ delayMs }, 'reconnect scheduled');
-    this.reconnectTimer = setTimeout(() => this.driver.handle({ type: 'start' }), delayMs);
+    this.monitor.backingOff(delayMs);
+    this.reconnectTimer = setTimeout(() => {
+      this.monitor.connecting();
+      this.driver.handle({ type: 'start' });
+    }, delayMs);
   }
 }

@@ -8,7 +8,8 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { openTap } from '../../adapter/linux-tap.js';
-import { addAddress, addRoute, setLinkUp } from '../../adapter/link.js';
+import { addAddress, addRoute, readLinkMac, setLinkUp } from '../../adapter/link.js';
+import { startDaemonOps } from '../ops/daemon.js';
 import type { ClientConfig } from '../config/schema.js';
 import type { Socket } from 'node:net';
 import { processQueueing } from '../io/queueing.js';
@@ -52,7 +53,12 @@ export async function startClient(config: ClientConfig, log: Logger): Promise<Cl
     dial: dialTcp(),
     log,
   });
-  const done = core.done.then(() => host.close());
+  const ops = await startDaemonOps('client', config.name, config, () => core.monitor.snapshot(core.pseudoAdapter?.counters.snapshot() ?? {}), log).catch(async (error: Error) => {
+    await core.stop();
+    await host.close();
+    throw error;
+  });
+  const done = core.done.then(() => ops.close()).then(() => host.close());
   return {
     done,
     async stop() {
@@ -78,8 +84,10 @@ async function acceptRouteInformation(device: string, lease: Lease, log: Logger)
 async function openDevice(config: ClientConfig, lease: Lease, host: ClientHost, log: Logger): Promise<ClientDevice> {
   const tap = await openTap({ name: config.adapter.name, mtu: lease.mtu, txQueueLength: processQueueing.txqueuelen });
   const backpressure = processQueueing.backpressure ? new ReadBackpressure(tap, processQueueing.backpressureBytes) : undefined;
+  const mac = await readLinkMac(tap.name).catch(() => undefined);
   return {
     device: tap,
+    ...(mac ? { mac } : {}),
     ...(backpressure ? { afterSend: (carrier) => backpressure.check(carrier as Socket | undefined) } : {}),
     async start() {
       await acceptRouteInformation(tap.name, lease, log);

@@ -65,14 +65,14 @@ export async function writeDemoConfigs(dir: string, serverAddress: string, clien
     const file = join(dir, `${name}.toml`);
     await writeFile(
       file,
-      `name = "${name}"\nprivate_key_file = "${join(dir, `${name}.key`)}"\n[server]\naddress = "${serverAddress}"\nport = ${options.dialPort ?? SERVER_PORT}\npublic_key = "${encodeKey(publicKeyOf(serverKey))}"\n[adapter]\nname = "tapvpn0"\n[keepalive]\ninterval = 2\ntimeout = 6\n[reconnect]\nmin_delay = 0.5\nmax_delay = 2\n`,
+      `name = "${name}"\nprivate_key_file = "${join(dir, `${name}.key`)}"\n[server]\naddress = "${serverAddress}"\nport = ${options.dialPort ?? SERVER_PORT}\npublic_key = "${encodeKey(publicKeyOf(serverKey))}"\n[adapter]\nname = "tapvpn0"\n[keepalive]\ninterval = 2\ntimeout = 6\n[reconnect]\nmin_delay = 0.5\nmax_delay = 2\n[control]\nsocket = "${join(dir, `${name}.sock`)}"\n`,
     );
     clientFiles.push(file);
   }
   const server = join(dir, 'server.toml');
   await writeFile(
     server,
-    `private_key_file = "${join(dir, 'server.key')}"\nlease_file = "${join(dir, 'leases.json')}"\nclient_to_client = ${options.clientToClient ?? true}\n[listen]\naddress = "0.0.0.0"\nport = ${SERVER_PORT}\n[adapter]\nname = "tapvpn-srv"\nmtu = 1400\n[tunnel]\nnetwork = "${TUNNEL_NETWORK}/${TUNNEL_PREFIX_LENGTH}"\ngateway = "${TUNNEL_GATEWAY}"\nroutes = ["${LAN_NETWORK}/24"]\nnetwork6 = "${TUNNEL_NETWORK6}"\nroutes6 = ["${LAN_NETWORK6}"]\nlease_time = 600\n[keepalive]\ninterval = 2\ntimeout = 6\n\n${clientEntries.join('\n')}`,
+    `private_key_file = "${join(dir, 'server.key')}"\nlease_file = "${join(dir, 'leases.json')}"\nclient_to_client = ${options.clientToClient ?? true}\n[listen]\naddress = "0.0.0.0"\nport = ${SERVER_PORT}\n[adapter]\nname = "tapvpn-srv"\nmtu = 1400\n[tunnel]\nnetwork = "${TUNNEL_NETWORK}/${TUNNEL_PREFIX_LENGTH}"\ngateway = "${TUNNEL_GATEWAY}"\nroutes = ["${LAN_NETWORK}/24"]\nnetwork6 = "${TUNNEL_NETWORK6}"\nroutes6 = ["${LAN_NETWORK6}"]\nlease_time = 600\n[keepalive]\ninterval = 2\ntimeout = 6\n[control]\nsocket = "${join(dir, 'server.sock')}"\n\n${clientEntries.join('\n')}`,
   );
   return { server, clients: clientFiles };
 }

@@ -82,6 +82,8 @@ export interface ClientSnapshot {
   lease?: { address: string; prefixLength: number; gateway: string; routes: string[]; dns: string[]; mtu: number; expiresAtMs: number };
   suite?: string;
   connectedSinceMs?: number;
+  /** The kernel's smoothed TCP RTT to the first hop, while up. */
+  rttMs?: number;
   traffic: Traffic;
   reconnects: number;
   lastClose?: { code: string; reason: string; by: string; atMs: number };

@@ -15,6 +15,9 @@ import { RelayConnection } from './connection.js';
 import { RelayCounters, type RelayStatus } from './counters.js';
 import { dialNextHop } from './dial.js';
 import { ServerGroups } from './groups.js';
+import { startDaemonOps } from '../ops/daemon.js';
+import type { RelaySnapshot } from '../ops/snapshot.js';
+import { packageVersion } from '../version.js';
 
 const TICK_INTERVAL_MS = 1000;
 const SHUTDOWN_GRACE_MS = 2000;
@@ -87,6 +90,10 @@ export async function startRelay(config: RelayConfig, log: Logger): Promise<Rela
   log.info({ relay: config.name, listen: `${config.listen.address}:${port}`, groups: config.groups.map((g) => g.name) }, 'relay ready');
 
   const status = (): ReturnType<RelayHandle['status']> => ({ ...counters.snapshot(), groups: groups.snapshot() });
+  const startedAtMs = Date.now();
+  let listening = true;
+  const snapshot = (): RelaySnapshot => ({ role: 'relay', name: config.name, version: packageVersion(), startedAtMs, nowMs: Date.now(), listener: { address: config.listen.address, port, listening }, ...status() });
+  const ops = await startDaemonOps('relay', config.name, config, snapshot, log);
   return {
     port,
     status,
@@ -94,6 +101,8 @@ export async function startRelay(config: RelayConfig, log: Logger): Promise<Rela
       clearInterval(ticker);
       groups.stop();
       server.close();
+      listening = false;
+      await ops.close();
       for (const connection of [...connections]) connection.shutdown();
       const deadline = Date.now() + SHUTDOWN_GRACE_MS;
       while (connections.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));

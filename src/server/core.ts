@@ -37,6 +37,8 @@ import { Router, type RouteEntry } from './router.js';
 import { ETHERTYPE_IPV6, Router6, type Route6Entry } from './router6.js';
 import { ipv6PoolOf } from './policy.js';
 import { ipv6ToBytes } from '../wire/addr6.js';
+import { ServerMonitor, type TunnelView } from '../ops/server-monitor.js';
+import { tunnelView } from './tunnel-view.js';
 
 export const TICK_INTERVAL_MS = 1000;
 const SHUTDOWN_GRACE_MS = 2000;
@@ -52,6 +54,8 @@ interface ClientTunnel extends RouteEntry, Route6Entry {
   readonly driver: MachineDriver;
   readonly name: string;
   readonly publicKey: Uint8Array;
+  /** What operations read about this tunnel (status, metrics, events). */
+  readonly view: TunnelView;
   /** What this tunnel's FrameSocket calls for each verified datagram. */
   readonly onDatagram: (etherType: number, datagram: Uint8Array) => void;
 }
@@ -95,6 +99,8 @@ export class ServerCore {
   private handshakes = 0;
   readonly counters: Counters;
   readonly policy: ServerPolicy;
+  /** The tunnels joined with their identity, for status, metrics and the tunnel events. */
+  readonly monitor: ServerMonitor;
   private readonly router: Router<ClientTunnel>;
   /** Undefined without `[tunnel] network6`: IPv6 datagrams are then dropped as route:drop:not-ipv4. */
   private readonly router6: Router6<ClientTunnel> | undefined;
@@ -106,6 +112,8 @@ export class ServerCore {
     const { config } = opts;
     this.counters = opts.counters ?? new Counters();
     this.policy = new ServerPolicy(config, opts.leases);
+    this.monitor = new ServerMonitor(opts.log, config.clients.map((c) => c.name));
+    if (opts.autoTick !== false) this.monitor.start();
     const gateway = gatewayOf(config);
     const { network } = config.tunnel;
     const router = new Router<ClientTunnel>({ network: ipv4ToNumber(network.address), prefixLength: network.prefixLength }, ipv4ToNumber(gateway), this.counters);
@@ -140,6 +148,7 @@ export class ServerCore {
   /** SIGHUP: the new client list; tunnels of clients no longer allowed are closed. */
   reload(config: ServerConfig): void {
     this.policy.reload(config);
+    this.monitor.setConfiguredClients(config.clients.map((c) => c.name));
     for (const tunnel of [...this.router.tunnels.values()]) {
       if (this.policy.stillAllowed(tunnel.name, tunnel.publicKey)) continue;
       this.opts.log.info({ client: tunnel.name }, 'client no longer allowed after reload: closing its tunnel');
@@ -151,6 +160,7 @@ export class ServerCore {
   /** CLOSE SHUTTING_DOWN to everyone, a grace period for the CLOSEs to leave, then every stream closed. */
   async stop(): Promise<void> {
     clearInterval(this.ticker);
+    this.monitor.stop();
     for (const driver of [...this.drivers]) driver.handle({ type: 'closeRequested', code: CloseCode.SHUTTING_DOWN, reason: 'server shutting down' });
     const deadline = Date.now() + SHUTDOWN_GRACE_MS;
     while (this.drivers.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
@@ -166,14 +176,14 @@ export class ServerCore {
       if (handshaking) this.handshakes--;
       handshaking = false;
     };
+    let requested: { client: string; path: string[] } | undefined; // who asked, for the refusal event
     const machine = new ServerMachine({
       crypto: this.opts.crypto,
       local: this.opts.local,
       replayGuard: this.opts.replayGuard,
       authorize: (request) => {
-        const result = this.policy.authorize(request);
-        if (!result.ok) log.warn({ peer: source, client: request.name, code: closeCodeName(result.code), reason: result.reason }, 'client refused');
-        return result;
+        requested = { client: request.name, path: request.path.hops.slice(0, -1) };
+        return this.policy.authorize(request);
       },
       ...(config.name ? { names: [config.name] } : {}),
       ...(config.suites ? { suites: config.suites } : {}),
@@ -187,12 +197,13 @@ export class ServerCore {
     const driver: MachineDriver = new MachineDriver(machine, {
       onAuthorized: (info) => {
         endHandshake();
-        return (tunnel = this.register(driver, info, source)).onDatagram;
+        return (tunnel = this.register(driver, machine, info, source)).onDatagram;
       },
       onClose: (close) => {
         endHandshake();
         if (tunnel) this.unregister(tunnel);
-        log.info({ peer: source, client: tunnel?.name, code: closeCodeName(close.code), reason: close.reason, by: close.by, refusal: close.refusal }, 'tunnel closed');
+        if (tunnel) this.monitor.closed(tunnel.view, closeCodeName(close.code), close.reason, close.by);
+        else this.monitor.refused({ ...requested, peer: source, path: requested?.path ?? [] }, closeCodeName(close.code), close.reason, close.by);
       },
       onDone: () => {
         this.drivers.delete(driver);
@@ -219,7 +230,7 @@ export class ServerCore {
   }
 
   /** A newly authorized tunnel takes the client's address; an older tunnel of the same client is closed. */
-  private register(driver: MachineDriver, info: AuthorizedInfo, source: string): ClientTunnel {
+  private register(driver: MachineDriver, machine: ServerMachine, info: AuthorizedInfo, source: string): ClientTunnel {
     const policy = info.policy as ClientPolicy;
     const address = ipv4ToNumber(info.lease.address);
     const routes = policy.routes.map((r) => ({ network: ipv4ToNumber(r.address), prefixLength: r.prefixLength }));
@@ -232,6 +243,7 @@ export class ServerCore {
       name: policy.name,
       address,
       publicKey: info.peerPublicKey,
+      view: tunnelView({ name: policy.name, info, peer: source, mac: DEFAULT_CLIENT_MAC, driver, machine, nowMs: Date.now() }),
       clientToClient: policy.clientToClient,
       routes,
       routes6,
@@ -240,7 +252,7 @@ export class ServerCore {
     const previous = this.router.tunnels.get(address);
     this.router.tunnels.set(address, tunnel);
     previous?.driver.handle({ type: 'closeRequested', code: CloseCode.REPLACED, reason: 'replaced by a newer connection of the same client' });
-    this.opts.log.info({ peer: source, client: tunnel.name, address: info.lease.address, suite: info.suite }, 'client authorized');
+    this.monitor.opened(tunnel.view);
     return tunnel;
   }
 

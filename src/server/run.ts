@@ -22,6 +22,8 @@ import { LeaseReplayGuard } from './replay-guard.js';
 import { gatewayOf, ipv6PoolOf, leasePoolOf } from './policy.js';
 import { gateway6Of } from './pool6.js';
 import { startStatusListener } from '../io/status-exchange.js';
+import { startDaemonOps } from '../ops/daemon.js';
+import { serverBase } from './tunnel-view.js';
 
 export interface ServerHandle {
   readonly port: number;
@@ -60,6 +62,10 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Se
   const status = config.status.enabled
     ? await startStatusListener({ address: config.status.address, port: config.status.port, key: await readPrivateKeyFile(config.status.key_file!) }, () => ({ activeTunnels: core.activeTunnels }), log)
     : undefined;
+  const startedAtMs = Date.now();
+  let listening = true;
+  const snapshot = () => core.monitor.snapshot(serverBase(config, tap.name, startedAtMs, { address: config.listen.address, port: listener.port, listening }, leases.snapshot().size, core.counters));
+  const ops = await startDaemonOps('server', tap.name, config, snapshot, log);
   let masquerade: Masquerade | undefined;
   if (config.masquerade.enabled) {
     masquerade = await enableMasquerade({ network: network.address, prefixLength: network.prefixLength, adapter: tap.name, ...(config.masquerade.out_interface ? { outInterface: config.masquerade.out_interface } : {}) });
@@ -81,7 +87,9 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Se
     reload: (next) => core.reload(next),
     async stop() {
       await listener.close();
+      listening = false;
       await status?.close();
+      await ops.close();
       await core.stop();
       await leases.flush().catch((error: Error) => log.error({ error: error.message }, 'could not write the lease file'));
       await masquerade?.remove().catch((error: Error) => log.error({ error: error.message }, 'could not remove the masquerade table'));

@@ -53,7 +53,7 @@ function start(netns: string, config: string): Tapvpn {
 async function clientConfig(i: number, adapter: string, dhcpClient: string): Promise<string> {
   const text = await readFile(configs.clients[i]!, 'utf8');
   const file = join(dir, `client-${i}-${dhcpClient}.toml`);
-  await writeFile(file, `dhcp_client = "${dhcpClient}"\n${text.replace('name = "tapvpn0"', `name = "${adapter}"`)}`);
+  await writeFile(file, `dhcp_client = "${dhcpClient}"\n${text.replace('name = "tapvpn0"', `name = "${adapter}"`).replace('.sock"', `-${adapter}-${dhcpClient}.sock"`)}`);
   return file;
 }
 

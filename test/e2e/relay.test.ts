@@ -141,13 +141,13 @@ async function writeConfigs(): Promise<void> {
   server += `\n[status]\nenabled = true\naddress = "0.0.0.0"\nport = ${STATUS_PORT}\nkey_file = "${join(dir, 'status.key')}"\n`;
   await writeFile(configs.server, server);
   // s2: the same service key and clients (the group is one service), its own lease file.
-  await writeFile(join(dir, 'server2.toml'), server.replace(join(dir, 'leases.json'), join(dir, 'leases2.json')));
+  await writeFile(join(dir, 'server2.toml'), server.replace(join(dir, 'leases.json'), join(dir, 'leases2.json')).replace(join(dir, 'server.sock'), join(dir, 'server2.sock')));
   await setClientPath(configs.clients[0]!, [R1, R2], S1);
   await setClientPath(configs.clients[1]!, [R1_ALIAS, R2], GROUP);
-  await writeFile(join(dir, 'r1.toml'), `name = "${R1}"\naliases = ["${R1_ALIAS}"]\n[listen]\nport = 7000\n[limits]\nmax_path_length = ${R1_MAX_PATH}\nmax_connections_per_source = ${R1_MAX_PER_SOURCE}\nconnect_timeout = 2\n[next_hops]\nservers = ["${S1}"]\nrelays = ["${R2}", "${R2_VIA_PROXY}"]\n`);
+  await writeFile(join(dir, 'r1.toml'), `name = "${R1}"\naliases = ["${R1_ALIAS}"]\n[control]\nsocket = "${join(dir, 'r1.sock')}"\n[listen]\nport = 7000\n[limits]\nmax_path_length = ${R1_MAX_PATH}\nmax_connections_per_source = ${R1_MAX_PER_SOURCE}\nconnect_timeout = 2\n[next_hops]\nservers = ["${S1}"]\nrelays = ["${R2}", "${R2_VIA_PROXY}"]\n`);
   await writeFile(
     join(dir, 'r2.toml'),
-    `name = "${R2}"\naliases = ["${R2_VIA_PROXY}"]\n[listen]\nport = 7000\n[limits]\nconnect_timeout = 2\n[status]\nkey_file = "${join(dir, 'status.key')}"\nprobe_interval = 0.5\nhealthy_for = 3\n` +
+    `name = "${R2}"\naliases = ["${R2_VIA_PROXY}"]\n[control]\nsocket = "${join(dir, 'r2.sock')}"\n[listen]\nport = 7000\n[limits]\nconnect_timeout = 2\n[status]\nkey_file = "${join(dir, 'status.key')}"\nprobe_interval = 0.5\nhealthy_for = 3\n` +
       `[[groups]]\nname = "${GROUP}"\nservers = [ { address = "${S1}", status_port = ${STATUS_PORT} }, { address = "${S2}", status_port = ${STATUS_PORT} } ]\n`,
   );
 }
@@ -250,10 +250,10 @@ describe('relays end to end', { timeout: 12 * STEP_TIMEOUT_MS }, () => {
     assert.equal(await waitForAddress(NS.c1, 'tapvpn0'), `${FIXED.bob}/24`);
     const groupLog = (): string => procs.r2!.output().split('\n').filter((line) => line.includes('group')).join('\n');
     assert.match(procs.r2!.output(), /"group":"pool\.tvt:5555","server":"198\.18\.13\.2:5555"[^\n]*group member chosen/, `s1 carries alice: bob goes to s2; r2 said:\n${groupLog()}`);
-    assert.match(procs.s2!.output(), /"client":"bob"[^\n]*client authorized/);
+    assert.match(procs.s2!.output(), /"client":"bob"[^\n]*tunnel opened/);
     assert.ok(await pingOk(NS.c1, '10.77.0.1'), 'bob reaches his server through the group');
     await stopChildren([procs.s2!.child]);
-    await eventually('bob to be authorized by s1', () => /"client":"bob"[^\n]*client authorized/.test(procs.s1!.output()), 30_000).catch((error: Error) => {
+    await eventually('bob to be authorized by s1', () => /"client":"bob"[^\n]*tunnel opened/.test(procs.s1!.output()), 30_000).catch((error: Error) => {
       throw new Error(`${error.message}\nr2 said:\n${groupLog()}\nbob said:\n${procs.bob!.output().slice(-2000)}`);
     });
     assert.ok(await pingOk(NS.c1, '10.77.0.1'), 'bob reaches the surviving server with the same address');

@@ -57,7 +57,7 @@ export function renderServer(s: ServerSnapshot): string {
 }
 
 function clientState(s: ClientSnapshot): string {
-  if (s.state === 'up' && s.connectedSinceMs !== undefined) return `up for ${formatDuration(s.nowMs - s.connectedSinceMs)}${s.suite ? `, ${s.suite}` : ''}`;
+  if (s.state === 'up' && s.connectedSinceMs !== undefined) return `up for ${formatDuration(s.nowMs - s.connectedSinceMs)}${s.suite ? `, ${s.suite}` : ''}${s.rttMs === undefined ? '' : `, rtt ${s.rttMs.toFixed(1)} ms`}`;
   if (s.state === 'backing-off' && s.retryAtMs !== undefined) return `backing off until ${formatInstant(s.retryAtMs)} (in ${formatDuration(s.retryAtMs - s.nowMs)})`;
   return s.state;
 }
