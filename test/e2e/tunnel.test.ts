@@ -186,12 +186,12 @@ for payload in (os.urandom(4096), bytes.fromhex('40000000' + '0401')):
     // Both running clients dial through the proxy; the cut drops both, and whichever reconnects first gets its REQUEST altered.
     const running = [0, 1].map((i) => ({ netns: topology.clients[i]!, client: clients[i]! }));
     const before = await Promise.all(running.map((r) => waitForAddress(r.netns, 'tapvpn0')));
-    const authorizedBefore = running.map((r) => r.client.output().split('tunnel authorized').length);
+    const authorizedBefore = running.map((r) => r.client.output().split('tunnel opened').length);
     proxy.stdin!.write('flip-handshake\n'); // armed: the next connection's REQUEST gets one bit flipped
     await proxyCommand('cut', 'cut');
     await eventually('the altered handshake to be refused and distrusted', () => proxyOutput.includes('flipped-handshake') && running.some((r) => /not trusted yet .*corrupted or forged message/.test(r.client.output())), 30_000);
     for (const [i, r] of running.entries()) {
-      await eventually(`client ${i} to authorize again`, () => r.client.output().split('tunnel authorized').length > authorizedBefore[i]!, 30_000);
+      await eventually(`client ${i} to authorize again`, () => r.client.output().split('tunnel opened').length > authorizedBefore[i]!, 30_000);
       assert.doesNotMatch(r.client.output(), /check this client's name and key|Fix one of/);
       assert.equal(r.client.child.exitCode, null, `client ${i} still runs`);
       assert.equal(await waitForAddress(r.netns, 'tapvpn0'), before[i], `client ${i} keeps its address`);
