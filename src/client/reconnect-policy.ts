@@ -13,9 +13,12 @@
  *   handshake's or the session's keys, `authenticated: true`): the server
  *   itself said "unknown or disabled client", "no common suite" ...;
  * - the same refusal before authorization, repeated `refusalsToProve` times
- *   in a row per server with no success between (a wrong pinned server key
- *   can never produce an authenticated answer: the server cannot read our
- *   handshake; a forger would have to corrupt every attempt).
+ *   in a row per server, and only while this client has never had a tunnel
+ *   up (a wrong pinned server key can never produce an authenticated answer:
+ *   the server cannot read our handshake). Once a tunnel has been up, our
+ *   name, key and the server's key are proven, so an unauthenticated refusal
+ *   can only be corruption or an attacker on the path: it is retried forever
+ *   and never ends the client.
  * The exit message says exactly what to fix. Pure: no I/O, no clock.
  */
 import { CloseCode, closeCodeName } from '../protocol/frames/close-codes.js';
@@ -51,6 +54,8 @@ export const DEFAULT_REFUSALS_TO_PROVE = 5;
 
 export class ReconnectPolicy {
   #refusalsInARow = 0;
+  /** A tunnel has been up since start: the configuration is proven. */
+  #proven = false;
   readonly #threshold: number;
 
   constructor(private readonly opts: ReconnectPolicyOptions) {
@@ -60,18 +65,24 @@ export class ReconnectPolicy {
   /** The tunnel came up: earlier refusals proved nothing. */
   authorized(): void {
     this.#refusalsInARow = 0;
+    this.#proven = true;
   }
 
   onClose(close: ClosedConnection): CloseVerdict {
     const refusal = !close.wasAuthorized && REFUSALS.has(close.code);
     if (!refusal) return { kind: 'retry', message: this.#transient(close) };
     if (close.authenticated) return { kind: 'exit', message: this.#fix(close, 'the server refused us') };
+    if (this.#proven) return { kind: 'retry', message: `${this.#unauthenticated(close)}; this client's tunnel has been up before, so it keeps trying` };
     this.#refusalsInARow++;
     if (this.#refusalsInARow >= this.#threshold) {
       return { kind: 'exit', message: this.#fix(close, `the handshake was refused ${this.#refusalsInARow} times in a row`) };
     }
+    return { kind: 'retry', message: `${this.#unauthenticated(close)} (${this.#refusalsInARow} of ${this.#threshold} before giving up)` };
+  }
+
+  #unauthenticated(close: ClosedConnection): string {
     const what = close.by === 'peer' ? `the server closed the handshake (${closeCodeName(close.code)}: ${close.reason})` : `the server's answer did not check out (${close.reason})`;
-    return { kind: 'retry', message: `${what}; not trusted yet — it was not authenticated and a corrupted or forged message looks the same — reconnecting (${this.#refusalsInARow} of ${this.#threshold} before giving up)` };
+    return `${what}; not trusted yet — it was not authenticated and a corrupted or forged message looks the same — reconnecting`;
   }
 
   #transient(close: ClosedConnection): string {

@@ -44,13 +44,21 @@ test('the same refusal several times in a row proves a configuration fault: exit
   assert.match(verdict.message, /server\.public_key here must be the server's key/);
 });
 
-test('a success in between resets the count; with failover each server gets its share', () => {
+test('once a tunnel has been up, no number of unauthenticated refusals ends the client (issue 10: forged CLOSEs)', () => {
   const p = policy();
   p.onClose(refusal);
   p.onClose(refusal);
   p.authorized();
-  assert.equal(p.onClose(refusal).kind, 'retry');
-  assert.equal(p.onClose(refusal).kind, 'retry');
+  for (let i = 0; i < 1000; i++) {
+    const verdict = p.onClose(i % 2 ? refusal : { ...refusal, code: CloseCode.POLICY, reason: 'forged' });
+    assert.equal(verdict.kind, 'retry', `attempt ${i}`);
+    assert.match(verdict.message, /keeps trying/);
+  }
+  const authenticated = p.onClose({ ...refusal, code: CloseCode.POLICY, reason: 'client "alice" is disabled', authenticated: true });
+  assert.equal(authenticated.kind, 'exit', 'an authenticated refusal still ends it: the operator disabled the client');
+});
+
+test('with failover each server gets its share of refusals before the client gives up', () => {
   const two = policy(2);
   for (let i = 0; i < 5; i++) assert.equal(two.onClose(refusal).kind, 'retry');
   assert.equal(two.onClose(refusal).kind, 'exit');
