@@ -68,9 +68,17 @@ export class FrameSocket {
   readonly counters: DataCounters = { datagramsSent: 0, datagramsReceived: 0, sendDrops: 0 };
   bytesIn = 0;
   bytesOut = 0;
-  /** When bytes last arrived / left (the machines' dead-peer and keepalive clocks). */
+  /**
+   * When the last whole frame arrived (a DATA frame only once it verified)
+   * and when bytes last left: the machines' dead-peer and keepalive clocks.
+   * Bytes alone do not count as life: behind a corrupted length field the
+   * peer's keepalives pile up inside one frame that never completes, and a
+   * byte clock would keep that dead tunnel up for ever.
+   */
   lastReceivedMs: number;
   lastSentMs: number;
+  /** When the chunk being decoded arrived. */
+  #chunkMs: number;
   #session: TunnelSession | undefined;
   #sink: DataSink | undefined;
   #batch: Uint8Array | undefined;
@@ -89,7 +97,7 @@ export class FrameSocket {
     this.#now = options.now ?? Date.now;
     this.#maxQueuedBytes = options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES;
     this.decoder = new FrameDecoder(options.maxFrameLength);
-    this.lastReceivedMs = this.lastSentMs = this.#now();
+    this.lastReceivedMs = this.lastSentMs = this.#chunkMs = this.#now();
     if (stream instanceof Socket) {
       stream.setNoDelay(true);
       applyCarrierOptions(stream, processQueueing);
@@ -217,7 +225,7 @@ export class FrameSocket {
   #receive(chunk: Uint8Array): void {
     if (this.#closed) return;
     this.bytesIn += chunk.length;
-    this.lastReceivedMs = this.#now();
+    this.#chunkMs = this.#now();
     try {
       this.decoder.push(chunk, this.#onFrame);
     } catch (error) {
@@ -229,13 +237,17 @@ export class FrameSocket {
   readonly #onFrame = (frame: Uint8Array): void => {
     if (this.#closed) return;
     const session = this.#session;
-    if (session === undefined || frame[4] !== FrameType.DATA) return this.events.onControl(frame);
-    const length = session.openDataInto(frame, this.lastReceivedMs, plaintext, ETHERNET_HEADROOM);
+    if (session === undefined || frame[4] !== FrameType.DATA) {
+      this.lastReceivedMs = this.#chunkMs; // the machine verifies (or refuses) it now
+      return this.events.onControl(frame);
+    }
+    const length = session.openDataInto(frame, this.#chunkMs, plaintext, ETHERNET_HEADROOM);
     if (length < 0) {
       const sink = this.#sink!;
       this.detachSession();
       return sink.onDataError(session.openError!);
     }
+    this.lastReceivedMs = this.#chunkMs;
     this.counters.datagramsReceived++;
     this.#sink!.onDatagram(readU16(frame, 6), plaintext.subarray(ETHERNET_HEADROOM, ETHERNET_HEADROOM + length));
   };

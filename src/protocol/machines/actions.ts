@@ -71,7 +71,7 @@ export type Refusal =
   | 'authentication' // REQUEST did not decrypt, was replayed, or the client is unknown
   | 'policy'; // the client is known but refused (disabled, no address, no suite)
 
-/** A tick: time passes. `lastReceivedMs`/`lastSentMs`: when the connection last moved bytes (the data plane bypasses the machine). */
+/** A tick: time passes. `lastReceivedMs`: when a whole frame last arrived (DATA once verified); `lastSentMs`: when bytes last left (the data plane bypasses the machine). */
 export interface TickEvent {
   type: 'tick';
   lastReceivedMs?: number;
