@@ -56,8 +56,6 @@ interface ClientTunnel extends RouteEntry, Route6Entry {
   readonly publicKey: Uint8Array;
   /** What operations read about this tunnel (status, metrics, events). */
   readonly view: TunnelView;
-  /** What this tunnel's FrameSocket calls for each verified datagram. */
-  readonly onDatagram: (etherType: number, datagram: Uint8Array) => void;
 }
 
 export interface ServerCoreOptions {
@@ -103,7 +101,6 @@ export class ServerCore {
   readonly monitor: ServerMonitor;
   private readonly router: Router<ClientTunnel>;
   /** Undefined without `[tunnel] network6`: IPv6 datagrams are then dropped as route:drop:not-ipv4. */
-  private readonly router6: Router6<ClientTunnel> | undefined;
   private readonly drivers = new Set<MachineDriver>();
   private readonly adapter: PseudoAdapter;
   private readonly ticker: NodeJS.Timeout | undefined;
@@ -125,7 +122,7 @@ export class ServerCore {
     this.adapter.setHostMac(opts.hostMac);
     router.adapter = this.adapter;
     if (router6) router6.adapter = this.adapter;
-    this.router6 = router6;
+    router.v6 = router6;
     this.router = router;
     opts.connections.onConnection((stream, peer) => this.accept(stream, peer));
     if (opts.autoTick !== false) this.ticker = setInterval(() => this.tick(), TICK_INTERVAL_MS);
@@ -197,7 +194,8 @@ export class ServerCore {
     const driver: MachineDriver = new MachineDriver(machine, {
       onAuthorized: (info) => {
         endHandshake();
-        return (tunnel = this.register(driver, machine, info, source)).onDatagram;
+        tunnel = this.register(driver, machine, info, source);
+        return this.router.receiverFor(tunnel); // what this tunnel's FrameSocket calls for each verified datagram
       },
       onClose: (close) => {
         endHandshake();
@@ -235,8 +233,6 @@ export class ServerCore {
     const address = ipv4ToNumber(info.lease.address);
     const routes = policy.routes.map((r) => ({ network: ipv4ToNumber(r.address), prefixLength: r.prefixLength }));
     const routes6 = (info.lease.ipv6?.routes ?? []).map((r) => ({ network: ipv6ToBytes(r.prefix), prefixLength: r.prefixLength }));
-    const router = this.router;
-    const router6 = this.router6;
     const tunnel: ClientTunnel = {
       driver,
       link: driver.socket!,
@@ -247,7 +243,6 @@ export class ServerCore {
       clientToClient: policy.clientToClient,
       routes,
       routes6,
-      onDatagram: (etherType, datagram) => (etherType === ETHERTYPE_IPV6 && router6 ? router6.fromClient(tunnel, datagram) : router.fromClient(tunnel, etherType, datagram)),
     };
     const previous = this.router.tunnels.get(address);
     this.router.tunnels.set(address, tunnel);

@@ -21,6 +21,7 @@
  */
 import { inSubnet, prefixToMask } from '../wire/addr.js';
 import { checkIpv4, ipv4Destination, ipv4Source } from '../wire/ipv4.js';
+import { EtherType } from '../wire/ethernet.js';
 
 export const ETHERTYPE_IPV4 = 0x0800;
 
@@ -109,6 +110,8 @@ export class Router<T extends RouteEntry> {
   peer: T | undefined;
   /** Set once the server's adapter exists (it needs the router first). */
   adapter: AdapterPort | undefined;
+  /** The IPv6 router over the same table (router6.ts), when the server has an IPv6 pool. */
+  v6: { fromClient(from: T, datagram: Uint8Array): void } | undefined;
   private readonly networkAddress: number;
   private readonly broadcastAddress: number;
 
@@ -120,6 +123,15 @@ export class Router<T extends RouteEntry> {
     const mask = prefixToMask(network.prefixLength);
     this.networkAddress = (network.network & mask) >>> 0;
     this.broadcastAddress = (this.networkAddress | ~mask) >>> 0;
+  }
+
+  /**
+   * The receiver the data plane calls with each datagram verified on
+   * `from`'s tunnel: made here so that between the session and the adapter
+   * (or the peer's tunnel) the router is the only module a datagram crosses.
+   */
+  receiverFor(from: T): (etherType: number, datagram: Uint8Array) => void {
+    return (etherType, datagram) => (etherType === EtherType.IPV6 && this.v6 ? this.v6.fromClient(from, datagram) : this.fromClient(from, etherType, datagram));
   }
 
   /** Carries out routeFromClient's verdict for a verified datagram from `from`. */

@@ -148,3 +148,26 @@ describe('Router properties (fast-check)', () => {
     );
   });
 });
+
+describe('receiverFor: the data plane hands each verified datagram straight to the router', () => {
+  it('IPv4 is routed here; IPv6 goes to the IPv6 router when there is one, and is dropped as not-ipv4 when there is none', () => {
+    const counters = new Counters();
+    const router = new Router<Entry>(NETWORK, GATEWAY, counters);
+    const delivered: Uint8Array[] = [];
+    router.adapter = { deliverSoon: (d) => void delivered.push(d.slice()) };
+    const alice = entry('10.8.0.2', false);
+    router.tunnels.set(alice.address, alice);
+    const receive = router.receiverFor(alice);
+    receive(0x0800, datagram(alice.address, GATEWAY));
+    assert.equal(delivered.length, 1, 'the IPv4 datagram to the gateway reached the adapter');
+    const ipv6 = new Uint8Array(40);
+    ipv6[0] = 0x60;
+    receive(0x86dd, ipv6);
+    assert.equal(counters.get('route:drop:not-ipv4'), 1, 'no IPv6 pool: counted, not delivered');
+    const seen: Array<[Entry, number]> = [];
+    router.v6 = { fromClient: (from, d) => void seen.push([from, d.length]) };
+    receive(0x86dd, ipv6);
+    assert.deepEqual(seen, [[alice, 40]]);
+    assert.equal(delivered.length, 1);
+  });
+});
