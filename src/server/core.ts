@@ -233,13 +233,15 @@ export class ServerCore {
     const address = ipv4ToNumber(info.lease.address);
     const routes = policy.routes.map((r) => ({ network: ipv4ToNumber(r.address), prefixLength: r.prefixLength }));
     const routes6 = (info.lease.ipv6?.routes ?? []).map((r) => ({ network: ipv6ToBytes(r.prefix), prefixLength: r.prefixLength }));
+    const drops = new Counters();
     const tunnel: ClientTunnel = {
       driver,
+      drops,
       link: driver.socket!,
       name: policy.name,
       address,
       publicKey: info.peerPublicKey,
-      view: tunnelView({ name: policy.name, info, peer: source, mac: DEFAULT_CLIENT_MAC, driver, machine, nowMs: Date.now() }),
+      view: tunnelView({ name: policy.name, info, peer: source, mac: DEFAULT_CLIENT_MAC, driver, machine, drops, nowMs: Date.now() }),
       clientToClient: policy.clientToClient,
       routes,
       routes6,

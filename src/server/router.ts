@@ -49,6 +49,8 @@ export interface RouteEntry {
   /** The networks pushed to this client (its routes), as numbers. */
   readonly routes: readonly Ipv4Network[];
   readonly link: DatagramLink;
+  /** This tunnel's own drops by reason (what `tapvpn status` shows per tunnel), beside the server-wide counters. */
+  readonly drops?: DropCounter;
 }
 
 export interface Ipv4Network {
@@ -103,6 +105,12 @@ export function dropKey(reason: DropReason | 'congested'): string {
   return DROP_KEYS[reason];
 }
 
+/** Counts a drop of a datagram from `from`'s tunnel server-wide and on the tunnel itself. */
+export function countDrop(counters: DropCounter, from: { readonly drops?: DropCounter }, key: string): void {
+  counters.increment(key);
+  from.drops?.increment(key);
+}
+
 export class Router<T extends RouteEntry> {
   /** Authorized tunnels by leased address. */
   readonly tunnels = new Map<number, T>();
@@ -138,8 +146,8 @@ export class Router<T extends RouteEntry> {
   fromClient(from: T, etherType: number, datagram: Uint8Array): void {
     const verdict = this.routeFromClient(from, etherType, datagram);
     if (verdict === 'adapter') return this.adapter?.deliverSoon(datagram);
-    if (verdict !== 'client') return this.counters.increment(DROP_KEYS[verdict]);
-    if (!this.peer!.link.sendDatagram(etherType, datagram)) return this.counters.increment(DROP_KEYS.congested);
+    if (verdict !== 'client') return countDrop(this.counters, from, DROP_KEYS[verdict]);
+    if (!this.peer!.link.sendDatagram(etherType, datagram)) return countDrop(this.counters, from, DROP_KEYS.congested);
     this.counters.increment('route:client-to-client');
   }
 

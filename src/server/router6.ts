@@ -19,7 +19,7 @@ import { ipv6ToBytes, isLinkLocalIpv6, isMulticastIpv6, isUnspecifiedIpv6, sameP
 import { checkIpv6, Ipv6Field } from '../wire/ipv6.js';
 import { readU32 } from '../wire/bytes.js';
 import type { Ipv6PoolConfig } from './pool6.js';
-import type { AdapterPort, DatagramLink, DropCounter } from './router.js';
+import { countDrop, type AdapterPort, type DatagramLink, type DropCounter } from './router.js';
 
 export const ETHERTYPE_IPV6 = 0x86dd;
 
@@ -36,6 +36,8 @@ export interface Route6Entry {
   /** The IPv6 networks pushed to this client. */
   readonly routes6: readonly Ipv6Network[];
   readonly link: DatagramLink;
+  /** This tunnel's own drops by reason, beside the server-wide counters. */
+  readonly drops?: DropCounter;
 }
 
 export type Route6Verdict =
@@ -89,8 +91,8 @@ export class Router6<T extends Route6Entry> {
   fromClient(from: T, datagram: Uint8Array): void {
     const verdict = this.routeFromClient(from, datagram);
     if (verdict === 'adapter') return this.adapter?.deliverSoon(datagram);
-    if (verdict !== 'client') return this.counters.increment(DROP_KEYS[verdict]);
-    if (!this.peer!.link.sendDatagram(ETHERTYPE_IPV6, datagram)) return this.counters.increment(DROP_KEYS.congested);
+    if (verdict !== 'client') return countDrop(this.counters, from, DROP_KEYS[verdict]);
+    if (!this.peer!.link.sendDatagram(ETHERTYPE_IPV6, datagram)) return countDrop(this.counters, from, DROP_KEYS.congested);
     this.counters.increment('route6:client-to-client');
   }
 

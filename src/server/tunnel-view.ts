@@ -24,6 +24,8 @@ export interface TunnelParts {
   mac: string;
   driver: MachineDriver;
   machine: ServerMachine;
+  /** The router's drops of this tunnel's datagrams, by reason. */
+  drops: Counters;
   nowMs: number;
 }
 
@@ -48,7 +50,7 @@ export function tunnelView(parts: TunnelParts): TunnelView {
         keyGeneration: machine.session?.sendKeyId ?? 0,
         rekeys: (stats?.rekeysSent ?? 0) + (stats?.rekeysReceived ?? 0),
         lastActivityMs: socket?.lastReceivedMs ?? parts.nowMs,
-        drops: (sendDrops > 0 ? { 'tunnel:drop:send': sendDrops } : {}) as Record<string, number>,
+        drops: { ...parts.drops.snapshot(), ...(sendDrops > 0 ? { 'tunnel:drop:send': sendDrops } : {}) },
         ...(rttMs === undefined ? {} : { rttMs }),
       };
     },

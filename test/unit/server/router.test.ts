@@ -171,3 +171,21 @@ describe('receiverFor: the data plane hands each verified datagram straight to t
     assert.equal(delivered.length, 1);
   });
 });
+
+describe('per-tunnel drops: what tapvpn status shows in the tunnel row', () => {
+  it('a drop is counted on the sending tunnel as well as server-wide; other tunnels stay clean', () => {
+    const counters = new Counters();
+    const router = new Router<Entry & { drops: Counters }>(NETWORK, GATEWAY, counters);
+    router.adapter = { deliverSoon: () => undefined };
+    const alice = { ...entry('10.8.0.2', false), drops: new Counters() };
+    const bob = { ...entry('10.8.0.3', false), drops: new Counters() };
+    router.tunnels.set(alice.address, alice);
+    router.tunnels.set(bob.address, bob);
+    router.fromClient(alice, 0x0800, datagram(bob.address, GATEWAY)); // alice claims bob's address
+    router.fromClient(alice, 0x0800, datagram(alice.address, ipv4ToNumber('127.0.0.1')));
+    router.fromClient(bob, 0x0800, datagram(bob.address, GATEWAY)); // fine
+    assert.deepEqual(alice.drops.snapshot(), { 'route:drop:forbidden-destination': 1, 'route:drop:spoofed-source': 1 });
+    assert.deepEqual(bob.drops.snapshot(), {});
+    assert.equal(counters.get('route:drop:spoofed-source'), 1);
+  });
+});
