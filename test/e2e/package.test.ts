@@ -72,6 +72,7 @@ describe('the npm package, installed from its tarball', { timeout: PACK_TIMEOUT_
     assert.deepEqual(own.filter((f) => /\.ts$|(^|\/)(test|bench)\//.test(f)), [], 'no sources, tests or benches');
     assert.ok(own.includes('adapter/native/prebuilds/linux-x64/tapvpn_tap.glibc.node'), `the prebuilt TAP addon (files: ${own.filter((f) => f.includes('native')).join(', ')})`);
     assert.ok(own.includes('src/crypto/native/prebuilds/linux-x64/tapvpn_aead.glibc.node'), 'the prebuilt AEAD addon');
+    assert.ok(own.includes('src/io/native/prebuilds/linux-x64/tapvpn_tcpinfo.glibc.node'), 'the prebuilt TCP_INFO addon (tunnel RTT in tapvpn status)');
     assert.equal(own.some((f) => f.includes('/build/')), false, 'no source build: install scripts were ignored');
     const dependencies = await readdir(join(installed, 'node_modules'));
     for (const dev of ['tsx', 'typescript', 'fast-check', 'prebuildify', 'esbuild', 'playwright-core']) assert.ok(!dependencies.includes(dev), `${dev} is not installed`);
@@ -110,6 +111,7 @@ describe('the npm package, installed from its tarball', { timeout: PACK_TIMEOUT_
     // ip netns exec and the #! line exec in place: the child's PID is the server's node process.
     const maps = await readFile(`/proc/${server.child.pid}/maps`, 'utf8');
     const addons = [...new Set(maps.split('\n').map((line) => line.split(/\s+/)[5] ?? '').filter((path) => path.endsWith('.node')))];
-    assert.deepEqual(addons.sort(), [join(installed, 'adapter/native/prebuilds/linux-x64/tapvpn_tap.glibc.node'), join(installed, 'src/crypto/native/prebuilds/linux-x64/tapvpn_aead.glibc.node')].sort(), 'the server runs the installed prebuilt addons');
+    const prebuilt = ['adapter/native/prebuilds/linux-x64/tapvpn_tap.glibc.node', 'src/crypto/native/prebuilds/linux-x64/tapvpn_aead.glibc.node', 'src/io/native/prebuilds/linux-x64/tapvpn_tcpinfo.glibc.node'];
+    assert.deepEqual(addons.sort(), prebuilt.map((path) => join(installed, path)).sort(), 'the server runs the installed prebuilt addons');
   });
 });
