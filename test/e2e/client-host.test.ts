@@ -2,7 +2,9 @@
  * The road-warrior client as a host lives with it, end to end on real TAP
  * devices in tvt- namespaces (src/demo/topology.ts): each of dhclient,
  * dhcpcd and udhcpc takes the lease and installs the option-121 route, MTU
- * and DNS; SIGTERM releases the lease and the namespace's resolv.conf
+ * and DNS, renews it (60 s lease, the least the config allows) and keeps
+ * address, route and MTU, and reconnects on the same adapter with the same
+ * address after its TCP connection is cut; SIGTERM releases the lease and the namespace's resolv.conf
  * (/etc/netns/NAME/resolv.conf, never the host's) is as it was; kill -9
  * leaves no DHCP client running and the next start gets the same address; a
  * second client on the same adapter is refused while the first keeps
@@ -15,13 +17,18 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { run } from '../../src/io/command.js';
 import { spawnTapvpn, stopChildren, waitForAddress, writeDemoConfigs } from '../../src/demo/run.js';
 import { buildTopology, LAN_HOST_ADDRESS, TUNNEL_GATEWAY, type Topology } from '../../src/demo/topology.js';
 import { eventually } from '../support/eventually.js';
 import { uniqueName } from '../support/netns.js';
+import type { ClientSnapshot } from '../../src/ops/snapshot.js';
 
 const STEP_TIMEOUT_MS = 90_000;
+const BIN = fileURLToPath(new URL('../../bin/tapvpn.js', import.meta.url));
+/** The least the server config accepts: the DHCP emulator then offers T1 = 30 s, so every DHCP client renews within a test. */
+const LEASE_TIME_SEC = 60;
 const PUSHED_DNS = '10.77.0.53';
 const PUSHED_DOMAIN = 'corp.example';
 const HOST_RESOLV_CONF = 'nameserver 192.0.2.53\nsearch home.example\n';
@@ -47,6 +54,29 @@ function start(netns: string, config: string): Tapvpn {
   child.stderr!.on('data', (chunk: Buffer) => (text += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return { child, output: () => text, exited };
+}
+
+/** The i-th client's control socket, as clientConfig names it. */
+function socketOf(i: number, adapter: string, dhcpClient: string): string {
+  return join(dir, `${CLIENT_NAMES[i]}-${adapter}-${dhcpClient}.sock`);
+}
+
+async function status(socket: string): Promise<ClientSnapshot> {
+  const result = await run(process.execPath, [BIN, 'status', '--socket', socket, '--json'], { timeoutMs: 20_000, allowFailure: true });
+  assert.equal(result.exitCode, 0, `tapvpn status --socket ${socket}: ${result.stderr}`);
+  return JSON.parse(result.stdout) as ClientSnapshot;
+}
+
+async function ifindex(netns: string, adapter: string): Promise<number> {
+  const [link] = JSON.parse((await run('ip', ['-j', 'link', 'show', 'dev', adapter], { netns })).stdout) as Array<{ ifindex: number }>;
+  return link!.ifindex;
+}
+
+/** The 10.77.0.x address on the adapter and its remaining valid lifetime (what the DHCP client's script set; "forever" if it set none). */
+async function tunnelAddress(netns: string, adapter: string): Promise<{ local: string; validLft: number } | undefined> {
+  const [link] = JSON.parse((await run('ip', ['-j', '-4', 'addr', 'show', 'dev', adapter], { netns })).stdout) as Array<{ addr_info: Array<{ local: string; prefixlen: number; valid_life_time: number }> }>;
+  const info = link?.addr_info.find((a) => a.local.startsWith('10.77.0.'));
+  return info && { local: `${info.local}/${info.prefixlen}`, validLft: info.valid_life_time };
 }
 
 /** The i-th client's config with its own adapter name and DHCP client. */
@@ -102,7 +132,7 @@ describe('client on the host', { timeout: 12 * STEP_TIMEOUT_MS }, () => {
     dir = await mkdtemp(join(tmpdir(), 'tapvpn-e2e-host-'));
     configs = await writeDemoConfigs(dir, topology.serverAddressFor(0), CLIENT_NAMES);
     const server = await readFile(configs.server, 'utf8');
-    await writeFile(configs.server, server.replace('lease_time = 600\n', `lease_time = 600\ndns = ["${PUSHED_DNS}"]\nsearch_domain = "${PUSHED_DOMAIN}"\n`));
+    await writeFile(configs.server, server.replace('lease_time = 600\n', `lease_time = ${LEASE_TIME_SEC}\ndns = ["${PUSHED_DNS}"]\nsearch_domain = "${PUSHED_DOMAIN}"\n`));
     // Clients 1.. reach the server at their own veth peer (the demo routes only 198.18.0.1 for them).
     for (let i = 1; i < CLIENT_NAMES.length; i++) {
       const text = await readFile(configs.clients[i]!, 'utf8');
@@ -122,7 +152,7 @@ describe('client on the host', { timeout: 12 * STEP_TIMEOUT_MS }, () => {
   });
 
   for (const [i, dhcpClient] of DHCP_CLIENTS.entries()) {
-    test(`${dhcpClient}: address, option-121 route, MTU and DNS; SIGTERM releases and resolv.conf is as before; no DHCP client left`, { timeout: STEP_TIMEOUT_MS }, async () => {
+    test(`${dhcpClient}: address, option-121 route, MTU and DNS; renews and keeps them; reconnects on the same adapter after a cut; SIGTERM releases and resolv.conf is as before; no DHCP client left`, { timeout: STEP_TIMEOUT_MS }, async () => {
       const netns = topology.clients[i]!;
       const adapter = uniqueName('a');
       const resolvConf = await giveNamespaceResolvConf(netns);
@@ -135,6 +165,30 @@ describe('client on the host', { timeout: 12 * STEP_TIMEOUT_MS }, () => {
       await eventually('the pushed nameserver in resolv.conf', async () => (await readFile(resolvConf, 'utf8')).includes(`nameserver ${PUSHED_DNS}`));
       assert.ok(await pingOk(netns, LAN_HOST_ADDRESS), 'the LAN host answers through the tunnel');
       assert.ok((await processesOn(adapter)).length > 0, `${dhcpClient} runs on ${adapter}`);
+
+      // Renewal, observed for real: the emulator answers again (dhcp:reply rises) at T1 and the address, route and MTU stay.
+      const socket = socketOf(i, adapter, dhcpClient);
+      const repliesAtLease = (await status(socket)).counters['dhcp:reply'] ?? 0;
+      assert.ok(repliesAtLease > 0, 'the lease came from the emulator');
+      const lftAtLease = (await tunnelAddress(netns, adapter))!.validLft;
+      await eventually(`${dhcpClient} to renew (T1 = ${LEASE_TIME_SEC / 2} s)`, async () => ((await status(socket)).counters['dhcp:reply'] ?? 0) > repliesAtLease, (LEASE_TIME_SEC + 15) * 1000);
+      const renewed = await tunnelAddress(netns, adapter);
+      console.log(`# ${dhcpClient} renewed: dhcp:reply ${repliesAtLease} -> ${(await status(socket)).counters['dhcp:reply']}, valid_lft ${lftAtLease} -> ${renewed?.validLft}`);
+      assert.equal(renewed?.local, address, 'the same address after renewal');
+      assert.match(await routes(netns), new RegExp(`172\\.31\\.99\\.0/24 via ${TUNNEL_GATEWAY} dev ${adapter}`), 'the route after renewal');
+      assert.equal(await mtu(netns, adapter), 1400, 'the MTU after renewal');
+
+      // Reconnect: cut the tunnel's TCP connection (ss -K aborts it with a reset both ways); the client dials again on the same adapter.
+      const before = await status(socket);
+      const adapterIndex = await ifindex(netns, adapter);
+      await run('ss', ['-K', 'state', 'established', '( dport = :5555 )'], { netns });
+      await eventually('the client to reconnect', async () => {
+        const now = await status(socket);
+        return now.state === 'up' && now.reconnects > before.reconnects;
+      }, 30_000);
+      assert.equal(await ifindex(netns, adapter), adapterIndex, 'the adapter was not recreated');
+      assert.equal((await tunnelAddress(netns, adapter))?.local, address, 'the same address after reconnecting');
+      await eventually('the LAN host to answer through the new connection', () => pingOk(netns, LAN_HOST_ADDRESS), 20_000);
 
       assert.equal(await terminate(client), 0, client.output());
       assert.equal(await readFile(resolvConf, 'utf8'), HOST_RESOLV_CONF, 'resolv.conf is as the client found it');
