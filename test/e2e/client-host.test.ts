@@ -181,7 +181,8 @@ describe('client on the host', { timeout: 12 * STEP_TIMEOUT_MS }, () => {
       // Reconnect: cut the tunnel's TCP connection (ss -K aborts it with a reset both ways); the client dials again on the same adapter.
       const before = await status(socket);
       const adapterIndex = await ifindex(netns, adapter);
-      await run('ss', ['-K', 'state', 'established', '( dport = :5555 )'], { netns });
+      const killed = await run('ss', ['-K', 'state', 'established', '( dport = :5555 )'], { netns });
+      assert.match(killed.stdout, /:5555\b/, `ss -K aborted the tunnel's connection (needs a kernel with CONFIG_INET_DIAG_DESTROY): ${killed.stdout}${killed.stderr}`);
       await eventually('the client to reconnect', async () => {
         const now = await status(socket);
         return now.state === 'up' && now.reconnects > before.reconnects;
