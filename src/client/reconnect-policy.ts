@@ -97,6 +97,7 @@ export class ReconnectPolicy {
       if (close.code === CloseCode.KEY_EXPIRED) return `session keys reached their lifetime; reconnecting with fresh ones${kept}`;
       return `connection closed (${code}: ${close.reason}); reconnecting${kept}`;
     }
+    if (close.code === CloseCode.STALE_TIMESTAMP) return `${close.reason}${kept}`;
     if (close.code === CloseCode.SHUTTING_DOWN) return `the server is shutting down or restarting (${close.reason}); reconnecting${kept}`;
     return `the server closed the tunnel (${code}: ${close.reason}); reconnecting${kept} — when another copy of this client connects elsewhere, the server keeps only the newer tunnel`;
   }

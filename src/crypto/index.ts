@@ -5,6 +5,7 @@
 import type { ProtocolCrypto } from './port.js';
 import { createDataKeySchedule, SUITES, suiteFromId, suiteId } from './data-cipher.js';
 import { InitiatorHandshake, ResponderHandshake } from './handshake.js';
+import { raiseHandshakeTimestampFloor } from './tai64n.js';
 
 export { TimestampGuard, HandshakeError, InitiatorHandshake, ResponderHandshake, type SessionKeys } from './handshake.js';
 export { generateKeyPair, publicKeyOf, keysEqual, type StaticKeyPair } from './keys.js';
@@ -17,5 +18,6 @@ export const realCrypto: ProtocolCrypto = {
   suiteFromId,
   createInitiator: (opts) => new InitiatorHandshake(opts),
   createResponder: (opts) => new ResponderHandshake(opts),
+  raiseTimestampFloor: raiseHandshakeTimestampFloor,
   createDataKeySchedule,
 };

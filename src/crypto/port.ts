@@ -28,6 +28,8 @@ export interface HandshakeResponder {
 /** REQUEST replay protection: per client key, strictly increasing timestamps (crypto's TimestampGuard). */
 export interface ReplayGuard {
   accept(clientPublicKey: Uint8Array, timestamp: Uint8Array): boolean;
+  /** The last timestamp accepted from this client (what a refused REQUEST was compared with). */
+  lastAccepted(clientPublicKey: Uint8Array): Uint8Array | undefined;
 }
 
 export interface ProtocolCrypto {
@@ -36,6 +38,12 @@ export interface ProtocolCrypto {
   suiteId(name: SuiteName): number;
   suiteFromId(id: number): SuiteName | undefined;
   createInitiator(opts: { local: StaticKeyPair; remoteStaticPublic: Uint8Array; prologue: Uint8Array }): HandshakeInitiator;
+  /**
+   * Every later REQUEST timestamp will be strictly greater than `accepted`
+   * (the server's authenticated STALE_TIMESTAMP refusal carries it); false
+   * when it is not a timestamp we can move past (wrong length, beyond 2^63 s).
+   */
+  raiseTimestampFloor(accepted: Uint8Array): boolean;
   createResponder(opts: { local: StaticKeyPair; prologue: Uint8Array }): HandshakeResponder;
   /** Generation 0 ciphers of both directions, each moved on by one generation per REKEY at constant cost. */
   createDataKeySchedule(suite: SuiteName, keys: SessionKeys): DataKeySchedule;

@@ -37,3 +37,29 @@ export function nextHandshakeTimestamp(nowMs: number): Uint8Array {
   lastIssuedNs = ns;
   return tai64nFromNs(ns);
 }
+
+const TAI64N_MAX_LABEL_SEC = 2n ** 63n; // TAI64 labels at or above 2^63 are reserved: never issue one
+
+/** Nanoseconds since the Unix epoch of a TAI64N timestamp, or undefined for a malformed or reserved one. */
+export function unixNsOfTai64n(timestamp: Uint8Array): bigint | undefined {
+  if (timestamp.length !== TAI64N_LENGTH) return undefined;
+  const view = Buffer.from(timestamp.buffer, timestamp.byteOffset, TAI64N_LENGTH);
+  const sec = view.readBigUInt64BE(0);
+  const ns = view.readUInt32BE(8);
+  if (sec < TAI64_UNIX_EPOCH_SEC || sec >= TAI64N_MAX_LABEL_SEC || ns >= 1_000_000_000) return undefined;
+  return (sec - TAI64_UNIX_EPOCH_SEC) * 1_000_000_000n + BigInt(ns);
+}
+
+/**
+ * Makes every later nextHandshakeTimestamp strictly greater than `accepted`
+ * (the last timestamp the server took from us, carried by its authenticated
+ * STALE_TIMESTAMP refusal): a client restarted with its clock behind moves
+ * its own timestamps forward. They need only increase (as in WireGuard),
+ * not follow the wall clock. Only ever raises the floor.
+ */
+export function raiseHandshakeTimestampFloor(accepted: Uint8Array): boolean {
+  const ns = unixNsOfTai64n(accepted);
+  if (ns === undefined) return false;
+  if (ns > lastIssuedNs) lastIssuedNs = ns;
+  return true;
+}

@@ -39,6 +39,11 @@ export class TimestampGuard {
     return true;
   }
 
+  lastAccepted(clientPublicKey: Uint8Array): Uint8Array | undefined {
+    const entry = this.#latest.get(Buffer.from(clientPublicKey).toString('hex'));
+    return entry && keysEqual(entry.publicKey, clientPublicKey) ? entry.timestamp.slice() : undefined;
+  }
+
   get size(): number {
     return this.#latest.size;
   }

@@ -24,4 +24,8 @@ export class LeaseReplayGuard implements ReplayGuard {
     this.leases.recordHandshake(clientPublicKey, timestamp);
     return true;
   }
+
+  lastAccepted(clientPublicKey: Uint8Array): Uint8Array | undefined {
+    return this.leases.lastHandshake(clientPublicKey);
+  }
 }

@@ -18,6 +18,12 @@ export const CloseCode = {
   INTERNAL_ERROR: 12,
   /** A newer connection of the same client took the tunnel over (retryable: the old one may still be the real client). */
   REPLACED: 13,
+  /**
+   * Only inside a RESPONSE refusal: the REQUEST's timestamp is not newer than
+   * the last the server accepted from this key, which the refusal carries
+   * (a client restarted with its clock behind moves past it and retries).
+   */
+  STALE_TIMESTAMP: 14,
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 
@@ -43,6 +49,7 @@ const RETRYABLE = new Set<number>([
   CloseCode.TIMEOUT,
   CloseCode.INTERNAL_ERROR,
   CloseCode.REPLACED,
+  CloseCode.STALE_TIMESTAMP,
 ]);
 
 export function isRetryable(code: number): boolean {

@@ -15,6 +15,9 @@ import { BODY_VERSION, KNOWN_FLAGS } from './request.js';
 import type { CloseRepr } from './close.js';
 import { encodeCloseBody, parseCloseBody } from './sealed-close.js';
 
+/** A TAI64N timestamp, as in the REQUEST's handshake payload. */
+const TAI64N_LENGTH = 12;
+
 /** Response flag: the server refuses the client; `suite` is 0 and clientData is the refusal (status u16 ‖ reasonLength u8 ‖ reason). */
 export const FLAG_REFUSED = 0x80;
 const KNOWN_RESPONSE_FLAGS = KNOWN_FLAGS | FLAG_REFUSED;
@@ -90,12 +93,38 @@ export function parseResponseBody(bytes: Uint8Array): ResponseBody {
   return body;
 }
 
-/** The response body of a refusal (for writeResponse): REFUSED, suite 0, the status and reason. */
-export function encodeRefusalBody(refusal: CloseRepr): Uint8Array {
-  return encodeResponseBody({ flags: FLAG_REFUSED, suite: 0, clientData: encodeCloseBody(refusal) });
+/** A refusal; a STALE_TIMESTAMP one also carries the last REQUEST timestamp the server accepted from this client. */
+export interface RefusalRepr extends CloseRepr {
+  lastTimestamp?: Uint8Array;
 }
 
-/** The refusal a parsed response body carries, or undefined when it grants the tunnel. */
-export function parseRefusal(body: ResponseBody): CloseRepr | undefined {
-  return (body.flags & FLAG_REFUSED) !== 0 ? parseCloseBody(body.clientData) : undefined;
+/**
+ * The response body of a refusal (for writeResponse): REFUSED, suite 0, and
+ * as clientData the close body (status ‖ reasonLength ‖ reason), followed by
+ * the 12-byte TAI64N `lastTimestamp` when there is one.
+ */
+export function encodeRefusalBody(refusal: RefusalRepr): Uint8Array {
+  const close = encodeCloseBody(refusal);
+  const last = refusal.lastTimestamp;
+  if (last && last.length !== TAI64N_LENGTH) throw new ProtocolError('BAD_VALUE', `refusal lastTimestamp: expected ${TAI64N_LENGTH} bytes, got ${last.length}`);
+  const clientData = last ? new Uint8Array(close.length + TAI64N_LENGTH) : close;
+  if (last) {
+    clientData.set(close);
+    clientData.set(last, close.length);
+  }
+  return encodeResponseBody({ flags: FLAG_REFUSED, suite: 0, clientData });
+}
+
+/** The refusal a parsed response body carries, or undefined when it grants the tunnel; lastTimestamp is a view. */
+export function parseRefusal(body: ResponseBody): RefusalRepr | undefined {
+  if ((body.flags & FLAG_REFUSED) === 0) return undefined;
+  const data = body.clientData;
+  requireBytes(data, 3, 'refusal');
+  const closeLength = 3 + data[2]!;
+  const rest = data.length - closeLength;
+  if (rest !== 0 && rest !== TAI64N_LENGTH) {
+    throw new ProtocolError('BAD_LENGTH', `refusal: after a ${closeLength}-byte close body expected nothing or a ${TAI64N_LENGTH}-byte timestamp, got ${rest} bytes`);
+  }
+  const close = parseCloseBody(data.subarray(0, closeLength));
+  return rest === 0 ? close : { ...close, lastTimestamp: data.subarray(closeLength) };
 }

@@ -68,7 +68,8 @@ export type Refusal =
   | 'too-many-from-source'
   | 'too-many-handshakes'
   | 'not-this-server' // RELAY path or REQUEST destination names another server
-  | 'authentication' // REQUEST did not decrypt, was replayed, or the client is unknown
+  | 'stale-timestamp' // an authorized client's REQUEST not newer than the last accepted: a replay, or its clock is behind
+  | 'authentication' // REQUEST did not decrypt, or the client is unknown
   | 'policy'; // the client is known but refused (disabled, no address, no suite)
 
 /** A tick: time passes. `lastReceivedMs`: when a whole frame last arrived (DATA once verified); `lastSentMs`: when bytes last left (the data plane bypasses the machine). */

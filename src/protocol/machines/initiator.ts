@@ -89,6 +89,9 @@ export class InitiatorMachine extends EndpointMachine<InitiatorState, InitiatorE
   private handshake: HandshakeInitiator | undefined;
   private phaseSinceMs = 0;
   private readonly backoff: Backoff | undefined;
+  /** The last attempt was refused as STALE_TIMESTAMP (cleared once authorized): a second one in a row backs off. */
+  private staleBefore = false;
+  private retryAtOnce = false;
 
   constructor(private readonly opts: InitiatorOptions) {
     super('idle');
@@ -197,6 +200,7 @@ export class InitiatorMachine extends EndpointMachine<InitiatorState, InitiatorE
     try {
       const body = parseResponseBody(payload);
       const refusal = parseRefusal(body);
+      if (refusal?.status === CloseCode.STALE_TIMESTAMP) return this.onStaleTimestamp(refusal.lastTimestamp, nowMs, actions);
       if (refusal) return this.onRefusal(refusal.status, refusal.reason, nowMs, actions);
       const suite = this.opts.crypto.suiteFromId(body.suite);
       if (!suite || !this.offeredSuites().includes(suite)) throw new ProtocolError('BAD_VALUE', `server chose suite ${body.suite}, which was not offered`);
@@ -205,6 +209,7 @@ export class InitiatorMachine extends EndpointMachine<InitiatorState, InitiatorE
       const session = new TunnelSession({ crypto: this.opts.crypto, suite, keys, nowMs, inBandRekey, lifetime: this.opts.lifetime });
       this.established = new Established(session, this.timing, nowMs, 'expired');
       this.handshake = undefined;
+      this.staleBefore = false;
       this.backoff?.reset();
       this.go('authorized', 'RESPONSE');
       actions.push({ type: 'authorized', info: { suite, inBandRekey, lease, peerPublicKey: this.serverPublicKey } });
@@ -227,6 +232,23 @@ export class InitiatorMachine extends EndpointMachine<InitiatorState, InitiatorE
     this.handshake = undefined;
     this.closeIsFinal = !isRetryable(code);
     this.closedBy(actions, 'peer', code, reason, nowMs, 'RESPONSE refused', 'dying');
+  }
+
+  /**
+   * The server (authenticated by this RESPONSE) holds a newer timestamp of
+   * ours than the one we sent: we were restarted with the clock behind. Our
+   * timestamps only need to increase, so the next REQUEST goes past the one
+   * it holds, at once — unless the previous attempt ended the same way
+   * (then the floor did not help, and we back off like any retry).
+   */
+  private onStaleTimestamp(lastTimestamp: Uint8Array | undefined, nowMs: number, actions: Action[]): void {
+    const raised = lastTimestamp !== undefined && this.opts.crypto.raiseTimestampFloor(lastTimestamp);
+    this.retryAtOnce = raised && !this.staleBefore;
+    this.staleBefore = true;
+    this.handshake = undefined;
+    this.closeIsFinal = false;
+    const why = raised ? 'moving our handshake timestamps past it and retrying' : 'the refusal carries no usable timestamp; retrying with backoff';
+    this.closedBy(actions, 'peer', CloseCode.STALE_TIMESTAMP, `the server holds a newer handshake timestamp of ours (this host's clock is behind the last connection's): ${why}`, nowMs, 'RESPONSE refused', 'dying');
   }
 
   /** A plain CLOSE: anyone on the path can send one, so it ends this connection and we try again. */
@@ -283,7 +305,9 @@ export class InitiatorMachine extends EndpointMachine<InitiatorState, InitiatorE
     this.go('dead', event);
     const code = this.closeCode ?? CloseCode.NORMAL;
     if (!this.backoff || this.closeIsFinal) return;
-    if (code === CloseCode.KEY_EXPIRED) return void actions.push({ type: 'reconnect', delayMs: 0 });
+    const atOnce = code === CloseCode.KEY_EXPIRED || this.retryAtOnce;
+    this.retryAtOnce = false;
+    if (atOnce) return void actions.push({ type: 'reconnect', delayMs: 0 });
     actions.push({ type: 'reconnect', delayMs: this.backoff.next() });
   }
 

@@ -17,7 +17,7 @@ import { FrameType, frameType } from '../frames/header.js';
 import { encodeLease } from '../frames/lease-codec.js';
 import { parseRelay, type RelayRepr } from '../frames/relay.js';
 import { FLAG_IN_BAND_REKEY, parseRequest, parseRequestBody } from '../frames/request.js';
-import { encodeRefusalBody, encodeResponse, encodeResponseBody } from '../frames/response.js';
+import { encodeRefusalBody, encodeResponse, encodeResponseBody, type RefusalRepr } from '../frames/response.js';
 import type { HandshakeResponder, ProtocolCrypto, ReplayGuard, StaticKeyPair, SuiteName } from '../../crypto/port.js';
 import { handshakePrologue } from '../prologue.js';
 import { TunnelSession, type KeyLifetime } from '../session.js';
@@ -180,19 +180,22 @@ export class ServerMachine extends EndpointMachine<ServerState, ServerEvent> {
     const verdict = this.opts.authorize({ name: body.initiatorName, publicKey: opened.remoteStaticPublic, destination: request.destination, path: this.path!, clientData: body.clientData });
     if (!verdict.ok) {
       const reason = verdict.reason ?? 'not authorized';
-      return this.refuse(responder, verdict.code, reason, verdict.detail ?? `client "${body.initiatorName}": ${reason}`, verdict.code === CloseCode.AUTHENTICATION_FAILURE ? 'authentication' : 'policy', nowMs, actions);
+      return this.refuse(responder, { status: verdict.code, reason }, verdict.detail ?? `client "${body.initiatorName}": ${reason}`, verdict.code === CloseCode.AUTHENTICATION_FAILURE ? 'authentication' : 'policy', nowMs, actions);
     }
     // Only now, for a client we know: unknown keys never touch the replay table, so they cannot push a real client's entry out.
     if (!this.opts.replayGuard.accept(opened.remoteStaticPublic, opened.timestamp)) {
-      // A plain CLOSE: the sender may be replaying someone else's REQUEST (it could not read a RESPONSE), or be the client with its clock stepped back (it retries).
-      return fail(CloseCode.AUTHENTICATION_FAILURE, `REQUEST of "${body.initiatorName}" has a timestamp not newer than the last accepted (a replay, or the client's clock stepped back)`, 'authentication');
+      // Sealed, with the timestamp we hold: a client restarted with its clock behind moves past it and retries at once; a replayer
+      // lacks the REQUEST's ephemeral key, so it can read nothing and gains nothing (docs/CRYPTO.md "Stale timestamps").
+      const lastTimestamp = this.opts.replayGuard.lastAccepted(opened.remoteStaticPublic);
+      const detail = `REQUEST of "${body.initiatorName}" has a timestamp not newer than the last accepted (a replay, or the client's clock is behind)`;
+      return this.refuse(responder, { status: CloseCode.STALE_TIMESTAMP, reason: 'stale timestamp', ...(lastTimestamp ? { lastTimestamp } : {}) }, detail, 'stale-timestamp', nowMs, actions);
     }
     const crypto = this.opts.crypto;
     const preference = verdict.suites ?? this.opts.suites ?? crypto.suites;
     const suite = preference.find((s) => body.suites.includes(crypto.suiteId(s)));
     if (!suite) {
       const reason = `none of the offered suites [${body.suites.join(', ')}] is allowed`;
-      return this.refuse(responder, CloseCode.NO_COMMON_SUITE, reason, `client "${body.initiatorName}": ${reason}`, 'policy', nowMs, actions);
+      return this.refuse(responder, { status: CloseCode.NO_COMMON_SUITE, reason }, `client "${body.initiatorName}": ${reason}`, 'policy', nowMs, actions);
     }
     const inBandRekey = (body.flags & FLAG_IN_BAND_REKEY) !== 0 && this.opts.inBandRekey !== false && verdict.inBandRekey !== false;
     const responseBody = encodeResponseBody({ flags: inBandRekey ? FLAG_IN_BAND_REKEY : 0, suite: crypto.suiteId(suite), clientData: encodeLease(verdict.lease) });
@@ -214,12 +217,12 @@ export class ServerMachine extends EndpointMachine<ServerState, ServerEvent> {
    * good on a non-retryable code), and nobody else can read it. `reason`
    * goes to the client; `detail` only to our log. No CLOSE follows.
    */
-  private refuse(responder: HandshakeResponder, code: number, reason: string, detail: string, refusal: Refusal, nowMs: number, actions: Action[]): void {
-    const { message, keys } = responder.writeResponse(encodeRefusalBody({ status: code, reason }));
+  private refuse(responder: HandshakeResponder, refused: RefusalRepr, detail: string, refusal: Refusal, nowMs: number, actions: Action[]): void {
+    const { message, keys } = responder.writeResponse(encodeRefusalBody(refused));
     keys.sendKey.fill(0); // no session follows
     keys.receiveKey.fill(0);
     actions.push({ type: 'send', frame: encodeResponse({ handshake: message }) });
-    this.closeWith(actions, code, detail, nowMs, [], 'REQUEST refused', 'close', 'dying', refusal);
+    this.closeWith(actions, refused.status, detail, nowMs, [], 'REQUEST refused', 'close', 'dying', refusal);
   }
 
 

@@ -241,7 +241,7 @@ describe('the replay guard', () => {
   it('is consulted only for authorized clients: unknown keys cannot push a real client out of it', () => {
     const seen: string[] = [];
     const inner = new TimestampGuard();
-    const guard: ReplayGuard = { accept: (key, ts) => (seen.push(Buffer.from(key).toString('hex')), inner.accept(key, ts)) };
+    const guard: ReplayGuard = { accept: (key, ts) => (seen.push(Buffer.from(key).toString('hex')), inner.accept(key, ts)), lastAccepted: (key) => inner.lastAccepted(key) };
     for (let i = 0; i < 5; i++) attempt(undefined, { clientKeys: generateKeyPair(), replayGuard: guard });
     assert.deepEqual(seen, []);
     const pipe = attempt(undefined, { replayGuard: guard });

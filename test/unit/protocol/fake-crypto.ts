@@ -72,7 +72,9 @@ function deriveKeys(ephemeral: Uint8Array, initiator: Uint8Array, responder: Uin
 let ephemeralCounter = 0;
 
 export function createFakeCrypto(opts: { nowMs?: () => number } = {}): ProtocolCrypto {
-  const now = opts.nowMs ?? (() => Date.now());
+  const clock = opts.nowMs ?? (() => Date.now());
+  let floorMs = -1; // raised by raiseTimestampFloor: later timestamps are past it
+  const now = () => Math.max(clock(), floorMs + 1);
   return {
     suites: SUITES,
     suiteId: (name) => SUITES.indexOf(name) + 1,
@@ -94,6 +96,11 @@ export function createFakeCrypto(opts: { nowMs?: () => number } = {}): ProtocolC
           return { payload: body.subarray(32), keys: { sendKey: k.i2r, receiveKey: k.r2i, handshakeHash: k.hash } };
         },
       };
+    },
+    raiseTimestampFloor(accepted) {
+      if (accepted.length !== 12) return false;
+      floorMs = Math.max(floorMs, Number(new DataView(accepted.buffer, accepted.byteOffset).getBigUint64(0)));
+      return true;
     },
     createResponder({ local, prologue }) {
       let keys: ReturnType<typeof deriveKeys> | undefined;
@@ -139,5 +146,9 @@ export class FakeTimestampGuard implements ReplayGuard {
     if (prev !== undefined && ts <= prev) return false;
     this.last.set(id, ts);
     return true;
+  }
+  lastAccepted(key: Uint8Array): Uint8Array | undefined {
+    const ts = this.last.get(Buffer.from(key).toString('hex'));
+    return ts === undefined ? undefined : new Uint8Array(Buffer.from(ts, 'hex'));
   }
 }

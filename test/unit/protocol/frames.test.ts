@@ -11,7 +11,7 @@ import {
   encodeRelay, parseRelay, encodeRequest, parseRequest, encodeRequestBody, parseRequestBody,
   encodeResponse, parseResponse, encodeResponseBody, parseResponseBody, encodeData, parseData,
   emitDataHeader, dataFrameLength, encodeClose, parseClose, encodeKeepalive, parseKeepalive,
-  encodeRekey, parseRekey, frameType, FLAG_IN_BAND_REKEY, splitHostPort,
+  encodeRekey, parseRekey, frameType, FLAG_IN_BAND_REKEY, splitHostPort, encodeRefusalBody, parseRefusal,
 } from '../../../src/protocol/frames/index.js';
 import { fixture, hex, range } from './fixtures.js';
 
@@ -200,5 +200,26 @@ describe('random input never throws anything but ProtocolError', () => {
   }
   it('MAX_FRAME_LENGTH holds the largest DATA frame', () => {
     assert.ok(dataFrameLength(65535, 64, 255) <= MAX_FRAME_LENGTH);
+  });
+});
+
+describe('refusal bodies (REFUSED RESPONSE)', () => {
+  const reason = fc.stringMatching(/^[\x20-\x7e]{0,60}$/);
+  it('round-trip, with and without the STALE_TIMESTAMP refusal\'s last accepted timestamp', () => {
+    fc.assert(fc.property(fc.integer({ min: 0, max: 0xffff }), reason, fc.option(fc.uint8Array({ minLength: 12, maxLength: 12 }), { nil: undefined }), (status, text, lastTimestamp) => {
+      const body = parseResponseBody(encodeRefusalBody({ status, reason: text, ...(lastTimestamp ? { lastTimestamp } : {}) }));
+      const refusal = parseRefusal(body)!;
+      assert.equal(refusal.status, status);
+      assert.equal(refusal.reason, text);
+      assert.deepEqual(refusal.lastTimestamp && [...refusal.lastTimestamp], lastTimestamp && [...lastTimestamp]);
+    }));
+  });
+  it('a trailer that is not exactly one timestamp is refused with BAD_LENGTH, and so is a wrong-sized timestamp to encode', () => {
+    const close = encodeRefusalBody({ status: CloseCode.STALE_TIMESTAMP, reason: 'stale timestamp', lastTimestamp: new Uint8Array(12) });
+    for (const cut of [1, 11]) {
+      const body = parseResponseBody(close);
+      throwsProtocol(() => parseRefusal({ ...body, clientData: body.clientData.subarray(0, body.clientData.length - cut) }), 'BAD_LENGTH');
+    }
+    throwsProtocol(() => encodeRefusalBody({ status: 14, reason: '', lastTimestamp: new Uint8Array(11) }), 'BAD_VALUE');
   });
 });

@@ -122,8 +122,9 @@ describe('handshake and tunnel over an in-memory pipe', () => {
     const replay = makePipe({ server: { replayGuard: guard } });
     replay.tamper = (_l, right, frame) => (right ? (recorded.get(frame[4]!) ?? frame) : frame);
     replay.event(0, { type: 'start' });
-    assert.equal(replay.server.closeCode, CloseCode.AUTHENTICATION_FAILURE);
+    assert.equal(replay.server.closeCode, CloseCode.STALE_TIMESTAMP, 'refused inside a RESPONSE only the recorded REQUEST\'s sender can open');
     assert.match(replay.server.closeReason, /replay/);
+    assert.notEqual(replay.client.state, 'authorized');
   });
 
   it('tampering with any bit of a DATA frame after the common header closes INTEGRITY_FAILURE', () => {

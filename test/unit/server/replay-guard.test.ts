@@ -82,7 +82,7 @@ test('a REQUEST recorded before a restart is refused after it: the last timestam
   const replayed = server(new LeaseReplayGuard(restarted));
   deliver(replayed, recorded);
   assert.notEqual(replayed.state, 'authorized');
-  assert.equal(replayed.closeCode, CloseCode.AUTHENTICATION_FAILURE);
+  assert.equal(replayed.closeCode, CloseCode.STALE_TIMESTAMP);
   assert.match(replayed.closeReason, /not newer/);
 
   // The real client's next handshake carries a later timestamp and is accepted.
