@@ -71,6 +71,16 @@ export async function addRoute(device: string, destination: string, prefixLength
   await ip(device, ['route', 'replace', `${destination}/${prefixLength}`, 'via', gateway, 'dev', device], netns);
 }
 
+/** Adds (or replaces) the on-link route `destination/prefixLength dev device`: the kernel resolves each address on the device. */
+export async function addDeviceRoute(device: string, destination: string, prefixLength: number, netns?: string): Promise<void> {
+  await ip(device, ['route', 'replace', `${destination}/${prefixLength}`, 'dev', device], netns);
+}
+
+/** Removes the route `destination/prefixLength dev device`. */
+export async function deleteDeviceRoute(device: string, destination: string, prefixLength: number, netns?: string): Promise<void> {
+  await ip(device, ['route', 'del', `${destination}/${prefixLength}`, 'dev', device], netns);
+}
+
 /** A permanent neighbour entry: `address` is at `mac` on the device (no ARP needed). */
 export async function addNeighbour(device: string, address: string, mac: string, netns?: string): Promise<void> {
   await ip(device, ['neigh', 'replace', address, 'lladdr', mac, 'nud', 'permanent', 'dev', device], netns);

@@ -3,7 +3,8 @@
  * on-link tunnel addresses with a reserved MAC, so the host sends those
  * datagrams to the pseudo adapter. On a client it answers for the whole tunnel
  * subnet (gateway included) except the client's own address; on the server
- * the same code answers for every client address with the client MAC.
+ * the same code answers for every client address with the client MAC, and
+ * for every address of the clients' site networks (forwardingArpConfig).
  *
  * Never answered (each with a stable reason, used as a counter key):
  * - probes (sender IP 0.0.0.0, RFC 5227) and requests for an excluded
@@ -59,6 +60,17 @@ export function clientArpConfig(lease: Lease): ArpEmulatorConfig {
     answerFor: [{ address: lease.gateway, prefixLength: lease.prefixLength }],
     except: [lease.address],
   };
+}
+
+/**
+ * A forwarding host's configuration (the server's adapter): the tunnel
+ * subnet as for a client, and also every network the lease routes through
+ * the adapter — the clients' site networks, which the server's kernel
+ * reaches with a device route and so resolves address by address.
+ */
+export function forwardingArpConfig(lease: Lease): ArpEmulatorConfig {
+  const client = clientArpConfig(lease);
+  return { ...client, answerFor: [...client.answerFor, ...lease.routes.map((r) => ({ address: r.destination, prefixLength: r.prefixLength }))] };
 }
 
 export function compileArpConfig(config: ArpEmulatorConfig): CompiledArpConfig {

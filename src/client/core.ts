@@ -58,6 +58,8 @@ export interface ClientCoreOptions {
   autoTick?: boolean;
   /** How many servers the rotation walks: a refusal must repeat that many times more to prove a fault. */
   servers?: number;
+  /** A site gateway: the adapter takes datagrams from any source (its LAN's), not only the lease's; the server checks them. */
+  forwarding?: boolean;
 }
 
 type Lifecycle = { kind: 'running'; reachedAuthorization: boolean } | { kind: 'stopping' } | { kind: 'stopped' };
@@ -161,7 +163,7 @@ export class ClientCore {
     try {
       const device = await this.opts.openDevice(lease);
       if (this.lifecycle.kind !== 'running') return void (await device.close());
-      const adapter = new PseudoAdapter({ device: device.device, lease, dhcp: new DhcpServerEmulator(lease), logger: this.opts.log, onDatagram: this.sendFrom(device) });
+      const adapter = new PseudoAdapter({ device: device.device, lease, dhcp: new DhcpServerEmulator(lease), forwarding: this.opts.forwarding ?? false, logger: this.opts.log, onDatagram: this.sendFrom(device) });
       this.adapter = { kind: 'up', lease, device, adapter };
       this.monitor.setMac(device.mac);
       await device.start();

@@ -21,6 +21,7 @@ import type { Lease } from '../lease.js';
 import type { Logger } from '../log.js';
 import { realCrypto } from '../crypto/index.js';
 import { ClientCore, type ClientDevice } from './core.js';
+import { checkForwarding } from './forwarding.js';
 import { prepareHost, type ClientHost } from './host.js';
 import { serverTarget, ServerRotation } from './server-rotation.js';
 
@@ -32,6 +33,7 @@ export interface ClientHandle {
 
 export async function startClient(config: ClientConfig, log: Logger): Promise<ClientHandle> {
   const privateKey = await readPrivateKeyFile(config.private_key_file);
+  if (config.forward) await checkForwarding(); // before anything on the host changes
   // Before dialing: one client per adapter, and whatever a killed predecessor left is cleared.
   const host = await prepareHost(config, log);
   // Every server's key is decoded now, so a bad one is reported at start, not at failover.
@@ -49,6 +51,7 @@ export async function startClient(config: ClientConfig, log: Logger): Promise<Cl
     },
     rotation,
     servers: targets.length,
+    forwarding: config.forward,
     openDevice: (lease) => openDevice(config, lease, host, log),
     dial: dialTcp(),
     log,

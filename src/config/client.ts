@@ -48,6 +48,8 @@ export const clientConfigSchema = z
     adapter: z.strictObject({ name: interfaceName.default('tapvpn0') }).prefault({}),
     address_mode: z.enum(['dhcp', 'static'], { error: 'expected "dhcp" or "static"' }).default('dhcp'),
     dhcp_client: z.enum(DHCP_CLIENTS, { error: `expected one of ${DHCP_CLIENTS.join(', ')}` }).default('auto'),
+    /** A site gateway: forward between the adapter and the LAN behind this host (needs net.ipv4.ip_forward = 1, checked at start). */
+    forward: z.boolean().default(false),
     suites: suites.optional(),
     keepalive,
     reconnect,

@@ -5,7 +5,8 @@
  * and the pool inside the tunnel network and clear of its network and
  * broadcast addresses, the pool clear of the gateway, fixed addresses inside
  * the network, outside nobody else's and unique; client names and keys
- * unique.
+ * unique; clients' site networks clear of the tunnel network, of each other
+ * and of the pushed routes.
  */
 import { z } from 'zod';
 import { inSubnet, numberToIpv4 } from '../wire/addr.js';
@@ -30,6 +31,8 @@ const clientEntry = z.strictObject({
   routes: z.array(cidr).optional(),
   /** Overrides the top-level client_to_client for this client. */
   client_to_client: z.boolean().optional(),
+  /** Site-to-site: the networks behind this client (its branch LAN), routed into its tunnel; sources in them are accepted from it. */
+  networks: z.array(cidr).default([]),
 });
 
 const tunnel = z.strictObject({
@@ -38,6 +41,8 @@ const tunnel = z.strictObject({
   pool_start: ipv4.optional(),
   pool_end: ipv4.optional(),
   routes: z.array(cidr).default([]),
+  /** Let a pushed route (a summary or default route) contain clients' site networks; the more specific network wins. */
+  routes_may_cover_networks: z.boolean().default(false),
   dns: z.array(ipv4).default([]),
   search_domain: z
     .string()
@@ -134,6 +139,55 @@ function checkAddresses(config: RawServer, ctx: z.RefinementCtx): void {
   });
 }
 
+/** Never routed to a client, whatever is configured (the router's forbidden destinations). */
+const NOT_SITE_NETWORKS: readonly Cidr[] = [
+  { address: '0.0.0.0', prefixLength: 8 },
+  { address: '127.0.0.0', prefixLength: 8 },
+  { address: '169.254.0.0', prefixLength: 16 },
+  { address: '224.0.0.0', prefixLength: 3 },
+];
+
+function text(network: Cidr): string {
+  return `${network.address}/${network.prefixLength}`;
+}
+
+/** Two networks overlap when one contains the other: they agree on the shorter prefix. */
+function overlaps(a: Cidr, b: Cidr): boolean {
+  return inSubnet(ipv4Number(a.address), ipv4Number(b.address), Math.min(a.prefixLength, b.prefixLength));
+}
+
+/**
+ * Site networks (issue 14, site-to-site): each outside the tunnel network,
+ * the addresses no client may reach, every other client's networks, and the
+ * pushed routes — a route may contain one (a summary or default route) only
+ * with tunnel.routes_may_cover_networks, and never lie inside one.
+ */
+function checkSiteNetworks(config: RawServer, ctx: z.RefinementCtx): void {
+  const { tunnel } = config;
+  const pushed = [
+    ...tunnel.routes.map((route, j) => ({ route, where: `tunnel.routes[${j}]` })),
+    ...config.clients.flatMap((c, i) => (c.routes ?? []).map((route, j) => ({ route, where: `clients[${i}].routes[${j}]` }))),
+  ];
+  const seen: Array<{ network: Cidr; where: string }> = [];
+  config.clients.forEach((client, i) => {
+    client.networks.forEach((network, j) => {
+      const path = ['clients', i, 'networks', j];
+      const problem = (message: string): void => ctx.addIssue({ code: 'custom', path, message: `${message}, got ${text(network)}` });
+      if (overlaps(network, tunnel.network)) return problem(`expected a network outside tunnel.network ${text(tunnel.network)}`);
+      const reserved = NOT_SITE_NETWORKS.find((r) => overlaps(network, r));
+      if (reserved) return problem(`expected a unicast network outside ${text(reserved)} (0/8, 127/8, 169.254/16 and 224/3 are never routed to a client)`);
+      const other = seen.find((s) => overlaps(network, s.network));
+      if (other) return problem(`expected a network no other site network overlaps (${other.where} is ${text(other.network)})`);
+      seen.push({ network, where: `clients[${i}].networks[${j}]` });
+      for (const { route, where } of pushed) {
+        if (!overlaps(network, route)) continue;
+        if (route.prefixLength >= network.prefixLength) return problem(`expected a network that does not contain the pushed route ${where} ${text(route)} (the LAN behind the server)`);
+        if (!tunnel.routes_may_cover_networks) return problem(`expected a network outside the pushed route ${where} ${text(route)}, or tunnel.routes_may_cover_networks = true to let a summary or default route cover site networks (the more specific network wins)`);
+      }
+    });
+  });
+}
+
 function checkClients(config: RawServer, ctx: z.RefinementCtx): void {
   const names = new Map<string, number>();
   const keys = new Map<string, number>();
@@ -163,6 +217,7 @@ export const serverConfigSchema = serverObject
   .superRefine((config, ctx) => {
     checkAddresses(config, ctx);
     checkClients(config, ctx);
+    checkSiteNetworks(config, ctx);
     checkServices(config, ctx);
   })
   .transform((config) => {

@@ -16,7 +16,7 @@
  * (the buffers are reused).
  */
 import type { FrameDevice } from '../../adapter/device.js';
-import { ArpEmulator, clientArpConfig, type ArpVerdict } from '../../emulators/arp.js';
+import { ArpEmulator, clientArpConfig, forwardingArpConfig, type ArpEmulatorConfig, type ArpVerdict } from '../../emulators/arp.js';
 import type { DhcpResponder } from '../../emulators/dhcp.js';
 import type { Lease } from '../lease.js';
 import { ipv4ToNumber, macToBytes, type Ipv4Address, type MacAddress } from '../wire/addr.js';
@@ -53,7 +53,10 @@ export interface PseudoAdapterOptions {
   nowMs?: () => number;
   /**
    * The host forwards for other networks (the server's adapter, which carries
-   * replies from its LAN): accept any IPv4 source, not only the lease's.
+   * replies from its LAN; a site gateway client, which carries its branch
+   * LAN): accept any IPv4 source, not only the lease's — the server checks
+   * sources against what is configured for the client — and answer ARP also
+   * for the lease's routes (on the server: the clients' site networks).
    */
   forwarding?: boolean;
   /** Frames per writeFrames batch on the receive path (the pool size). */
@@ -107,7 +110,7 @@ export class PseudoAdapter {
     this.#forwarding = options.forwarding ?? false;
     this.#nowMs = options.nowMs ?? Date.now;
     this.counters = options.counters ?? new Counters();
-    this.#arp = new ArpEmulator(clientArpConfig(options.lease));
+    this.#arp = new ArpEmulator(this.#arpConfig(options.lease));
     this.#classifier = new FrameClassifier(classifierConfigFromLease(options.lease, this.#forwarding));
     this.#ipv6 = new Ipv6Responder({
       lease: options.lease,
@@ -142,13 +145,18 @@ export class PseudoAdapter {
   }
 
   setLease(lease: Lease): void {
-    this.#arp.setConfig(clientArpConfig(lease));
+    this.#arp.setConfig(this.#arpConfig(lease));
     this.#classifier.setConfig(classifierConfigFromLease(lease, this.#forwarding));
     this.#dhcp.setLease(lease);
     this.#gatewayMac = macToBytes(lease.gatewayMac);
     this.#gateway = ipv4ToNumber(lease.gateway);
     this.#mtu = lease.mtu;
     this.#ipv6.setLease(lease, this.#gatewayMac, this.#hostMac !== undefined);
+  }
+
+  /** A forwarding host (the server) also resolves the networks its lease routes through the adapter. */
+  #arpConfig(lease: Lease): ArpEmulatorConfig {
+    return this.#forwarding ? forwardingArpConfig(lease) : clientArpConfig(lease);
   }
 
   /**

@@ -30,10 +30,10 @@ import type { ProtocolCrypto, ReplayGuard, StaticKeyPair } from '../crypto/port.
 import { CloseCode, closeCodeName } from '../protocol/frames/close-codes.js';
 import type { AuthorizedInfo } from '../protocol/machines/actions.js';
 import { ServerMachine } from '../protocol/machines/server.js';
-import { ipv4ToNumber, type MacAddress } from '../wire/addr.js';
+import { ipv4ToNumber, numberToIpv4, type MacAddress } from '../wire/addr.js';
 import type { LeaseStore } from './leases.js';
-import { gatewayOf, ServerPolicy, type ClientPolicy } from './policy.js';
-import { Router, type RouteEntry } from './router.js';
+import { gatewayOf, ServerPolicy, siteNetworksOf, type ClientPolicy } from './policy.js';
+import { Router, type RouteEntry, type SiteNetwork } from './router.js';
 import { ETHERTYPE_IPV6, Router6, type Route6Entry } from './router6.js';
 import { ipv6PoolOf } from './policy.js';
 import { ipv6ToBytes } from '../wire/addr6.js';
@@ -104,6 +104,8 @@ export class ServerCore {
   private readonly drivers = new Set<MachineDriver>();
   private readonly adapter: PseudoAdapter;
   private readonly ticker: NodeJS.Timeout | undefined;
+  /** The clients' site networks the router and the adapter have now. */
+  private sites: readonly SiteNetwork[];
 
   constructor(private readonly opts: ServerCoreOptions) {
     const { config } = opts;
@@ -114,11 +116,12 @@ export class ServerCore {
     const gateway = gatewayOf(config);
     const { network } = config.tunnel;
     const router = new Router<ClientTunnel>({ network: ipv4ToNumber(network.address), prefixLength: network.prefixLength }, ipv4ToNumber(gateway), this.counters);
-    const serverLease: Lease = { ...this.policy.leaseFor(gateway), routes: [], gatewayMac: DEFAULT_CLIENT_MAC };
+    this.sites = siteNetworksOf(config);
+    router.setSites(this.sites);
     const pool6 = ipv6PoolOf(config);
     const router6 = pool6 && new Router6<ClientTunnel>(pool6, router.tunnels, this.counters);
     const toClient = (datagram: Uint8Array, etherType: number): void => (etherType === ETHERTYPE_IPV6 ? router6?.toClient(datagram) : router.toClient(datagram));
-    this.adapter = new PseudoAdapter({ device: opts.device, lease: serverLease, dhcp: NO_DHCP, forwarding: true, logger: opts.log, counters: this.counters, onDatagram: toClient });
+    this.adapter = new PseudoAdapter({ device: opts.device, lease: this.serverLease(config), dhcp: NO_DHCP, forwarding: true, logger: opts.log, counters: this.counters, onDatagram: toClient });
     this.adapter.setHostMac(opts.hostMac);
     router.adapter = this.adapter;
     if (router6) router6.adapter = this.adapter;
@@ -126,6 +129,17 @@ export class ServerCore {
     this.router = router;
     opts.connections.onConnection((stream, peer) => this.accept(stream, peer));
     if (opts.autoTick !== false) this.ticker = setInterval(() => this.tick(), TICK_INTERVAL_MS);
+  }
+
+  /**
+   * The lease the server's own adapter works with: the tunnel network, and
+   * as its routes the clients' site networks — so the kernel's datagrams to
+   * a branch LAN pass the classifier, and its ARP for them is answered.
+   */
+  private serverLease(config: ServerConfig): Lease {
+    const gateway = gatewayOf(config);
+    const sites = this.sites.map((s) => ({ destination: numberToIpv4(s.network), prefixLength: s.prefixLength, gateway }));
+    return { ...this.policy.leaseFor(gateway), routes: sites, gatewayMac: DEFAULT_CLIENT_MAC };
   }
 
   /** Authorized tunnels right now (what the status endpoint reports). */
@@ -145,6 +159,13 @@ export class ServerCore {
   /** SIGHUP: the new client list; tunnels of clients no longer allowed are closed. */
   reload(config: ServerConfig): void {
     this.policy.reload(config);
+    const sites = siteNetworksOf(config);
+    // Only when they changed: a new lease makes the adapter advertise again (IPv6), which a reload should not do for nothing.
+    if (siteKey(sites) !== siteKey(this.sites)) {
+      this.sites = sites;
+      this.router.setSites(sites);
+      this.adapter.setLease(this.serverLease(config));
+    }
     this.monitor.setConfiguredClients(config.clients.map((c) => c.name));
     for (const tunnel of [...this.router.tunnels.values()]) {
       if (this.policy.stillAllowed(tunnel.name, tunnel.publicKey)) continue;
@@ -246,16 +267,19 @@ export class ServerCore {
       routes,
       routes6,
     };
-    const previous = this.router.tunnels.get(address);
-    this.router.tunnels.set(address, tunnel);
+    const previous = this.router.add(tunnel);
     previous?.driver.handle({ type: 'closeRequested', code: CloseCode.REPLACED, reason: 'replaced by a newer connection of the same client' });
     this.monitor.opened(tunnel.view);
     return tunnel;
   }
 
   private unregister(tunnel: ClientTunnel): void {
-    if (this.router.tunnels.get(tunnel.address) !== tunnel) return; // replaced: the newer one holds the address
-    this.router.tunnels.delete(tunnel.address);
+    if (!this.router.remove(tunnel)) return; // replaced: the newer one holds the address
     this.opts.leases.release(tunnel.name); // the address stays this client's until the lease expires
   }
+}
+
+/** The site networks as one comparable text. */
+function siteKey(sites: readonly SiteNetwork[]): string {
+  return sites.map((s) => `${s.client}=${s.network}/${s.prefixLength}`).join(',');
 }

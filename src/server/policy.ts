@@ -12,6 +12,7 @@ import { DEFAULT_GATEWAY_MAC, type Lease } from '../lease.js';
 import { numberToIpv4, ipv4ToNumber } from '../wire/addr.js';
 import type { LeasePool, LeaseStore } from './leases.js';
 import type { Cidr } from '../config/fields.js';
+import type { SiteNetwork } from './router.js';
 
 export interface ClientPolicy {
   name: string;
@@ -27,6 +28,13 @@ interface AuthorizedClient {
   clientToClient: boolean;
   /** Routes pushed to this client: its own list, or tunnel.routes. */
   routes: readonly Cidr[];
+  /** The site networks behind this client (its branch LAN), routed into its tunnel. */
+  networks: readonly Cidr[];
+}
+
+/** Every client's site networks, for the router and the server's kernel routes (config order). */
+export function siteNetworksOf(config: ServerConfig): SiteNetwork[] {
+  return config.clients.flatMap((c) => c.networks.map((n) => ({ client: c.name, network: ipv4ToNumber(n.address), prefixLength: n.prefixLength })));
 }
 
 /** The tunnel gateway: configured, or the network's first host (the schema fills it in; kept for older callers). */
@@ -70,6 +78,7 @@ export class ServerPolicy {
           enabled: c.enabled,
           clientToClient: c.client_to_client ?? config.client_to_client,
           routes: c.routes ?? config.tunnel.routes,
+          networks: c.networks,
         },
       ]),
     );
@@ -97,7 +106,17 @@ export class ServerPolicy {
       return { ok: false, code: CloseCode.POLICY, reason: 'no address available for this client', detail: `client "${client.name}": ${(error as Error).message}` };
     }
     const policy: ClientPolicy = { name: client.name, clientToClient: client.clientToClient, routes: client.routes };
-    return { ok: true, lease: this.leaseFor(address, client.routes), policy, ...(this.config.suites ? { suites: this.config.suites } : {}) };
+    return { ok: true, lease: this.leaseFor(address, [...client.routes, ...this.sitesReachableBy(client)]), policy, ...(this.config.suites ? { suites: this.config.suites } : {}) };
+  }
+
+  /**
+   * Other clients' site networks this client may reach, to push as its
+   * routes: only where both allow client-to-client (the router's rule), and
+   * never its own networks, which are on its LAN.
+   */
+  sitesReachableBy(client: { name: string; clientToClient: boolean }): Cidr[] {
+    if (!client.clientToClient) return [];
+    return [...this.#clients.values()].filter((other) => other.name !== client.name && other.clientToClient).flatMap((other) => other.networks);
   }
 
   /** The lease for `address`, pushing `routes` (default: tunnel.routes). */

@@ -4,14 +4,21 @@
  * through src/wire/ipv4.ts), with no I/O and no allocation per datagram.
  *
  * From a client (issue 10 item 7, destination policy): the header must be
- * valid IPv4 with the client's leased address as source (no spoofing), and
- * the destination must be one the client may reach — the gateway, its pushed
- * routes, or another client's address when both allow client-to-client —
- * and never a broadcast, multicast, 0/8, 127/8, 169.254/16 or 240/4
- * address, nor the tunnel network's own network or broadcast address.
- * Everything else is a drop with its reason, for the caller to count.
+ * valid IPv4 with the client's leased address as source, or a source inside
+ * the site networks configured for that client (a branch LAN behind it,
+ * issue 14's site-to-site) — nothing else, so no spoofing; and the
+ * destination must be one the client may reach — the gateway, its pushed
+ * routes, or another client's address or site network when both allow
+ * client-to-client — and never a broadcast, multicast, 0/8, 127/8,
+ * 169.254/16 or 240/4 address, nor the tunnel network's own network or
+ * broadcast address. Site networks are matched before pushed routes, so a
+ * summary or default route never carries a datagram around the
+ * client-to-client policy through the server's kernel. Everything else is a
+ * drop with its reason, for the caller to count.
  *
- * To a client (from the server's adapter): the tunnel of the destination.
+ * To a client (from the server's adapter): the tunnel of the destination
+ * address, else the tunnel of the client whose site network holds it
+ * (longest prefix first).
  *
  * The verdicts are pure (`routeFromClient`, `routeToClient`); `fromClient`
  * and `toClient` carry them out through two ports — the adapter
@@ -43,6 +50,8 @@ export interface DropCounter {
 
 /** What the router knows of a client's tunnel. */
 export interface RouteEntry {
+  /** The configured client's name: its site networks are configured under it. */
+  readonly name: string;
   /** The leased address, as an unsigned 32-bit number. */
   readonly address: number;
   readonly clientToClient: boolean;
@@ -56,6 +65,11 @@ export interface RouteEntry {
 export interface Ipv4Network {
   network: number;
   prefixLength: number;
+}
+
+/** A network behind a client (its branch LAN): configured on the server under the client's name, routed into its tunnel. */
+export interface SiteNetwork extends Ipv4Network {
+  readonly client: string;
 }
 
 export type DropReason =
@@ -114,6 +128,10 @@ export function countDrop(counters: DropCounter, from: { readonly drops?: DropCo
 export class Router<T extends RouteEntry> {
   /** Authorized tunnels by leased address. */
   readonly tunnels = new Map<number, T>();
+  /** Authorized tunnels by client name, for the site networks. */
+  readonly #byName = new Map<string, T>();
+  /** The configured site networks, longest prefix first: the first match is the longest. */
+  #sites: readonly SiteNetwork[] = [];
   /** The tunnel a `client` verdict goes to (valid until the next call). */
   peer: T | undefined;
   /** Set once the server's adapter exists (it needs the router first). */
@@ -131,6 +149,27 @@ export class Router<T extends RouteEntry> {
     const mask = prefixToMask(network.prefixLength);
     this.networkAddress = (network.network & mask) >>> 0;
     this.broadcastAddress = (this.networkAddress | ~mask) >>> 0;
+  }
+
+  /** A newly authorized tunnel; returns the one it replaces (same address), if any. */
+  add(tunnel: T): T | undefined {
+    const previous = this.tunnels.get(tunnel.address);
+    this.tunnels.set(tunnel.address, tunnel);
+    this.#byName.set(tunnel.name, tunnel);
+    return previous;
+  }
+
+  /** A closed tunnel; false when a newer tunnel had already replaced it (the newer one keeps its entries). */
+  remove(tunnel: T): boolean {
+    if (this.#byName.get(tunnel.name) === tunnel) this.#byName.delete(tunnel.name);
+    if (this.tunnels.get(tunnel.address) !== tunnel) return false;
+    this.tunnels.delete(tunnel.address);
+    return true;
+  }
+
+  /** The configured site networks (at start and on reload); the config has checked they do not overlap. */
+  setSites(sites: readonly SiteNetwork[]): void {
+    this.#sites = [...sites].sort((a, b) => b.prefixLength - a.prefixLength);
   }
 
   /**
@@ -163,24 +202,38 @@ export class Router<T extends RouteEntry> {
     this.peer = undefined;
     if (etherType !== ETHERTYPE_IPV4) return 'not-ipv4';
     if (checkIpv4(datagram) !== undefined) return 'malformed';
-    if (ipv4Source(datagram) !== from.address) return 'spoofed-source';
+    const source = ipv4Source(datagram);
+    if (source !== from.address && this.siteOf(source)?.client !== from.name) return 'spoofed-source';
     const destination = ipv4Destination(datagram);
     if (isForbiddenDestination(destination) || destination === this.networkAddress || destination === this.broadcastAddress) return 'forbidden-destination';
     if (destination === this.gateway) return 'adapter';
-    if (inSubnet(destination, this.network.network, this.network.prefixLength)) return this.toPeer(from, destination);
+    if (inSubnet(destination, this.network.network, this.network.prefixLength)) return this.toPeer(from, this.tunnels.get(destination));
+    const site = this.siteOf(destination);
+    if (site) return site.client === from.name ? 'forbidden-destination' : this.toPeer(from, this.#byName.get(site.client));
     return inAnyNetwork(destination, from.routes) ? 'adapter' : 'not-routed';
+  }
+
+  /** The site network holding `address` (longest prefix), if any. */
+  siteOf(address: number): SiteNetwork | undefined {
+    const sites = this.#sites;
+    for (let i = 0; i < sites.length; i++) if (inSubnet(address, sites[i]!.network, sites[i]!.prefixLength)) return sites[i];
+    return undefined;
   }
 
   /** The verdict for a datagram the server's kernel sends toward the tunnel network. */
   routeToClient(datagram: Uint8Array): 'client' | 'malformed' | 'no-client' {
     this.peer = undefined;
     if (checkIpv4(datagram) !== undefined) return 'malformed';
-    this.peer = this.tunnels.get(ipv4Destination(datagram));
+    const destination = ipv4Destination(datagram);
+    this.peer = this.tunnels.get(destination);
+    if (!this.peer) {
+      const site = this.siteOf(destination);
+      this.peer = site && this.#byName.get(site.client);
+    }
     return this.peer ? 'client' : 'no-client';
   }
 
-  private toPeer(from: T, destination: number): RouteVerdict {
-    const peer = this.tunnels.get(destination);
+  private toPeer(from: T, peer: T | undefined): RouteVerdict {
     if (!peer) return 'no-client';
     if (!from.clientToClient || !peer.clientToClient) return 'client-to-client-denied';
     this.peer = peer;

@@ -1,6 +1,7 @@
 /**
  * `tapvpn server`: wiring only. Opens the TAP and gives it its address,
- * listens for TCP, starts the ServerCore (src/server/core.ts: tunnels,
+ * listens for TCP, routes the clients' site networks into the TAP
+ * (site-routes.ts), starts the ServerCore (src/server/core.ts: tunnels,
  * routing, replacement, reload) over the two, then the status endpoint and
  * masquerading, and drops privileges once everything that needs root is done.
  */
@@ -24,6 +25,7 @@ import { gateway6Of } from './pool6.js';
 import { startStatusListener } from '../io/status-exchange.js';
 import { startDaemonOps } from '../ops/daemon.js';
 import { serverBase } from './tunnel-view.js';
+import { SiteRoutes, siteRouteList } from './site-routes.js';
 
 export interface ServerHandle {
   readonly port: number;
@@ -42,6 +44,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Se
   const leases = await LeaseStore.open(leasePoolOf(config), config.lease_file, (message) => log.error(message));
   const tap = await openTap({ name: config.adapter.name, mtu: config.adapter.mtu, txQueueLength: processQueueing.txqueuelen });
   let core: ServerCore;
+  const siteRoutes = new SiteRoutes(tap.name);
   const listener = await listenTcp(config.listen.address, config.listen.port, (error) => log.error({ error: error.message }, 'listener error')).catch(async (error: Error) => {
     await tap.close();
     throw error;
@@ -52,6 +55,8 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Se
     // The whole network6 on-link: the kernel asks for client addresses by NS, which the adapter answers with the client MAC.
     if (pool6) await addAddress(tap.name, gateway6Of(pool6), pool6.network6.prefixLength);
     await setLinkUp(tap.name);
+    await siteRoutes.apply(siteRouteList(config));
+    if (siteRoutes.installed.length > 0) log.info({ adapter: tap.name, networks: siteRoutes.installed }, 'routing the clients\' site networks into the adapter');
     const hostMac = await readLinkMac(tap.name);
     core = new ServerCore({ config, local, crypto: realCrypto, replayGuard: new LeaseReplayGuard(leases), leases, device: tap, hostMac, connections: listener, log });
   } catch (error) {
@@ -84,7 +89,14 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Se
     get activeTunnels() {
       return core.activeTunnels;
     },
-    reload: (next) => core.reload(next),
+    reload: (next) => {
+      core.reload(next);
+      // A server that dropped privileges cannot change routes: it says so, and a restart applies them.
+      void siteRoutes
+        .apply(siteRouteList(next))
+        .then((changes) => changes > 0 && log.info({ adapter: tap.name, networks: siteRoutes.installed }, 'site network routes reloaded'))
+        .catch((error: Error) => log.error({ error: error.message, installed: siteRoutes.installed }, 'could not update the site network routes (restart the server to apply them)'));
+    },
     async stop() {
       await listener.close();
       listening = false;
@@ -93,6 +105,8 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Se
       await core.stop();
       await leases.flush().catch((error: Error) => log.error({ error: error.message }, 'could not write the lease file'));
       await masquerade?.remove().catch((error: Error) => log.error({ error: error.message }, 'could not remove the masquerade table'));
+      // Unprivileged by now (user = ...), this fails: closing the adapter removes them all the same.
+      await siteRoutes.clear().catch((error: Error) => log.debug({ error: error.message }, 'site network routes left to go with the adapter'));
       await tap.close(); // a non-persistent TAP disappears with its fd, and its address and routes with it
       log.info({ counters: core.counters.snapshot() }, 'tunnel server stopped');
     },

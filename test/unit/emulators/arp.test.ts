@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { answerArp, ArpEmulator, clientArpConfig, compileArpConfig, type ArpVerdict } from '../../../emulators/arp.js';
+import { answerArp, ArpEmulator, clientArpConfig, compileArpConfig, forwardingArpConfig, type ArpVerdict } from '../../../emulators/arp.js';
 import { ArpOperation, parseArp, type ArpRepr } from '../../../src/wire/arp.js';
 import { ipv4ToNumber, macToBytes, bytesToMac } from '../../../src/wire/addr.js';
 import { DEFAULT_CLIENT_MAC, DEFAULT_GATEWAY_MAC, type Lease } from '../../../src/lease.js';
@@ -98,4 +98,16 @@ test('setConfig switches to a new lease', () => {
   emulator.setConfig(clientArpConfig({ ...lease, address: '10.77.0.1', gateway: '10.77.0.254' }));
   assert.equal(reasonOf(emulator.handle(request('10.77.0.9', '10.77.0.2'))), 'reply');
   assert.equal(reasonOf(emulator.handle(request('10.77.0.9', '10.77.0.1'))), 'own-address');
+});
+
+test('a forwarding host (the server) also has the networks its lease routes answered: a branch LAN behind a client', () => {
+  const server: Lease = { ...lease, address: '10.77.0.1', gateway: '10.77.0.1', gatewayMac: DEFAULT_CLIENT_MAC, routes: [{ destination: '10.20.0.0', prefixLength: 24, gateway: '10.77.0.1' }] };
+  const forwarding = compileArpConfig(forwardingArpConfig(server));
+  const verdict = answerArp(request('10.77.0.1', '10.20.0.5'), forwarding);
+  assert.equal(reasonOf(verdict), 'reply');
+  assert.equal(verdict.kind === 'reply' && bytesToMac(verdict.reply.senderHardwareAddress), DEFAULT_CLIENT_MAC);
+  assert.equal(reasonOf(answerArp(request('10.77.0.1', '10.77.0.7'), forwarding)), 'reply', 'client addresses as before');
+  assert.equal(reasonOf(answerArp(request('10.77.0.1', '10.20.0.255'), forwarding)), 'not-host-address');
+  assert.equal(reasonOf(answerArp(request('10.77.0.1', '10.21.0.5'), forwarding)), 'not-ours');
+  assert.equal(reasonOf(answerArp(request('10.77.0.1', '10.20.0.5'), compileArpConfig(clientArpConfig(server)))), 'not-ours', 'a client host does not');
 });

@@ -21,9 +21,10 @@ interface Entry extends RouteEntry {
   sent: Uint8Array[];
 }
 
-function entry(address: string, clientToClient: boolean, routes: Array<[string, number]> = [['192.168.10.0', 24]]): Entry {
+function entry(address: string, clientToClient: boolean, routes: Array<[string, number]> = [['192.168.10.0', 24]], name = address): Entry {
   const sent: Uint8Array[] = [];
   return {
+    name,
     address: ipv4ToNumber(address),
     clientToClient,
     routes: routes.map(([network, prefixLength]) => ({ network: ipv4ToNumber(network), prefixLength })),
@@ -187,5 +188,112 @@ describe('per-tunnel drops: what tapvpn status shows in the tunnel row', () => {
     assert.deepEqual(alice.drops.snapshot(), { 'route:drop:forbidden-destination': 1, 'route:drop:spoofed-source': 1 });
     assert.deepEqual(bob.drops.snapshot(), {});
     assert.equal(counters.get('route:drop:spoofed-source'), 1);
+  });
+});
+
+describe('site networks (site-to-site): the networks configured behind a client', () => {
+  // alice and bob are branch gateways that allow client-to-client; carol has a default route and does not;
+  // dave's /24 lies inside bob's /16 (the config refuses that, the router still takes the longest prefix).
+  const SITES: Array<[string, string, number]> = [
+    ['alice', '10.20.0.0', 24],
+    ['alice', '10.20.8.0', 22],
+    ['bob', '10.30.0.0', 16],
+    ['dave', '10.30.7.0', 24],
+    ['carol', '172.16.5.0', 24],
+  ];
+
+  function sites() {
+    const counters = new Counters();
+    const delivered: Uint8Array[] = [];
+    const router = new Router<Entry>(NETWORK, GATEWAY, counters);
+    router.adapter = { deliverSoon: (d) => void delivered.push(d.slice()) };
+    router.setSites(SITES.map(([client, network, prefixLength]) => ({ client, network: ip(network), prefixLength })));
+    const alice = entry('10.8.0.2', true, [['192.168.10.0', 24]], 'alice');
+    const bob = entry('10.8.0.3', true, [['192.168.10.0', 24]], 'bob');
+    const carol = entry('10.8.0.4', false, [['0.0.0.0', 0]], 'carol');
+    const dave = entry('10.8.0.5', true, [['192.168.10.0', 24]], 'dave');
+    for (const e of [alice, bob, carol, dave]) router.add(e);
+    return { router, counters, delivered, alice, bob, carol, dave };
+  }
+
+  /** Which client's site holds `address`, by brute force: the longest configured prefix containing it. */
+  function owner(address: number): string | undefined {
+    let best: [string, number] | undefined;
+    for (const [client, network, prefixLength] of SITES) {
+      if (inAnyNetwork(address, [{ network: ip(network), prefixLength }]) && (!best || prefixLength > best[1])) best = [client, prefixLength];
+    }
+    return best?.[0];
+  }
+
+  it('accepts sources inside the sender\'s own networks only, and routes to other sites by client-to-client', () => {
+    const s = sites();
+    const cases: Array<[Entry, string, string, string]> = [
+      [s.alice, '10.20.0.5', '192.168.10.7', 'adapter'], // a branch host reaches the server's LAN
+      [s.alice, '10.20.11.200', '10.8.0.1', 'adapter'], // the second network, to the gateway
+      [s.alice, '10.20.0.5', '10.30.1.1', 'client'], // branch to branch: bob's site
+      [s.alice, '10.20.0.5', '10.30.7.1', 'client'], // inside bob's /16 but dave's /24: dave
+      [s.bob, '10.30.0.5', '10.8.0.2', 'client'], // a branch host to a client's address
+      [s.alice, '10.21.0.5', '192.168.10.7', 'spoofed-source'], // outside every site
+      [s.alice, '10.30.0.5', '192.168.10.7', 'spoofed-source'], // bob's site: not alice's to claim
+      [s.bob, '10.30.7.9', '192.168.10.7', 'spoofed-source'], // dave's /24 inside bob's /16 is dave's
+      [s.dave, '10.30.7.9', '192.168.10.7', 'adapter'],
+      [s.carol, '10.8.0.4', '10.20.0.5', 'client-to-client-denied'], // a default route does not carry around the policy
+      [s.alice, '10.20.0.5', '172.16.5.1', 'client-to-client-denied'], // carol does not allow it
+      [s.alice, '10.8.0.2', '10.20.0.9', 'forbidden-destination'], // its own site is on its own LAN
+      [s.alice, '10.20.0.5', '10.20.0.255', 'forbidden-destination'], // a site's broadcast is the site's business, never routed back to it
+    ];
+    for (const [from, src, dst, expected] of cases) assert.equal(s.router.routeFromClient(from, 0x0800, datagram(ip(src), ip(dst))), expected, `${from.name}: ${src} → ${dst}`);
+    assert.equal(s.router.routeFromClient(s.alice, 0x0800, datagram(ip('10.20.0.5'), ip('10.30.7.1'))), 'client');
+    assert.equal(s.router.peer, s.dave, 'the longest prefix wins');
+  });
+
+  it('the server\'s kernel reaches a site through its client\'s tunnel; an offline site is no-client', () => {
+    const s = sites();
+    assert.equal(s.router.routeToClient(datagram(ip('192.168.10.7'), ip('10.20.9.1'))), 'client');
+    assert.equal(s.router.peer, s.alice);
+    assert.equal(s.router.routeToClient(datagram(ip('192.168.10.7'), ip('10.30.200.1'))), 'client');
+    assert.equal(s.router.peer, s.bob);
+    s.router.remove(s.bob);
+    assert.equal(s.router.routeToClient(datagram(ip('192.168.10.7'), ip('10.30.200.1'))), 'no-client', 'bob is gone: nobody else gets his site');
+    assert.equal(s.router.routeFromClient(s.alice, 0x0800, datagram(ip('10.20.0.5'), ip('10.30.200.1'))), 'no-client');
+    s.router.toClient(datagram(ip('192.168.10.7'), ip('10.20.0.5')));
+    assert.equal(s.alice.sent.length, 1);
+  });
+
+  it('a replaced tunnel\'s removal leaves the newer tunnel its site', () => {
+    const s = sites();
+    const newer = entry('10.8.0.2', true, [['192.168.10.0', 24]], 'alice');
+    assert.equal(s.router.add(newer), s.alice);
+    assert.equal(s.router.remove(s.alice), false);
+    assert.equal(s.router.routeToClient(datagram(ip('192.168.10.7'), ip('10.20.0.5'))), 'client');
+    assert.equal(s.router.peer, newer);
+  });
+
+  it('properties: a source leaves only from its own lease or site; a site destination goes only to its owner, by longest prefix, where both allow it', () => {
+    const address = fc.oneof(
+      fc.integer({ min: 0, max: 0xffffffff }),
+      fc.constantFrom(...SITES.map(([, network]) => ip(network))).chain((base) => fc.integer({ min: 0, max: 0x1ffff }).map((offset) => (base + offset) >>> 0)),
+      fc.integer({ min: 0, max: 255 }).map((host) => (NETWORK.network + host) >>> 0),
+    );
+    fc.assert(
+      fc.property(address, address, fc.constantFrom<'alice' | 'bob' | 'carol' | 'dave'>('alice', 'bob', 'carol', 'dave'), (source, destination, who) => {
+        const s = sites();
+        const from = s[who];
+        const verdict = s.router.routeFromClient(from, 0x0800, datagram(source, destination));
+        const toKernel = s.router.routeToClient(datagram(ip('192.168.10.7'), destination));
+        const siteOwner = owner(destination);
+        if (siteOwner && !(destination >= NETWORK.network && destination <= NETWORK.network + 255)) assert.equal(toKernel === 'client' ? s.router.peer!.name : undefined, siteOwner, 'the kernel\'s datagram goes to the site\'s owner');
+        if (verdict !== 'adapter' && verdict !== 'client') return;
+        assert.ok(source === from.address || owner(source) === from.name, `source ${source} is the sender's lease or in its own site`);
+        assert.ok(!isForbiddenDestination(destination));
+        if (verdict === 'adapter') assert.ok(destination === GATEWAY || (owner(destination) === undefined && inAnyNetwork(destination, from.routes)), 'adapter: the gateway or a pushed route outside every site');
+        if (verdict === 'client') {
+          const peer = s.router.peer!;
+          assert.ok(peer.address === destination || owner(destination) === peer.name, 'the peer owns the destination');
+          assert.ok(from.clientToClient && peer.clientToClient && peer !== from);
+        }
+      }),
+      { numRuns: 3000 },
+    );
   });
 });
