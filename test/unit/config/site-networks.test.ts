@@ -40,7 +40,7 @@ test('networks default to none, and parse as networks', () => {
 test('a network overlapping the tunnel network, or a range never routed to a client, is refused by name', () => {
   assert.deepEqual(problems(() => server('["10.77.0.128/25"]')), ['clients[0].networks[0]: expected a network outside tunnel.network 10.77.0.0/24, got 10.77.0.128/25']);
   assert.match(problems(() => server('["10.0.0.0/8"]'))[0]!, /clients\[0\]\.networks\[0\]: expected a network outside tunnel\.network 10\.77\.0\.0\/24, got 10\.0\.0\.0\/8/, 'containing it counts too');
-  for (const [network, reserved] of [['127.0.0.0/16', '127.0.0.0/8'], ['169.254.0.0/16', '169.254.0.0/16'], ['224.0.0.0/24', '224.0.0.0/3'], ['0.1.0.0/16', '0.0.0.0/8']]) {
+  for (const [network, reserved] of <Array<[string, string]>>[['127.0.0.0/16', '127.0.0.0/8'], ['169.254.0.0/16', '169.254.0.0/16'], ['224.0.0.0/24', '224.0.0.0/3'], ['0.1.0.0/16', '0.0.0.0/8']]) {
     assert.match(problems(() => server(`["${network}"]`)).join('\n'), new RegExp(`networks\\[0\\]: expected a unicast network outside ${reserved.replaceAll('.', '\\.')}`), network);
   }
 });
