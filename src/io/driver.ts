@@ -37,6 +37,13 @@ export interface DriverHooks {
   onAuthorized?(info: AuthorizedInfo): DatagramHandler | void;
   /** A verified datagram from the peer; the view is valid only during the call. */
   onDatagram?: DatagramHandler;
+  /**
+   * Once per connection: the first frame from the peer that the session
+   * verified (KEEPALIVE, REKEY, DATA or SEALED_CLOSE). Until then an
+   * authorized connection proves only that someone had a REQUEST the server
+   * accepted, not that the key holder is on this connection.
+   */
+  onPeerProven?(): void;
   /** The connection (attempt) ended: once per close action. */
   onClose?(close: CloseAction, machine: DrivenMachine): void;
   /** Initiator: start again after `delayMs`. */
@@ -72,6 +79,7 @@ export class MachineDriver {
   private dials = 0;
   private deadSinceMs: number | undefined;
   private closedUnconnected = false;
+  private peerProven = false;
 
   constructor(
     readonly machine: DrivenMachine,
@@ -175,6 +183,15 @@ export class MachineDriver {
   private onControl(side: Side, socket: FrameSocket, frame: Uint8Array): void {
     if (this.relay?.state === 'forward' && frame[4] !== FrameType.CLOSE && frame[4] !== FrameType.SEALED_CLOSE) return this.forward(side, socket, frame);
     this.handle({ type: 'frame', from: side, frame });
+    this.checkPeerProven();
+  }
+
+  private checkPeerProven(): void {
+    if (this.peerProven || !this.hooks.onPeerProven || this.relay) return;
+    const session = (this.machine as InitiatorMachine | ServerMachine).session;
+    if (!session || session.stats.framesReceived === 0) return;
+    this.peerProven = true;
+    this.hooks.onPeerProven();
   }
 
   /** The relay's data plane: pass the frame on; stop reading this side while the other's queue is full. */
@@ -225,7 +242,17 @@ export class MachineDriver {
     if (!socket || !session) return;
     socket.raiseFrameLimit(MAX_FRAME_LENGTH);
     const sink: DataSink = { onDatagram: handler, onDataError: this.onDataError };
-    socket.attachSession(session, sink);
+    if (!this.hooks.onPeerProven) return socket.attachSession(session, sink);
+    // The first verified DATA proves the peer; then the plain sink takes over (no check per datagram after it).
+    const proving: DataSink = {
+      onDatagram: (etherType, datagram) => {
+        socket.attachSession(session, sink);
+        this.checkPeerProven();
+        handler(etherType, datagram);
+      },
+      onDataError: this.onDataError,
+    };
+    socket.attachSession(session, proving);
   }
 
   private readonly onDataError = (error: ProtocolError): void => this.handle({ type: 'decodeError', side: this.main, error });

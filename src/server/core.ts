@@ -3,8 +3,9 @@
  * server's adapter as a FrameDevice and its clients as byte streams from a
  * ConnectionSource, runs a ServerMachine per connection through the one
  * driver, keeps the table of authorized tunnels (a newer connection of a
- * client replaces the older one; a reload closes the tunnels of clients no
- * longer allowed) and moves datagrams by the pure Router's verdicts:
+ * client replaces the older one once it has sent a frame its session
+ * verified; a reload closes the tunnels of clients no longer allowed) and
+ * moves datagrams by the pure Router's verdicts:
  *
  *   client DATA → session opens (FrameSocket) → Router.fromClient →
  *     the adapter (PseudoAdapter.deliverSoon) or another client's tunnel;
@@ -56,6 +57,11 @@ interface ClientTunnel extends RouteEntry, Route6Entry {
   readonly publicKey: Uint8Array;
   /** What operations read about this tunnel (status, metrics, events). */
   readonly view: TunnelView;
+  /**
+   * Authorized while another tunnel of the same client is live: it takes the
+   * address only once its peer proves itself on it (driver onPeerProven).
+   */
+  pending: boolean;
 }
 
 export interface ServerCoreOptions {
@@ -218,6 +224,9 @@ export class ServerCore {
         tunnel = this.register(driver, machine, info, source);
         return this.router.receiverFor(tunnel); // what this tunnel's FrameSocket calls for each verified datagram
       },
+      onPeerProven: () => {
+        if (tunnel?.pending) this.takeOver(tunnel);
+      },
       onClose: (close) => {
         endHandshake();
         if (tunnel) this.unregister(tunnel);
@@ -248,7 +257,13 @@ export class ServerCore {
     if (this.handshakes > limits.maxHandshakes) refuse('too-many-handshakes', 'too many handshakes under way');
   }
 
-  /** A newly authorized tunnel takes the client's address; an older tunnel of the same client is closed. */
+  /**
+   * A newly authorized tunnel takes the client's address at once when the
+   * client has no live tunnel; otherwise it waits, pending, until its peer
+   * sent a frame the session verified (takeOver). An authorized REQUEST alone
+   * proves little: a replayed or duplicated one (a replay guard reset, a copy
+   * sent to a second listener) must not knock the real client off.
+   */
   private register(driver: MachineDriver, machine: ServerMachine, info: AuthorizedInfo, source: string): ClientTunnel {
     const policy = info.policy as ClientPolicy;
     const address = ipv4ToNumber(info.lease.address);
@@ -266,15 +281,24 @@ export class ServerCore {
       clientToClient: policy.clientToClient,
       routes,
       routes6,
+      pending: this.router.tunnels.has(address),
     };
-    const previous = this.router.add(tunnel);
-    previous?.driver.handle({ type: 'closeRequested', code: CloseCode.REPLACED, reason: 'replaced by a newer connection of the same client' });
+    if (!tunnel.pending) this.router.add(tunnel);
+    else this.opts.log.info({ client: tunnel.name, peer: source }, 'new connection of a connected client: it replaces the live tunnel once it sends an authenticated frame');
     this.monitor.opened(tunnel.view);
     return tunnel;
   }
 
+  /** A pending tunnel's peer proved itself: it takes the address, and the tunnel it replaces is closed (sealed REPLACED, retryable). */
+  private takeOver(tunnel: ClientTunnel): void {
+    tunnel.pending = false;
+    const previous = this.router.add(tunnel);
+    if (!previous) this.opts.leases.acquire(tunnel.name); // the live one went first and released the lease: in use again (same address, it had not expired)
+    if (previous && previous !== tunnel) previous.driver.handle({ type: 'closeRequested', code: CloseCode.REPLACED, reason: 'replaced by a newer connection of the same client' });
+  }
+
   private unregister(tunnel: ClientTunnel): void {
-    if (!this.router.remove(tunnel)) return; // replaced: the newer one holds the address
+    if (!this.router.remove(tunnel)) return; // replaced (the newer one holds the address), or never took it (pending)
     this.opts.leases.release(tunnel.name); // the address stays this client's until the lease expires
   }
 }

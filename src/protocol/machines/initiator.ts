@@ -212,6 +212,9 @@ export class InitiatorMachine extends EndpointMachine<InitiatorState, InitiatorE
       this.staleBefore = false;
       this.backoff?.reset();
       this.go('authorized', 'RESPONSE');
+      // A first sealed frame at once: the server lets a new connection replace our live one only after one (a replayed
+      // REQUEST cannot produce it), so a reconnect after a dead connection is not held up until the keepalive interval.
+      actions.push({ type: 'send', frame: session.sealKeepalive() });
       actions.push({ type: 'authorized', info: { suite, inBandRekey, lease, peerPublicKey: this.serverPublicKey } });
     } catch (error) {
       this.closeLocalError(actions, error, nowMs, 'RESPONSE');
