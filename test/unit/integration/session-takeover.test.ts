@@ -27,7 +27,7 @@ describe('a new connection replaces a live tunnel only after an authenticated fr
   const captured: Buffer[] = [];
 
   before(async () => {
-    const forgetful = { accept: () => true }; // a replay guard that lost its table
+    const forgetful = { accept: () => true, lastAccepted: () => undefined }; // a replay guard that lost its table
     harness = await startHarness(['alice'], {
       replayGuard: forgetful,
       listener: {
