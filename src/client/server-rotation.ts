@@ -9,6 +9,7 @@
  */
 import type { ServerEntry } from '../config/client.js';
 import { decodeKey } from '../crypto/keys.js';
+import { hostPortName } from '../protocol/frames/names.js';
 import type { InitiatorTarget } from '../protocol/machines/initiator.js';
 export type ServerOrder = 'in-order' | 'random';
 
@@ -50,7 +51,7 @@ export class ServerRotation<T> {
 export function serverTarget(entry: ServerEntry, relays: readonly string[], where: string): InitiatorTarget {
   return {
     serverPublicKey: decodeKey(entry.public_key, where),
-    path: [...relays, `${entry.address}:${entry.port}`],
+    path: [...relays, hostPortName(entry.address, entry.port)],
     ...(entry.name ? { destination: entry.name } : {}),
   };
 }

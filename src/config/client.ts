@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { MAX_PATH_HOPS } from '../protocol/frames/limits.js';
+import { hostPortName } from '../protocol/frames/names.js';
 import { controlSection, filePath, metricsSection, hostPort, interfaceName, keepalive, logLevel, nodeName, port, publicKey, seconds, suites } from './fields.js';
 import { DEFAULT_SERVER_PORT } from './server.js';
 
@@ -83,7 +84,7 @@ export const clientConfigSchema = z
 
 /** The name a server answers to: its `name`, else address:port. */
 export function serverHopName(entry: ServerEntry): string {
-  return entry.name ?? `${entry.address}:${entry.port}`;
+  return entry.name ?? hostPortName(entry.address, entry.port);
 }
 
 export type ClientConfig = z.output<typeof clientConfigSchema>;

@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { MAX_FRAME_LENGTH, MAX_PATH_HOPS } from '../protocol/frames/limits.js';
+import { canonicalHop } from '../protocol/frames/names.js';
 import { controlSection, listenAddress, metricsSection } from './fields.js';
 
 /** host:port with port 1..65535, the form RELAY hops take (src/protocol/frames/names.ts). */
@@ -17,7 +18,9 @@ const hostPort = z
   .string()
   .regex(HOST_PORT, 'expected host:port (printable ASCII, port 1..65535), e.g. "relay1.example:7000"')
   .refine((text) => Number(text.slice(text.lastIndexOf(':') + 1)) <= 65535, 'port must be 1..65535')
-  .refine((text) => text.length <= 255, 'at most 255 characters');
+  .refine((text) => text.length <= 255, 'at most 255 characters')
+  // One spelling per IPv6 literal, as the relay compares hops ([0:0::1]:7000 is [::1]:7000).
+  .transform(canonicalHop);
 const port = z.number().int().min(1).max(65535);
 const seconds = z.number().positive();
 

@@ -52,8 +52,20 @@ export interface Peer {
   port: number;
 }
 
+/** host:port, with an IPv6 address in brackets ([::1]:5555): how logs, status and paths write an endpoint. */
 export function peerLabel(peer: Peer): string {
   return peer.address.includes(':') ? `[${peer.address}]:${peer.port}` : `${peer.address}:${peer.port}`;
+}
+
+const IPV4_MAPPED = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i;
+
+/**
+ * A peer's address in one form: an IPv4 client of a dual-stack listener
+ * (`::`) arrives as `::ffff:192.0.2.7`, and is counted, capped and logged
+ * as `192.0.2.7` — the same source as through an IPv4 listener.
+ */
+export function unmappedAddress(address: string): string {
+  return IPV4_MAPPED.exec(address)?.[1] ?? address;
 }
 
 /** Where a server's or relay's incoming streams come from (a TCP listener, or memory in tests). */

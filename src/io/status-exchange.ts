@@ -28,6 +28,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from '../log.js';
+import { unmappedAddress } from './byte-stream.js';
 
 export const STATUS_PROTOCOL = 'tapvpn-status/2';
 const NONCE_BYTES = 32;
@@ -143,7 +144,7 @@ export async function startStatusListener(options: StatusListenerOptions, status
     log.warn({ source, refused: { ...refused } }, `status endpoint refused a connection (${kind === 'overLimit' ? 'connection limit' : 'unauthenticated, malformed or replayed request'})`);
   };
   const server: Server = createServer((socket) => {
-    const source = socket.remoteAddress ?? 'unknown';
+    const source = unmappedAddress(socket.remoteAddress ?? 'unknown');
     const fromSource = (perSource.get(source) ?? 0) + 1;
     if (open.size >= maxConnections || fromSource > maxPerSource) {
       socket.destroy();

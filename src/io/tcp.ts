@@ -4,7 +4,7 @@
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { splitHostPort } from '../protocol/frames/names.js';
-import type { ByteStream, ConnectionSource, Dial, Peer } from './byte-stream.js';
+import { unmappedAddress, type ByteStream, type ConnectionSource, type Dial, type Peer } from './byte-stream.js';
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
@@ -19,7 +19,7 @@ export async function listenTcp(address: string, port: number, onError: (error: 
   let accept: ((stream: ByteStream, peer: Peer) => void) | undefined;
   const server: Server = createServer((socket: Socket) => {
     if (!accept) return void socket.destroy();
-    accept(socket, { address: socket.remoteAddress ?? 'unknown', port: socket.remotePort ?? 0 });
+    accept(socket, { address: unmappedAddress(socket.remoteAddress ?? 'unknown'), port: socket.remotePort ?? 0 });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

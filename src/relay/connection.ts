@@ -11,7 +11,7 @@
  * path length and idle time (the machine). Back-pressure: the driver stops
  * reading one side while the other's queue is over MAX_QUEUED_BYTES.
  */
-import type { ByteStream, DialOutcome } from '../io/byte-stream.js';
+import { peerLabel, unmappedAddress, type ByteStream, type DialOutcome } from '../io/byte-stream.js';
 import { MachineDriver, type CloseAction } from '../io/driver.js';
 import type { Logger } from '../log.js';
 import { closeCodeName } from '../protocol/frames/close-codes.js';
@@ -56,7 +56,7 @@ export class RelayConnection {
     socket: ByteStream & { remoteAddress?: string; remotePort?: number },
     private readonly deps: ConnectionDeps,
   ) {
-    this.peer = `${socket.remoteAddress}:${socket.remotePort}`;
+    this.peer = peerLabel({ address: unmappedAddress(socket.remoteAddress ?? 'unknown'), port: socket.remotePort ?? 0 });
     const { limits } = deps;
     this.machine = new RelayMachine({
       names: deps.names,

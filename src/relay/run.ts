@@ -8,6 +8,7 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import type { RelayConfig } from '../config/relay-schema.js';
+import { peerLabel, unmappedAddress } from '../io/byte-stream.js';
 import { readPrivateKeyFile } from '../io/key-file.js';
 import type { Logger } from '../log.js';
 import { CloseCode } from '../protocol/frames/close-codes.js';
@@ -48,7 +49,7 @@ export async function startRelay(config: RelayConfig, log: Logger): Promise<Rela
   };
 
   function accept(socket: Socket): void {
-    const source = socket.remoteAddress ?? 'unknown';
+    const source = unmappedAddress(socket.remoteAddress ?? 'unknown'); // an IPv4 peer of a dual-stack listener is the IPv4 source it is
     counters.connectionsAccepted++;
     counters.connectionsActive++;
     perSource.set(source, (perSource.get(source) ?? 0) + 1);
@@ -87,7 +88,7 @@ export async function startRelay(config: RelayConfig, log: Logger): Promise<Rela
     for (const connection of connections) connection.tick();
   }, TICK_INTERVAL_MS);
   groups.startProbing(config.status.probe_interval * 1000);
-  log.info({ relay: config.name, listen: `${config.listen.address}:${port}`, groups: config.groups.map((g) => g.name) }, 'relay ready');
+  log.info({ relay: config.name, listen: peerLabel({ address: config.listen.address, port }), groups: config.groups.map((g) => g.name) }, 'relay ready');
 
   const status = (): ReturnType<RelayHandle['status']> => ({ ...counters.snapshot(), groups: groups.snapshot() });
   const startedAtMs = Date.now();

@@ -11,6 +11,7 @@ import type { ServerConfig } from '../config/schema.js';
 import type { Counters } from '../engine/counters.js';
 import { processQueueing } from '../io/queueing.js';
 import { listenTcp } from '../io/tcp.js';
+import { peerLabel } from '../io/byte-stream.js';
 import { publicKeyOf } from '../crypto/keys.js';
 import { readPrivateKeyFile } from '../io/key-file.js';
 import type { Logger } from '../log.js';
@@ -81,7 +82,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Se
     const ids = dropPrivileges(config.user, config.user);
     log.info({ user: config.user, ...ids }, 'dropped privileges');
   }
-  log.info({ listen: `${config.listen.address}:${listener.port}`, adapter: tap.name, gateway, network: `${network.address}/${network.prefixLength}`, publicKey: Buffer.from(local.publicKey).toString('base64') }, 'tunnel server ready');
+  log.info({ listen: peerLabel({ address: config.listen.address, port: listener.port }), adapter: tap.name, gateway, network: `${network.address}/${network.prefixLength}`, publicKey: Buffer.from(local.publicKey).toString('base64') }, 'tunnel server ready');
 
   return {
     port: listener.port,

@@ -5,7 +5,7 @@
  */
 import { ProtocolError } from './errors.js';
 import { MAX_NAME_LENGTH } from './limits.js';
-import { ipv6ToBytes } from '../../wire/addr6.js';
+import { canonicalIpv6, ipv6ToBytes } from '../../wire/addr6.js';
 
 export function checkName(name: string, what: string): void {
   if (name.length < 1 || name.length > MAX_NAME_LENGTH) {
@@ -81,4 +81,26 @@ export function splitHostPort(name: string): { host: string; port: number } {
     if (!isIpv6Text(host)) throw new ProtocolError('BAD_VALUE', `expected an IPv6 address between the brackets of "${name}", got "${host}"`);
   }
   return { host, port };
+}
+
+/**
+ * A host:port name as hops are compared: an IPv6 literal in its one RFC 5952
+ * spelling (`[0:0:0:0:0:0:0:1]:5555` and `[::1]:5555` are one hop, as they
+ * are one socket address); host names and IPv4 addresses exactly as written
+ * (a relay admits only the spellings it lists). A name that does not parse
+ * is returned unchanged, for the check that refuses it.
+ */
+export function canonicalHop(name: string): string {
+  if (!name.startsWith('[')) return name;
+  try {
+    const { host, port } = splitHostPort(name);
+    return `[${canonicalIpv6(host)}]:${port}`;
+  } catch {
+    return name;
+  }
+}
+
+/** The host:port name of `host` (a name, an IPv4 address, or an IPv6 address with or without brackets) and `port`: `[::1]:5555`. */
+export function hostPortName(host: string, port: number): string {
+  return canonicalHop(host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`);
 }

@@ -16,6 +16,7 @@ import { CloseCode } from '../frames/close-codes.js';
 import { ProtocolError } from '../frames/errors.js';
 import { FrameType, frameType } from '../frames/header.js';
 import { MAX_FRAME_LENGTH, MAX_PATH_HOPS } from '../frames/limits.js';
+import { canonicalHop } from '../frames/names.js';
 import { parseRelay } from '../frames/relay.js';
 import { readU16 } from '../../wire/bytes.js';
 import { DEFAULT_TIMING, type Action, type Refusal, type Side, type TickEvent, type Timing } from './actions.js';
@@ -57,6 +58,8 @@ export const DEFAULT_MAX_PENDING_BYTES = 2 * MAX_FRAME_LENGTH;
 
 export class RelayMachine extends MachineBase<RelayState, RelayEvent> {
   private readonly timing: Timing;
+  /** Our names in the spelling hops are compared in (canonicalHop). */
+  private readonly names: readonly string[];
   private relayFrame: Uint8Array | undefined;
   private pending: Uint8Array[] = [];
   private pendingBytes = 0;
@@ -70,6 +73,7 @@ export class RelayMachine extends MachineBase<RelayState, RelayEvent> {
   constructor(private readonly opts: RelayOptions) {
     super('accept-wait');
     this.timing = { ...DEFAULT_TIMING, ...opts.timing };
+    this.names = opts.names.map(canonicalHop);
   }
 
   protected dispatch(event: RelayEvent, nowMs: number, actions: Action[]): void {
@@ -136,7 +140,7 @@ export class RelayMachine extends MachineBase<RelayState, RelayEvent> {
       if (frameType(frame) !== FrameType.RELAY) {
         return void this.fail(actions, CloseCode.PROTOCOL_ERROR, 'the first frame must be RELAY', nowMs, 'frame', 'malformed');
       }
-      hops = parseRelay(frame).hops;
+      hops = parseRelay(frame).hops.map(canonicalHop); // compared in one spelling; the frame is forwarded as it came
     } catch (error) {
       if (!(error instanceof ProtocolError)) throw error;
       return void this.fail(actions, error.closeCode, error.message, nowMs, 'RELAY', error.code === 'PATH_LOOP' ? 'loop' : 'malformed');
@@ -144,7 +148,7 @@ export class RelayMachine extends MachineBase<RelayState, RelayEvent> {
     this.go('choose-next-hop', 'RELAY');
     const refusal = this.checkPath(hops, frame);
     if (refusal) return void this.fail(actions, refusal.code, refusal.reason, nowMs, refusal.refusal, refusal.refusal);
-    const index = hops.findIndex((hop) => this.opts.names.includes(hop));
+    const index = hops.findIndex((hop) => this.names.includes(hop));
     this.relayFrame = frame.slice(); // forwarded unchanged once the next connection is up
     this.nextHop = (this.opts.chooseNextHop ?? ((n: string) => n))(hops[index + 1]!);
     this.go('forward-connect', 'next hop chosen');
@@ -154,7 +158,7 @@ export class RelayMachine extends MachineBase<RelayState, RelayEvent> {
 
   /** The path checks, in the order a reader would ask them. */
   private checkPath(hops: readonly string[], frame: Uint8Array): { code: number; reason: string; refusal: Refusal } | undefined {
-    const names = this.opts.names;
+    const names = this.names;
     const maxPathLength = this.opts.maxPathLength ?? MAX_PATH_HOPS;
     if (hops.length > maxPathLength) {
       return { code: CloseCode.POLICY, reason: `path of ${hops.length} hops exceeds max_path_length ${maxPathLength}`, refusal: 'path-too-long' };

@@ -14,6 +14,7 @@ import { CloseCode, closeCodeName } from '../frames/close-codes.js';
 import { parseClose } from '../frames/close.js';
 import { ProtocolError } from '../frames/errors.js';
 import { FrameType, frameType } from '../frames/header.js';
+import { canonicalHop } from '../frames/names.js';
 import { encodeLease } from '../frames/lease-codec.js';
 import { parseRelay, type RelayRepr } from '../frames/relay.js';
 import { FLAG_IN_BAND_REKEY, parseRequest, parseRequestBody } from '../frames/request.js';
@@ -79,10 +80,13 @@ export class ServerMachine extends EndpointMachine<ServerState, ServerEvent> {
   private relayFrame: Uint8Array | undefined;
   private path: RelayRepr | undefined;
   private phaseSinceMs = 0;
+  /** Our names in the spelling hops are compared in (canonicalHop); undefined: any name. */
+  private readonly names: readonly string[] | undefined;
 
   constructor(private readonly opts: ServerOptions) {
     super('accept-wait');
     this.timing = { ...DEFAULT_TIMING, ...opts.timing };
+    this.names = opts.names?.map(canonicalHop);
   }
 
   protected dispatch(event: ServerEvent, nowMs: number, actions: Action[]): void {
@@ -153,7 +157,7 @@ export class ServerMachine extends EndpointMachine<ServerState, ServerEvent> {
   private onRelay(frame: Uint8Array, nowMs: number, actions: Action[]): void {
     const path = parseRelay(frame);
     const last = path.hops[path.hops.length - 1]!;
-    if (this.opts.names && !this.opts.names.includes(last)) {
+    if (this.names && !this.names.includes(canonicalHop(last))) {
       return void this.closeLocal(actions, CloseCode.ROUTING_FAILURE, `path ends at ${last}, not at this server`, nowMs, 'RELAY', 'not-this-server');
     }
     this.relayFrame = frame.slice(); // the prologue needs it after this event
@@ -166,7 +170,7 @@ export class ServerMachine extends EndpointMachine<ServerState, ServerEvent> {
     this.go('authorize', 'REQUEST');
     const fail = (code: number, reason: string, refusal: Refusal): void => void this.closeLocal(actions, code, reason, nowMs, 'REQUEST', refusal);
     const request = parseRequest(frame);
-    if (this.opts.names && !this.opts.names.includes(request.destination)) {
+    if (this.names && !this.names.includes(canonicalHop(request.destination))) {
       return fail(CloseCode.ROUTING_FAILURE, `REQUEST for ${request.destination}, not this server`, 'not-this-server');
     }
     const responder = this.opts.crypto.createResponder({ local: this.opts.local, prologue: handshakePrologue(this.relayFrame!, request.destination) });
