@@ -31,6 +31,9 @@ export interface ByteStream {
   on(event: 'data', listener: (chunk: Buffer) => void): this;
   on(event: 'close', listener: (hadError: boolean) => void): this;
   on(event: 'error', listener: (error: Error) => void): this;
+  /** The peer half-closed (its FIN): nothing more will arrive. */
+  once(event: 'end', listener: () => void): this;
+  once(event: 'close', listener: (hadError: boolean) => void): this;
   once(event: 'drain', listener: () => void): this;
   /** After end(): every queued byte has been handed on (to the kernel, for a socket). */
   once(event: 'finish', listener: () => void): this;

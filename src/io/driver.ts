@@ -227,6 +227,8 @@ export class MachineDriver {
           socket?.detachSession();
           socket?.closeSoon();
         }
+        // The session is over (a SEALED_CLOSE was sealed before this action): its ciphers go and its key chains are wiped.
+        if (!(this.machine instanceof RelayMachine)) this.machine.session?.destroy();
         this.hooks.onClose?.(action, this.machine);
         if (this.machine instanceof InitiatorMachine && !this.sides.next?.isOpen && this.machine.state === 'dying') this.closedUnconnected = true;
         return;

@@ -57,6 +57,13 @@ export interface DataCounters {
   sendDrops: number;
 }
 
+/**
+ * How long a closing stream waits for the peer's FIN (reading and dropping
+ * meanwhile) before it is freed anyway. A peer that got our CLOSE ends its
+ * side within a round trip; this bounds one that does not.
+ */
+export const CLOSE_LINGER_MS = 2_000;
+
 /** src/io/queueing.ts: the measured default, or TAPVPN_QUEUEING's send_queue. */
 export const DEFAULT_MAX_QUEUED_BYTES = processQueueing.sendQueueBytes;
 /** Room for many 1500-byte DATA frames; a batch that outgrows it is flushed early. */
@@ -86,6 +93,8 @@ export class FrameSocket {
   #flushScheduled = false;
   #corked = false;
   #closed = false;
+  /** closeSoon() ran: incoming bytes are read and dropped until the stream closes. */
+  #closing = false;
   readonly #now: () => number;
   readonly #maxQueuedBytes: number;
 
@@ -183,15 +192,25 @@ export class FrameSocket {
   }
 
   /**
-   * Ends, then frees the stream as soon as what we queued is handed on,
-   * without waiting for the peer's FIN: a peer that never closes its side
-   * cannot hold our descriptor (the linger after a close).
+   * Ends (FIN after what we queued, the CLOSE included), then frees the
+   * stream once the peer ends too or after CLOSE_LINGER_MS, whichever comes
+   * first: a peer that never closes its side holds our descriptor that long
+   * at most. Until then we keep reading and drop what arrives: closing a
+   * TCP socket with unread bytes in its receive queue sends a RST instead of
+   * a FIN, which discards what we queued but the kernel has not sent yet —
+   * the CLOSE — and a peer's stack may discard what it has not read.
    */
   closeSoon(): void {
-    if (!this.isOpen) return;
+    if (!this.isOpen || this.#closing) return;
+    this.#closing = true;
+    this.#session = undefined;
     this.end();
-    if (this.stream.writableFinished) return this.stream.destroy();
-    this.stream.once('finish', () => this.stream.destroy());
+    const stream = this.stream;
+    const timer = setTimeout(() => stream.destroy(), CLOSE_LINGER_MS);
+    timer.unref?.();
+    stream.once('close', () => clearTimeout(timer));
+    stream.once('end', () => (stream.writableFinished ? stream.destroy() : stream.once('finish', () => stream.destroy())));
+    if (stream.isPaused()) stream.resume(); // e.g. paused at a decode error: drain, or the unread bytes would turn our FIN into a RST
   }
 
   #write(bytes: Uint8Array): void {
@@ -223,7 +242,7 @@ export class FrameSocket {
   }
 
   #receive(chunk: Uint8Array): void {
-    if (this.#closed) return;
+    if (this.#closed || this.#closing) return;
     this.bytesIn += chunk.length;
     this.#chunkMs = this.#now();
     try {

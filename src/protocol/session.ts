@@ -94,6 +94,7 @@ export class TunnelSession {
   private readonly receiveUse: KeyUse;
   private readonly plainBuffer = sharedPlainBuffer();
   private readonly empty = new Uint8Array(0);
+  #destroyed = false;
 
   constructor(opts: { crypto: ProtocolCrypto; suite: SuiteName; keys: SessionKeys; nowMs: number; inBandRekey: boolean; lifetime?: Partial<KeyLifetime> }) {
     this.suite = opts.suite;
@@ -222,9 +223,16 @@ export class TunnelSession {
     this.stats.bytesSent += bytes;
   }
 
-  /** Destroys both directions' ciphers and wipes the key chains; call once the tunnel is over. */
+  /** Destroys both directions' ciphers and wipes the key chains; call once the tunnel is over (again: nothing). */
   destroy(): void {
+    if (this.#destroyed) return;
+    this.#destroyed = true;
     this.schedule.destroy();
+  }
+
+  /** destroy() ran: nothing can be sealed or opened any more. */
+  get destroyed(): boolean {
+    return this.#destroyed;
   }
 
   /**
