@@ -35,6 +35,12 @@ export interface TapBinding {
   /** write()s each frame; returns how many the kernel took whole. */
   writeFrames(fd: number, frames: readonly Uint8Array[]): number;
   close(fd: number): void;
+  /** A TCP socket bound to an IP literal and port (0: any), not listening; for net.Server.listen({ fd }). */
+  bindTcp(address: string, port: number): { fd: number; port: number };
+  /** Calling thread: no_new_privs, and the bounding set emptied (false without CAP_SETPCAP). Before setuid. */
+  dropBoundingSet(): boolean;
+  /** Calling thread: the ambient, effective, permitted and inheritable sets emptied. After setuid (or without one). */
+  clearCapabilities(): void;
 }
 
 export type CarrierSocketOption = 'TCP_NOTSENT_LOWAT' | 'SO_SNDBUF' | 'SO_RCVBUF';

@@ -17,6 +17,12 @@
  * host's TCP senders. setSocketOption sets the few TCP carrier options Node
  * does not expose (TCP_NOTSENT_LOWAT, SO_SNDBUF, SO_RCVBUF) on a socket fd.
  *
+ * Two calls for the privilege drop (src/util/privileges.ts), which Node has
+ * no API for: bindTcp binds a listening port without listen(), so a port
+ * below 1024 is taken while privileged but nothing is accepted until the
+ * listen after the drop; dropBoundingSet and clearCapabilities empty the
+ * calling thread's capability sets around the setuid (see there).
+ *
  * Guarantees: a read never goes past the slab (each read is offered at most
  * maxFrame bytes and only while that much room is left); EINTR is retried;
  * a read error other than EAGAIN (the device was deleted under us) stops the
@@ -33,10 +39,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <linux/capability.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -416,6 +426,100 @@ static napi_value tap_close(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/*
+ * bindTcp(address: IPv4 or IPv6 literal, port) -> { fd, port }: a TCP socket
+ * bound, not listening (close-on-exec, SO_REUSEADDR like Node's listeners;
+ * "::" dual-stack like Node's). Node's net.Server listens on it with
+ * listen({ fd }): until then the kernel completes no handshake on the port.
+ */
+static napi_value tap_bind_tcp(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  char address[INET6_ADDRSTRLEN + 1];
+  int32_t port;
+  if (argc < 2 || napi_get_value_string_utf8(env, argv[0], address, sizeof address, NULL) != napi_ok ||
+      napi_get_value_int32(env, argv[1], &port) != napi_ok || port < 0 || port > 65535) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "bindTcp(address: IP literal, port: 0..65535)");
+    return NULL;
+  }
+  struct sockaddr_storage storage;
+  memset(&storage, 0, sizeof storage);
+  struct sockaddr_in *v4 = (struct sockaddr_in *)&storage;
+  struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&storage;
+  socklen_t length;
+  if (inet_pton(AF_INET, address, &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons((uint16_t)port);
+    length = sizeof *v4;
+  } else if (inet_pton(AF_INET6, address, &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons((uint16_t)port);
+    length = sizeof *v6;
+  } else {
+    return throw_errno(env, EINVAL, "bindTcp", "expected an IPv4 or IPv6 address literal");
+  }
+  int fd = socket(storage.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return throw_errno(env, errno, "socket", NULL);
+  int on = 1, off = 0;
+  if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) < 0 ||
+      (storage.ss_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off) < 0) ||
+      bind(fd, (struct sockaddr *)&storage, length) < 0 || getsockname(fd, (struct sockaddr *)&storage, &length) < 0) {
+    int err = errno;
+    close(fd);
+    return throw_errno(env, err, "bind", address);
+  }
+  napi_value result, fd_value, port_value;
+  CHECK(napi_create_object(env, &result));
+  CHECK(napi_create_int32(env, fd, &fd_value));
+  CHECK(napi_create_int32(env, ntohs(storage.ss_family == AF_INET6 ? v6->sin6_port : v4->sin_port), &port_value));
+  CHECK(napi_set_named_property(env, result, "fd", fd_value));
+  CHECK(napi_set_named_property(env, result, "port", port_value));
+  return result;
+}
+
+/*
+ * Capability sets are per thread. setuid from root, which glibc applies to
+ * every thread of the process, is what empties the other threads' sets;
+ * these two act on the calling thread only, in this order around it:
+ *
+ * dropBoundingSet() -> boolean: no_new_privs, then every capability out of
+ * the bounding set, so nothing exec'd later can gain one. Needs CAP_SETPCAP
+ * (false without it: the set stays as it was given). Leaves the effective
+ * and permitted sets alone — setuid still needs CAP_SETUID/CAP_SETGID (an
+ * earlier capset to zero made glibc abort on a half-applied setuid).
+ */
+static napi_value tap_drop_bounding_set(napi_env env, napi_callback_info info) {
+  (void)info;
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) return throw_errno(env, errno, "prctl", "PR_SET_NO_NEW_PRIVS");
+  bool dropped = true;
+  for (int cap = 0; cap < 64; cap++) {
+    int present = prctl(PR_CAPBSET_READ, cap, 0, 0, 0);
+    if (present < 0) break; /* EINVAL: past the last capability this kernel knows */
+    if (present == 0) continue;
+    if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) {
+      if (errno != EPERM) return throw_errno(env, errno, "prctl", "PR_CAPBSET_DROP");
+      dropped = false;
+    }
+  }
+  napi_value result;
+  CHECK(napi_get_boolean(env, dropped, &result));
+  return result;
+}
+
+/* clearCapabilities(): the ambient set cleared, then effective, permitted and inheritable emptied (capset). */
+static napi_value tap_clear_capabilities(napi_env env, napi_callback_info info) {
+  (void)info;
+  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL) {
+    return throw_errno(env, errno, "prctl", "PR_CAP_AMBIENT_CLEAR_ALL");
+  }
+  struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
+  struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+  memset(data, 0, sizeof data);
+  if (syscall(SYS_capset, &header, data) < 0) return throw_errno(env, errno, "capset", NULL);
+  return NULL;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"open", NULL, tap_open, NULL, NULL, NULL, napi_default, NULL},
@@ -427,6 +531,9 @@ static napi_value init(napi_env env, napi_value exports) {
       {"getSocketOption", NULL, tap_get_socket_option, NULL, NULL, NULL, napi_default, NULL},
       {"writeFrames", NULL, tap_write_frames, NULL, NULL, NULL, napi_default, NULL},
       {"close", NULL, tap_close, NULL, NULL, NULL, napi_default, NULL},
+      {"bindTcp", NULL, tap_bind_tcp, NULL, NULL, NULL, napi_default, NULL},
+      {"dropBoundingSet", NULL, tap_drop_bounding_set, NULL, NULL, NULL, napi_default, NULL},
+      {"clearCapabilities", NULL, tap_clear_capabilities, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -3,6 +3,7 @@
  * Dial with a connect timeout. `net.Socket` is a ByteStream as is.
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import { loadTapBinding } from '../../adapter/native-binding.js';
 import { splitHostPort } from '../protocol/frames/names.js';
 import { unmappedAddress, type ByteStream, type ConnectionSource, type Dial, type Peer } from './byte-stream.js';
 
@@ -14,8 +15,35 @@ export interface TcpListener extends ConnectionSource {
   close(): Promise<void>;
 }
 
-/** Listens on address:port (port 0: any free one); connections wait for onConnection's handler. */
-export async function listenTcp(address: string, port: number, onError: (error: Error) => void): Promise<TcpListener> {
+/**
+ * A port taken but not yet listened on (bindTcp): the kernel completes no
+ * handshake on it, so nothing connects before listenTcp(…, bound).
+ */
+export interface BoundPort {
+  readonly fd: number;
+  readonly port: number;
+}
+
+/**
+ * Binds address:port (an IP literal; port 0: any free one) without
+ * listening — what a daemon does while privileged (a port below 1024 needs
+ * it), so that it listens, and accepts, only after dropping privileges.
+ */
+export function bindTcp(address: string, port: number): BoundPort {
+  return loadTapBinding().bindTcp(address, port);
+}
+
+/** Closes a bound port that will not be listened on (start-up failed). */
+export function closeBound(bound: BoundPort): void {
+  loadTapBinding().close(bound.fd);
+}
+
+/**
+ * Listens on address:port (port 0: any free one), or on `bound` (the fd
+ * bindTcp returned, which this listener then owns); connections wait for
+ * onConnection's handler.
+ */
+export async function listenTcp(address: string, port: number, onError: (error: Error) => void, bound?: BoundPort): Promise<TcpListener> {
   let accept: ((stream: ByteStream, peer: Peer) => void) | undefined;
   const server: Server = createServer((socket: Socket) => {
     if (!accept) return void socket.destroy();
@@ -23,11 +51,12 @@ export async function listenTcp(address: string, port: number, onError: (error: 
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, address, () => resolve());
+    if (bound) server.listen({ fd: bound.fd }, () => resolve());
+    else server.listen(port, address, () => resolve());
   });
   server.on('error', onError);
   return {
-    port: (server.address() as { port: number }).port,
+    port: bound ? bound.port : (server.address() as { port: number }).port,
     onConnection: (handler) => void (accept = handler),
     // Stops accepting now; the connections already accepted are their owners' to close.
     close: async () => void server.close(),

@@ -41,10 +41,17 @@ for (const unit of UNITS) {
       assert.ok(values && values.length === 1, `${key} set once, got ${JSON.stringify(values)}`);
       return values[0]!;
     };
-    for (const key of ['AmbientCapabilities', 'CapabilityBoundingSet']) {
+    const server = unit.startsWith('tapvpn-server');
+    // The server drops to its user and to no capabilities itself (by setuid): nothing ambient, and the bounding set lets it drop.
+    for (const key of server ? ['CapabilityBoundingSet'] : ['AmbientCapabilities', 'CapabilityBoundingSet']) {
       const caps = one(key).split(/\s+/);
       assert.ok(caps.includes('CAP_NET_ADMIN') && caps.includes('CAP_NET_BIND_SERVICE'), `${key}: ${caps.join(' ')}`);
-      assert.ok(!caps.includes('CAP_SYS_ADMIN'));
+      assert.ok(!caps.includes('CAP_SYS_ADMIN') && !caps.includes('CAP_DAC_OVERRIDE'));
+      if (server) assert.deepEqual(caps.filter((c) => !['CAP_NET_ADMIN', 'CAP_NET_BIND_SERVICE'].includes(c)).sort(), ['CAP_SETGID', 'CAP_SETPCAP', 'CAP_SETUID']);
+    }
+    if (server) {
+      assert.ok(!service.has('AmbientCapabilities') && !service.has('User'), 'root until the server drops to its user');
+      assert.ok(!service.has('StateDirectory'), 'would hand /var/lib/tapvpn to root');
     }
     assert.equal(one('NoNewPrivileges'), 'yes');
     assert.equal(one('ProtectSystem'), 'strict');
@@ -55,8 +62,8 @@ for (const unit of UNITS) {
     assert.equal(one('RestartPreventExitStatus'), '2', 'a config error is not retried');
     assert.ok(!service.has('MemoryDenyWriteExecute'), 'would break the Node JIT');
     const start = one('ExecStart');
-    assert.match(start, unit.startsWith('tapvpn-server') ? /^\/usr\/bin\/tapvpn server --config \/etc\/tapvpn\/server\.toml$/ : /^\/usr\/bin\/tapvpn client --config \/etc\/tapvpn\/%i\.toml$/);
-    assert.match(one('ExecStartPre'), /^\/usr\/bin\/tapvpn check-config (server|client) /);
+    assert.match(start, server ? /^\/usr\/bin\/tapvpn server --config \/etc\/tapvpn\/server\.toml$/ : /^\/usr\/bin\/tapvpn client --config \/etc\/tapvpn\/%i\.toml$/);
+    assert.match(one('ExecStartPre'), server ? /^\/usr\/bin\/setpriv --reuid=tapvpn --regid=tapvpn --init-groups \/usr\/bin\/tapvpn check-config server / : /^\/usr\/bin\/tapvpn check-config client /);
   });
 }
 

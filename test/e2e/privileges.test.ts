@@ -1,0 +1,143 @@
+/**
+ * The server's privilege drop, on the real binary (dist/, as installed) in a
+ * pv- namespace: `user = "nobody"`, the tunnel port 443 (a privileged one).
+ *
+ * - No connection is accepted before the drop: a prober connects to the
+ *   port every few milliseconds from before the server starts; its first
+ *   accepted connection comes after the log line of the drop (the port was
+ *   bound while privileged, but listened on only afterwards).
+ * - The running server is nobody (uid, gid, no supplementary group) with no
+ *   capability in any thread (CapEff, CapPrm, CapAmb all zero), an empty
+ *   bounding set and no_new_privs on its main thread.
+ * - It serves (a junk frame gets a CLOSE), reloads on SIGHUP as nobody, and
+ *   stops cleanly on SIGTERM (the TAP gone).
+ * Root and /dev/net/tun needed.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chown, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { run } from '../../src/io/command.js';
+import { spawnTapvpn, stopChildren } from '../../src/demo/run.js';
+import { encodeKey, generatePrivateKey, publicKeyOf } from '../../src/crypto/keys.js';
+import { writePrivateKeyFile } from '../../src/io/key-file.js';
+import { parseCapabilityLines } from '../../src/util/privileges.js';
+import { eventually } from '../support/eventually.js';
+
+const PORT = 443;
+const netns = `pv-${process.pid % 10000}`;
+const adapter = `pv-srv${process.pid % 1000}`;
+const children: ChildProcess[] = [];
+let dir: string;
+let nobody: { uid: number; gid: number };
+let server: ChildProcess;
+let output = '';
+let prober: ChildProcess;
+let proberOutput = '';
+
+/** Connects every 2 ms until one connection is accepted; prints when (ms since the epoch). Bounded: 60 s. */
+const PROBER = `
+const net = require('node:net');
+const deadline = Date.now() + 60000;
+(function attempt() {
+  if (Date.now() > deadline) return console.log(JSON.stringify({ timedOut: true }));
+  const socket = net.connect(${PORT}, '127.0.0.1');
+  socket.once('connect', () => { console.log(JSON.stringify({ acceptedAtMs: Date.now() })); socket.destroy(); });
+  socket.once('error', () => setTimeout(attempt, 2));
+})();
+console.log('probing');
+`;
+
+function logLines(): Array<{ msg?: string; time?: number; [key: string]: unknown }> {
+  return output
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as { msg?: string; time?: number });
+}
+
+async function idOf(flag: '-u' | '-g'): Promise<number> {
+  return Number((await run('id', [flag, 'nobody'])).stdout.trim());
+}
+
+describe('server privilege drop', { timeout: 180_000 }, () => {
+  before(async () => {
+    nobody = { uid: await idOf('-u'), gid: await idOf('-g') };
+    await run('ip', ['netns', 'add', netns]);
+    await run('ip', ['-n', netns, 'link', 'set', 'lo', 'up']);
+    dir = await mkdtemp('/tmp/tapvpn-pv-');
+    const serverKey = generatePrivateKey();
+    await writePrivateKeyFile(join(dir, 'server.key'), serverKey);
+    const config = join(dir, 'server.toml');
+    await writeFile(
+      config,
+      `private_key_file = "${join(dir, 'server.key')}"\nlease_file = "${join(dir, 'leases.json')}"\nuser = "nobody"\n[listen]\naddress = "127.0.0.1"\nport = ${PORT}\n[adapter]\nname = "${adapter}"\n[tunnel]\nnetwork = "10.231.0.0/24"\n[control]\nsocket = "${join(dir, 'server.sock')}"\n\n[[clients]]\nname = "alice"\npublic_key = "${encodeKey(publicKeyOf(generatePrivateKey()))}"\n`,
+    );
+    // The daemon's files belong to the user it runs as (the key-file checks want that, and it writes the lease file).
+    for (const path of [dir, join(dir, 'server.key'), config]) await chown(path, nobody.uid, nobody.gid);
+
+    prober = spawn('ip', ['netns', 'exec', netns, process.execPath, '-e', PROBER], { stdio: ['ignore', 'pipe', 'inherit'] });
+    children.push(prober);
+    prober.stdout!.on('data', (chunk: Buffer) => (proberOutput += chunk.toString()));
+    await eventually('the prober to start', () => proberOutput.includes('probing'), 30_000);
+    process.env.TAPVPN_LOG_JSON = '1';
+    server = spawnTapvpn(netns, ['server', '--config', config], 'server', children, true);
+    server.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    server.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    await eventually('the server to listen', () => output.includes('tunnel server ready') || server.exitCode !== null, 60_000);
+    assert.equal(server.exitCode, null, `the server exited: ${output}`);
+  });
+
+  after(async () => {
+    await stopChildren(children);
+    await run('ip', ['netns', 'del', netns], { allowFailure: true });
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  test('no connection is accepted before the drop: the port listens only afterwards', async () => {
+    await eventually('the prober to get through', () => proberOutput.includes('acceptedAtMs') || proberOutput.includes('timedOut'), 30_000);
+    const accepted = JSON.parse(proberOutput.split('\n').find((line) => line.includes('acceptedAtMs'))!) as { acceptedAtMs: number };
+    const lines = logLines();
+    const dropped = lines.find((line) => line.msg?.startsWith('dropped privileges'));
+    assert.ok(dropped?.time, `the drop is logged: ${output}`);
+    assert.ok(accepted.acceptedAtMs >= dropped.time, `first connection accepted at ${accepted.acceptedAtMs}, ${dropped.time - accepted.acceptedAtMs} ms before the drop was logged`);
+    const order = lines.map((line) => line.msg);
+    assert.ok(order.indexOf('tunnel server ready') > order.findIndex((msg) => msg?.startsWith('dropped privileges')), order.join(' | '));
+    assert.equal(dropped.uid, nobody.uid);
+    assert.equal(dropped.boundingSetDropped, true);
+  });
+
+  test('the running server is nobody with no capability in any thread', async () => {
+    const pid = server.pid!;
+    const status = await readFile(`/proc/${pid}/status`, 'utf8');
+    assert.match(status, new RegExp(`^Uid:\\s+${nobody.uid}\\s+${nobody.uid}\\s+${nobody.uid}\\s+${nobody.uid}$`, 'm'));
+    assert.match(status, new RegExp(`^Gid:\\s+${nobody.gid}\\s+${nobody.gid}\\s+${nobody.gid}\\s+${nobody.gid}$`, 'm'));
+    assert.match(status, new RegExp(`^Groups:\\s*${nobody.gid}\\s*$`, 'm'));
+    assert.deepEqual(parseCapabilityLines(status), { CapEff: 0n, CapPrm: 0n, CapAmb: 0n, CapBnd: 0n }, status);
+    assert.match(status, /^NoNewPrivs:\s*1$/m);
+    const threads = await readdir(`/proc/${pid}/task`);
+    assert.ok(threads.length > 1);
+    for (const id of threads) {
+      const caps = parseCapabilityLines(await readFile(`/proc/${pid}/task/${id}/status`, 'utf8'));
+      assert.deepEqual([caps.CapEff, caps.CapPrm, caps.CapAmb], [0n, 0n, 0n], `thread ${id}`);
+    }
+  });
+
+  test('it serves, reloads as nobody, and stops cleanly', async () => {
+    const answer = await run('ip', ['netns', 'exec', netns, process.execPath, '-e', `
+      const s = require('node:net').connect(${PORT}, '127.0.0.1', () => s.write(Buffer.from([0, 0, 0, 6, 9, 1])));
+      const got = []; s.on('data', (c) => got.push(c)); s.on('close', () => console.log(Buffer.concat(got).toString('hex')));
+      s.setTimeout(10000, () => s.destroy());`]);
+    assert.equal(Buffer.from(answer.stdout.trim(), 'hex')[4], 5, `a CLOSE frame (type 5) answers a junk frame: ${answer.stdout}`);
+
+    server.kill('SIGHUP');
+    await eventually('the reload', () => output.includes('authorized clients reloaded') || server.exitCode !== null, 20_000);
+    assert.equal(server.exitCode, null, output);
+
+    const exited = new Promise<number | null>((resolve) => server.once('exit', (code) => resolve(code)));
+    server.kill('SIGTERM');
+    assert.equal(await exited, 0, output);
+    const links = await run('ip', ['-n', netns, '-o', 'link', 'show'], { allowFailure: true });
+    assert.ok(!links.stdout.includes(adapter), 'the TAP is gone');
+  });
+});
