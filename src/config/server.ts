@@ -70,7 +70,7 @@ const serverObject = z.strictObject({
   status: z
     .strictObject({ enabled: z.boolean().default(false), address: ipv4.default('127.0.0.1'), port: port.default(DEFAULT_STATUS_PORT), key_file: filePath.optional() })
     .prefault({}),
-  /** Run as this user (and its group) once the TAP is open and the sockets are bound. */
+  /** Drop to this user (its primary group, no capabilities) once the TAP is configured and the tunnel port bound (src/server/run.ts). */
   user: z.string().regex(/^[a-z_][a-z0-9_-]*$/, 'expected a system user name like tapvpn').optional(),
   client_to_client: z.boolean().default(false),
   control: controlSection,
@@ -209,9 +209,16 @@ function checkServices(config: RawServer, ctx: z.RefinementCtx): void {
     ctx.addIssue({ code: 'custom', path: ['masquerade', 'out_interface'], message: 'expected the LAN-facing interface (e.g. "eth0") when masquerade.enabled = true' });
   }
   if (config.masquerade.enabled && config.user) {
-    ctx.addIssue({ code: 'custom', path: ['user'], message: 'expected no user when masquerade.enabled = true: removing the NAT rules at exit needs the privileges a dropped user no longer has (use the systemd unit\'s capabilities instead)' });
+    ctx.addIssue({ code: 'custom', path: ['user'], message: 'expected no user when masquerade.enabled = true: removing the NAT rules at exit needs the privileges a dropped user no longer has (configure NAT on the host instead)' });
+  }
+  // The status endpoint listens after the drop (like the tunnel port, but without a port bound while privileged).
+  if (config.user && config.status.enabled && config.status.port < PRIVILEGED_PORT_LIMIT) {
+    ctx.addIssue({ code: 'custom', path: ['status', 'port'], message: `expected a status port of ${PRIVILEGED_PORT_LIMIT} or more with user set: the server starts it after dropping its privileges, got ${config.status.port}` });
   }
 }
+
+/** Ports below this need CAP_NET_BIND_SERVICE to bind. */
+const PRIVILEGED_PORT_LIMIT = 1024;
 
 export const serverConfigSchema = serverObject
   .superRefine((config, ctx) => {

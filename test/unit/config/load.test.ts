@@ -257,3 +257,11 @@ test('tunnel.search_domain takes only a domain name: shell metacharacters, space
     assert.equal(parseConfigText(serverConfigSchema, `${SERVER_MIN}search_domain = ${JSON.stringify(good)}\n`, 'server.toml').tunnel.search_domain, good);
   }
 });
+
+test('user: no masquerade, and a status port the dropped server can still bind', () => {
+  assert.match(configError(() => server(`user = "tapvpn"\n${SERVER_MIN}[masquerade]\nenabled = true\nout_interface = "eth0"\n`)).message, /expected no user when masquerade/);
+  const keyed = `user = "tapvpn"\n${SERVER_MIN}[status]\nenabled = true\nkey_file = "/s"\n`;
+  assert.match(configError(() => server(`${keyed}port = 556\n`)).message, /status\.port.*1024 or more with user set.*556/s);
+  assert.equal(server(`${keyed}port = 5556\n`).status.port, 5556);
+  assert.equal(server(`${SERVER_MIN}[status]\nenabled = true\nkey_file = "/s"\nport = 556\n`).status.port, 556, 'as root it may');
+});
