@@ -33,6 +33,7 @@ import { ClientMonitor } from '../ops/client-monitor.js';
 
 export const TICK_INTERVAL_MS = 1000;
 const STOP_GRACE_MS = 1000;
+const STOP_POLL_MS = 20;
 
 /** The adapter as the app opened it: a FrameDevice plus what starting and closing it takes. */
 export interface ClientDevice {
@@ -125,7 +126,9 @@ export class ClientCore {
     clearTimeout(this.reconnectTimer);
     this.monitor.stopped();
     this.driver.handle({ type: 'closeRequested', code: CloseCode.NORMAL, reason: 'client stopping' });
-    await new Promise((r) => setTimeout(r, this.driver.socket?.isOpen ? STOP_GRACE_MS : 0));
+    // The CLOSE is queued and the stream waits for the server's FIN (frame-socket.ts closeSoon): until then, at most STOP_GRACE_MS.
+    const deadline = Date.now() + STOP_GRACE_MS;
+    while (this.driver.socket?.isOpen && Date.now() < deadline) await new Promise((r) => setTimeout(r, STOP_POLL_MS));
     this.driver.destroy();
     const adapter = this.adapter;
     if (adapter.kind === 'up') await adapter.device.close(); // the kernel removes the device, its address and its routes
