@@ -81,6 +81,19 @@ const serverObject = z.strictObject({
     .strictObject({ seconds: seconds.default(DEFAULT_KEY_LIFETIME_SEC), bytes: z.number().int('expected a whole number of bytes').min(1 << 20, 'expected at least 1 MiB (1048576)').default(DEFAULT_KEY_LIFETIME_BYTES) })
     .prefault({}),
   clients: z.array(clientEntry).default([]),
+  /** Handshake flood limits (src/server/handshake-gate.ts, docs/SECURITY.md "Handshake floods"). */
+  handshake_limits: z
+    .strictObject({
+      per_source_burst: z.number().int().min(1).default(32),
+      per_source_rate: z.number().positive().default(8),
+      /** Relays this server is reached through: many clients behind one address. */
+      relay_sources: z.array(z.union([ipv4, ipv6])).default([]),
+      relay_burst: z.number().int().min(1).default(256),
+      relay_rate: z.number().positive().default(64),
+      load_rate: z.number().int().min(1).default(200),
+      load_handshakes: z.number().int().min(1).default(64),
+    })
+    .prefault({}),
 });
 
 type RawServer = z.output<typeof serverObject>;

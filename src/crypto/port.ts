@@ -32,6 +32,24 @@ export interface ReplayGuard {
   lastAccepted(clientPublicKey: Uint8Array): Uint8Array | undefined;
 }
 
+/** The server's mac1/mac2 checks and COOKIE replies (src/crypto/cookie.ts): keyed hashes, no DH. */
+export interface CookieChecker {
+  /** mac1 right for this server's key (constant-time). `frame` is the whole REQUEST. */
+  checkMac1(frame: Uint8Array): boolean;
+  /** mac2 made with a cookie this server gave `source` lately (constant-time). */
+  checkMac2(frame: Uint8Array, source: string, nowMs: number): boolean;
+  /** A COOKIE body for `source`, sealed to this REQUEST's mac1. */
+  reply(frame: Uint8Array, source: string, nowMs: number): Uint8Array;
+}
+
+/** The initiator's side of the same: stamps the MACs into a REQUEST, opens a COOKIE. */
+export interface CookieGenerator {
+  /** Writes mac1, and mac2 under `cookie` (zeros without), into the REQUEST's last 32 bytes; returns mac1. */
+  stamp(frame: Uint8Array, cookie?: Uint8Array): Uint8Array;
+  /** The cookie, or undefined when the COOKIE body does not authenticate for this mac1. */
+  openReply(sealed: Uint8Array, mac1: Uint8Array): Uint8Array | undefined;
+}
+
 export interface ProtocolCrypto {
   /** Suites this build supports, the server's default preference first. */
   readonly suites: readonly SuiteName[];
@@ -45,6 +63,9 @@ export interface ProtocolCrypto {
    */
   raiseTimestampFloor(accepted: Uint8Array): boolean;
   createResponder(opts: { local: StaticKeyPair; prologue: Uint8Array }): HandshakeResponder;
+  /** One per server (its cookie secret rotates): keyed from our static public key. */
+  createCookieChecker(local: StaticKeyPair): CookieChecker;
+  createCookieGenerator(serverPublicKey: Uint8Array): CookieGenerator;
   /** Generation 0 ciphers of both directions, each moved on by one generation per REKEY at constant cost. */
   createDataKeySchedule(suite: SuiteName, keys: SessionKeys): DataKeySchedule;
 }

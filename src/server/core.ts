@@ -40,6 +40,8 @@ import { ipv6PoolOf } from './policy.js';
 import { ipv6ToBytes } from '../wire/addr6.js';
 import { ServerMonitor, type TunnelView } from '../ops/server-monitor.js';
 import { tunnelView } from './tunnel-view.js';
+import { HandshakeGate, type HandshakeLimits } from './handshake-gate.js';
+import type { CookieChecker } from '../crypto/port.js';
 
 export const TICK_INTERVAL_MS = 1000;
 const SHUTDOWN_GRACE_MS = 2000;
@@ -80,6 +82,8 @@ export interface ServerCoreOptions {
   autoTick?: boolean;
   /** Connection caps (issue 10 item 3); defaults DEFAULT_CONNECTION_LIMITS. */
   limits?: Partial<ConnectionLimits>;
+  /** Handshake flood limits; defaults from config.handshake_limits (tests may override). */
+  handshakeLimits?: Partial<HandshakeLimits>;
   /** How long a connection may take to authorize before it is closed and freed (default: the machine's 10 s). */
   handshakeTimeoutMs?: number;
 }
@@ -112,9 +116,15 @@ export class ServerCore {
   private readonly ticker: NodeJS.Timeout | undefined;
   /** The clients' site networks the router and the adapter have now. */
   private sites: readonly SiteNetwork[];
+  /** Per-source handshake budgets and the load that makes mac2 required (before any DH). */
+  readonly gate: HandshakeGate;
+  /** mac1/mac2 and COOKIE replies: one for the server, so a cookie holds across connections. */
+  private readonly cookies: CookieChecker;
 
   constructor(private readonly opts: ServerCoreOptions) {
     const { config } = opts;
+    this.gate = new HandshakeGate({ ...handshakeLimitsOf(config), ...opts.handshakeLimits });
+    this.cookies = opts.crypto.createCookieChecker(opts.local);
     this.counters = opts.counters ?? new Counters();
     this.policy = new ServerPolicy(config, opts.leases);
     this.monitor = new ServerMonitor(opts.log, config.clients.map((c) => c.name));
@@ -217,6 +227,9 @@ export class ServerCore {
         ...(this.opts.handshakeTimeoutMs ? { handshakeTimeoutMs: this.opts.handshakeTimeoutMs } : {}),
       },
       lifetime: { maxAgeMs: config.key_lifetime.seconds * 1000, maxBytes: config.key_lifetime.bytes },
+      cookies: this.cookies,
+      source: peer.address,
+      admit: ({ mac2Valid }, nowMs) => this.gate.admit(peer.address, mac2Valid, this.handshakes, nowMs),
     });
     const driver: MachineDriver = new MachineDriver(machine, {
       onAuthorized: (info) => {
@@ -306,4 +319,19 @@ export class ServerCore {
 /** The site networks as one comparable text. */
 function siteKey(sites: readonly SiteNetwork[]): string {
   return sites.map((s) => `${s.client}=${s.network}/${s.prefixLength}`).join(',');
+}
+
+/** The config's [handshake_limits] as the gate takes them. */
+function handshakeLimitsOf(config: ServerConfig): Partial<HandshakeLimits> {
+  const l = config.handshake_limits;
+  if (!l) return {};
+  return {
+    perSourceBurst: l.per_source_burst,
+    perSourceRate: l.per_source_rate,
+    relaySources: l.relay_sources,
+    relayBurst: l.relay_burst,
+    relayRate: l.relay_rate,
+    loadRate: l.load_rate,
+    loadHandshakes: l.load_handshakes,
+  };
 }

@@ -24,6 +24,8 @@ export const CloseCode = {
    * (a client restarted with its clock behind moves past it and retries).
    */
   STALE_TIMESTAMP: 14,
+  /** The server turned a handshake away before any DH: this source's handshake budget is spent, or it is under load (retryable). */
+  BUSY: 15,
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 
@@ -50,6 +52,7 @@ const RETRYABLE = new Set<number>([
   CloseCode.INTERNAL_ERROR,
   CloseCode.REPLACED,
   CloseCode.STALE_TIMESTAMP,
+  CloseCode.BUSY,
 ]);
 
 export function isRetryable(code: number): boolean {

@@ -17,6 +17,8 @@ export const FrameType = {
   REKEY: 7,
   /** CLOSE once authorized: sealed and counted like DATA, so only the peer can send it (sealed-close.ts). */
   SEALED_CLOSE: 8,
+  /** The server's answer to a REQUEST without a valid mac2 while it is under load (cookie.ts). */
+  COOKIE: 9,
 } as const;
 export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 
@@ -60,7 +62,7 @@ export function frameType(frame: Uint8Array): FrameType {
   }
   checkVersion(frame[5]!);
   const type = frame[4]!;
-  if (!isFrameType(type)) throw new ProtocolError('UNKNOWN_TYPE', `frame type ${type} is not defined in version 1`);
+  if (!isFrameType(type)) throw new ProtocolError('UNKNOWN_TYPE', `frame type ${type} is not defined in version ${PROTOCOL_VERSION}`);
   return type;
 }
 

@@ -6,6 +6,7 @@ export * from './header.js';
 export * from './names.js';
 export * from './relay.js';
 export * from './request.js';
+export * from './cookie.js';
 export * from './response.js';
 export * from './data.js';
 export * from './close.js';

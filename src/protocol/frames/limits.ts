@@ -4,8 +4,12 @@
  * one maximal frame or loop over an unbounded list.
  */
 
-/** The protocol version every frame carries; anything else is UNSUPPORTED_VERSION. */
-export const PROTOCOL_VERSION = 1;
+/**
+ * The protocol version every frame carries; anything else is
+ * UNSUPPORTED_VERSION. 2: REQUEST ends with mac1 ‖ mac2, and COOKIE (type 9)
+ * exists (issue 10 item 8); a version-1 peer is refused at its first header.
+ */
+export const PROTOCOL_VERSION = 2;
 /** Common header: length u32, type u8, version u8. */
 export const HEADER_LENGTH = 6;
 /** The largest datagram (Ethernet payload) a TAP adapter with MTU 65535 carries. */
@@ -23,6 +27,10 @@ export const MAX_CLIENT_DATA_LENGTH = 4096;
 export const MAX_REASON_LENGTH = 255;
 /** Noise IK message 1 without payload: e (32) + encrypted s (32 + 16) + timestamp (12) + tag (16). */
 export const MIN_HANDSHAKE_REQUEST_LENGTH = 32 + 48 + 12 + 16;
+/** mac1 and mac2 at a REQUEST's end, 16 bytes each (src/crypto/cookie.ts computes them). */
+export const REQUEST_MAC_LENGTH = 16;
+/** COOKIE body: nonce 12 ‖ encrypted cookie 16 ‖ tag 16. */
+export const COOKIE_BODY_LENGTH = 12 + 16 + 16;
 /** Noise IK message 2 without payload: e (32) + tag (16). */
 export const MIN_HANDSHAKE_RESPONSE_LENGTH = 32 + 16;
 /**

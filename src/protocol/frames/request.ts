@@ -1,14 +1,17 @@
 /**
  * REQUEST frame (type 2, patent Fig. 7): the destination name in clear (for
  * routing) followed by Noise IK message 1, whose encrypted payload carries
- * the request body: initiator name, offered suites, flags, client data.
+ * the request body: initiator name, offered suites, flags, client data; then
+ * mac1 ‖ mac2 (16 bytes each), which let the server refuse a flood before any
+ * Diffie-Hellman (src/crypto/cookie.ts computes them over the frame's bytes,
+ * so the codec emits them as zeros and the sender stamps them afterwards).
  * The frame codec treats the handshake bytes as opaque; the body codec
  * (`emitRequestBody` / `parseRequestBody`) handles the decrypted payload.
  */
 import { ProtocolError, requireBytes, requireRoom } from './errors.js';
 import { FrameType, emitHeader, expectType } from './header.js';
 import { readU16, writeU16 } from '../../wire/bytes.js';
-import { HEADER_LENGTH, MAX_CLIENT_DATA_LENGTH, MAX_SUITES, MIN_HANDSHAKE_REQUEST_LENGTH } from './limits.js';
+import { HEADER_LENGTH, MAX_CLIENT_DATA_LENGTH, MAX_SUITES, MIN_HANDSHAKE_REQUEST_LENGTH, REQUEST_MAC_LENGTH } from './limits.js';
 import { checkName, readName, writeAscii } from './names.js';
 
 export const BODY_VERSION = 1;
@@ -23,6 +26,13 @@ export interface RequestRepr {
   handshake: Uint8Array;
 }
 
+/** A parsed REQUEST: its MAC fields too (views into the frame). */
+export interface ParsedRequest extends RequestRepr {
+  mac1: Uint8Array;
+  /** Zeros when the sender held no cookie. */
+  mac2: Uint8Array;
+}
+
 export interface RequestBody {
   flags: number;
   /** User or machine name used for authorization. */
@@ -33,9 +43,10 @@ export interface RequestBody {
 }
 
 const DESTINATION_FIELD = HEADER_LENGTH + 1;
+const MACS_LENGTH = 2 * REQUEST_MAC_LENGTH;
 
 export function requestLength(repr: RequestRepr): number {
-  return DESTINATION_FIELD + repr.destination.length + repr.handshake.length;
+  return DESTINATION_FIELD + repr.destination.length + repr.handshake.length + MACS_LENGTH;
 }
 
 export function emitRequest(repr: RequestRepr, buf: Uint8Array, offset = 0): number {
@@ -46,6 +57,7 @@ export function emitRequest(repr: RequestRepr, buf: Uint8Array, offset = 0): num
   buf[offset + HEADER_LENGTH] = repr.destination.length;
   const at = offset + DESTINATION_FIELD + writeAscii(buf, offset + DESTINATION_FIELD, repr.destination);
   buf.set(repr.handshake, at);
+  buf.fill(0, at + repr.handshake.length, offset + length); // mac1, mac2: stamped by the sender
   return length;
 }
 
@@ -55,13 +67,19 @@ export function encodeRequest(repr: RequestRepr): Uint8Array {
   return out;
 }
 
-export function parseRequest(frame: Uint8Array): RequestRepr {
+export function parseRequest(frame: Uint8Array): ParsedRequest {
   expectType(frame, FrameType.REQUEST);
   requireBytes(frame, DESTINATION_FIELD, 'REQUEST');
   const n = frame[HEADER_LENGTH]!;
-  requireBytes(frame, DESTINATION_FIELD + n + MIN_HANDSHAKE_REQUEST_LENGTH, 'REQUEST destination and handshake');
+  requireBytes(frame, DESTINATION_FIELD + n + MIN_HANDSHAKE_REQUEST_LENGTH + MACS_LENGTH, 'REQUEST destination, handshake and MACs');
   const destination = readName(frame, DESTINATION_FIELD, n, 'REQUEST destination');
-  return { destination, handshake: frame.subarray(DESTINATION_FIELD + n) };
+  const mac1At = frame.length - MACS_LENGTH;
+  return {
+    destination,
+    handshake: frame.subarray(DESTINATION_FIELD + n, mac1At),
+    mac1: frame.subarray(mac1At, mac1At + REQUEST_MAC_LENGTH),
+    mac2: frame.subarray(mac1At + REQUEST_MAC_LENGTH),
+  };
 }
 
 /** The bytes the Noise prologue binds after the RELAY frame: destinationLength ‖ destination. */

@@ -69,6 +69,9 @@ export type Refusal =
   | 'too-many-handshakes'
   | 'not-this-server' // RELAY path or REQUEST destination names another server
   | 'stale-timestamp' // an authorized client's REQUEST not newer than the last accepted: a replay, or its clock is behind
+  | 'bad-mac1' // REQUEST's mac1 is not for this server's key: junk, or another server's; no DH was spent
+  | 'handshake-rate' // this source's handshake budget is spent (per-source token bucket); no DH was spent
+  | 'cookie-required' // under load, a REQUEST without a valid mac2 after this connection had its COOKIE
   | 'authentication' // REQUEST did not decrypt, or the client is unknown
   | 'policy'; // the client is known but refused (disabled, no address, no suite)
 

@@ -12,6 +12,13 @@
  * a framing, integrity or handshake failure, a timeout, a lost connection —
  * could be an attacker's or the network's doing, and we reconnect with
  * backoff.
+ *
+ * Every REQUEST carries mac1 (keyed by the server's public key) and, while
+ * we hold a cookie from this server, mac2. A server under load answers a
+ * REQUEST without a valid mac2 with a COOKIE: we open it (it is sealed to
+ * our REQUEST's mac1, so a forged or misdirected one fails) and send the
+ * same REQUEST again with mac2, once per connection. The cookie is kept for
+ * the next connections while it is fresh.
  */
 import { decodeLease } from '../frames/lease-codec.js';
 import { CloseCode, closeCodeName, isRetryable } from '../frames/close-codes.js';
@@ -21,7 +28,8 @@ import { parseClose } from '../frames/close.js';
 import { encodeRelay } from '../frames/relay.js';
 import { FLAG_IN_BAND_REKEY, encodeRequest, encodeRequestBody } from '../frames/request.js';
 import { parseRefusal, parseResponse, parseResponseBody } from '../frames/response.js';
-import type { HandshakeInitiator, ProtocolCrypto, StaticKeyPair, SuiteName } from '../../crypto/port.js';
+import { parseCookie } from '../frames/cookie.js';
+import type { CookieGenerator, HandshakeInitiator, ProtocolCrypto, StaticKeyPair, SuiteName } from '../../crypto/port.js';
 import { handshakePrologue } from '../prologue.js';
 import { TunnelSession, type KeyLifetime } from '../session.js';
 import { DEFAULT_TIMING, type Action, type Side, type TickEvent, type Timing } from './actions.js';
@@ -71,6 +79,9 @@ export interface InitiatorOptions {
   reconnect?: { minDelayMs: number; maxDelayMs: number; random?: () => number } | false;
 }
 
+/** How long a cookie is used: a little less than the 2 minutes its server secret surely lasts (src/crypto/cookie.ts). */
+export const COOKIE_REUSE_MS = 115_000;
+
 export const DEFAULT_RECONNECT: { minDelayMs: number; maxDelayMs: number; random?: () => number } = { minDelayMs: 1_000, maxDelayMs: 60_000 };
 
 /** Where the next connection goes: the server's pinned key and the path to it (failover changes it). */
@@ -92,6 +103,11 @@ export class InitiatorMachine extends EndpointMachine<InitiatorState, InitiatorE
   /** The last attempt was refused as STALE_TIMESTAMP (cleared once authorized): a second one in a row backs off. */
   private staleBefore = false;
   private retryAtOnce = false;
+  /** This connection's REQUEST as first sent (its mac1 is what a COOKIE is sealed to). */
+  private request: { frame: Uint8Array; mac1: Uint8Array; cookieAnswered: boolean } | undefined;
+  private cookies: CookieGenerator | undefined;
+  /** The last cookie the server gave us, for later REQUESTs while it is fresh. */
+  private cookie: { value: Uint8Array; receivedMs: number } | undefined;
 
   constructor(private readonly opts: InitiatorOptions) {
     super('idle');
@@ -106,6 +122,8 @@ export class InitiatorMachine extends EndpointMachine<InitiatorState, InitiatorE
   /** Points the next connection at another server (failover between servers); a connection under way is not affected. */
   retarget(target: InitiatorTarget): void {
     this.serverPublicKey = target.serverPublicKey;
+    this.cookies = undefined; // keyed by the server's key
+    this.cookie = undefined;
     this.path = target.path;
     this.destination = target.destination ?? target.path[target.path.length - 1]!;
   }
@@ -167,6 +185,9 @@ export class InitiatorMachine extends EndpointMachine<InitiatorState, InitiatorE
       clientData: this.opts.clientData ?? new Uint8Array(0),
     });
     const request = encodeRequest({ destination: this.destination, handshake: this.handshake.writeRequest(body) });
+    this.cookies ??= crypto.createCookieGenerator(this.serverPublicKey);
+    const fresh = this.cookie && nowMs - this.cookie.receivedMs < COOKIE_REUSE_MS ? this.cookie.value : undefined;
+    this.request = { frame: request, mac1: this.cookies.stamp(request, fresh), cookieAnswered: false };
     actions.push({ type: 'send', frame: request });
     this.go('response-wait', 'sent REQUEST');
     this.phaseSinceMs = nowMs;
@@ -184,6 +205,7 @@ export class InitiatorMachine extends EndpointMachine<InitiatorState, InitiatorE
       return void this.closeLocalError(actions, error, nowMs, 'frame');
     }
     if (type === FrameType.CLOSE) return this.onUnauthenticatedClose(frame, nowMs, actions);
+    if (type === FrameType.COOKIE) return this.onCookie(frame, nowMs, actions);
     if (type !== FrameType.RESPONSE) {
       const { code, reason } = illegal(`frame type ${type}`, this.stateValue);
       return void this.closeLocal(actions, code, reason, nowMs, 'frame');
@@ -210,6 +232,7 @@ export class InitiatorMachine extends EndpointMachine<InitiatorState, InitiatorE
       this.established = new Established(session, this.timing, nowMs, 'expired');
       this.handshake = undefined;
       this.staleBefore = false;
+      this.request = undefined;
       this.backoff?.reset();
       this.go('authorized', 'RESPONSE');
       // A first sealed frame at once: the server lets a new connection replace our live one only after one (a replayed
@@ -219,6 +242,29 @@ export class InitiatorMachine extends EndpointMachine<InitiatorState, InitiatorE
     } catch (error) {
       this.closeLocalError(actions, error, nowMs, 'RESPONSE');
     }
+  }
+
+  /**
+   * The server is under load and wants mac2: the same REQUEST again (a copy —
+   * the first may still be queued for the socket) with mac2 under the cookie.
+   * A second COOKIE, or one that does not open, closes this connection
+   * (PROTOCOL_ERROR: retried with backoff, as any frame that fails its checks).
+   */
+  private onCookie(frame: Uint8Array, nowMs: number, actions: Action[]): void {
+    const request = this.request!;
+    if (request.cookieAnswered) return void this.closeLocal(actions, CloseCode.PROTOCOL_ERROR, 'a second COOKIE on one connection', nowMs, 'COOKIE');
+    let cookie: Uint8Array | undefined;
+    try {
+      cookie = this.cookies!.openReply(parseCookie(frame).sealed, request.mac1);
+    } catch (error) {
+      return void this.closeLocalError(actions, error, nowMs, 'COOKIE');
+    }
+    if (!cookie) return void this.closeLocal(actions, CloseCode.PROTOCOL_ERROR, 'COOKIE did not authenticate (forged, altered, or not for our REQUEST)', nowMs, 'COOKIE');
+    this.cookie = { value: cookie, receivedMs: nowMs };
+    request.cookieAnswered = true;
+    const again = request.frame.slice();
+    this.cookies!.stamp(again, cookie);
+    actions.push({ type: 'send', frame: again });
   }
 
   private onAuthorizedFrame(frame: Uint8Array, nowMs: number, actions: Action[]): void {

@@ -8,6 +8,15 @@
  * refuses gets the refusal inside its RESPONSE (authenticated, readable only
  * by that client), anyone else a plain CLOSE whose reason is just the code's
  * name — policy detail goes to the log only.
+ *
+ * Before any Diffie-Hellman a REQUEST must pass two cheap gates (issue 10
+ * item 8, docs/SECURITY.md "Handshake floods"): its mac1 (a keyed hash under
+ * our public key: junk and REQUESTs for another server stop here), then the
+ * server-wide `admit` — a per-source budget and, under load, a valid mac2,
+ * which a client without one earns by a COOKIE on this same connection
+ * (once). A client key we do not know is refused with a plain CLOSE, with no
+ * RESPONSE to seal: no second DH for an attacker's made-up key, and the same
+ * answer whether the name exists or not.
  */
 import type { Lease } from '../../lease.js';
 import { CloseCode, closeCodeName } from '../frames/close-codes.js';
@@ -19,7 +28,8 @@ import { encodeLease } from '../frames/lease-codec.js';
 import { parseRelay, type RelayRepr } from '../frames/relay.js';
 import { FLAG_IN_BAND_REKEY, parseRequest, parseRequestBody } from '../frames/request.js';
 import { encodeRefusalBody, encodeResponse, encodeResponseBody, type RefusalRepr } from '../frames/response.js';
-import type { HandshakeResponder, ProtocolCrypto, ReplayGuard, StaticKeyPair, SuiteName } from '../../crypto/port.js';
+import { encodeCookie } from '../frames/cookie.js';
+import type { CookieChecker, HandshakeResponder, ProtocolCrypto, ReplayGuard, StaticKeyPair, SuiteName } from '../../crypto/port.js';
 import { handshakePrologue } from '../prologue.js';
 import { TunnelSession, type KeyLifetime } from '../session.js';
 import { DEFAULT_TIMING, type Action, type Refusal, type Side, type TickEvent, type Timing } from './actions.js';
@@ -59,6 +69,13 @@ export type AuthorizeResult =
    */
   | { ok: false; code: number; reason?: string; detail?: string };
 
+/**
+ * What the server-wide handshake gate says of a REQUEST whose mac1 was right
+ * (src/server/handshake-gate.ts): do the DH, answer with a COOKIE (under
+ * load, no valid mac2), or refuse it BUSY (this source's budget is spent).
+ */
+export type HandshakeAdmission = 'proceed' | 'cookie' | 'busy';
+
 export interface ServerOptions {
   crypto: ProtocolCrypto;
   local: StaticKeyPair;
@@ -73,6 +90,12 @@ export interface ServerOptions {
   inBandRekey?: boolean;
   lifetime?: Partial<KeyLifetime>;
   timing?: Partial<Timing>;
+  /** mac1/mac2 checks and COOKIE replies; one per server (its secret rotates). Default: one of this machine's own. */
+  cookies?: CookieChecker;
+  /** The peer's address as the carrier saw it (a relay's, for relayed clients): what a cookie is bound to. */
+  source?: string;
+  /** Asked once mac1 is right, before any DH. Default: always proceed. */
+  admit?(request: { mac2Valid: boolean }, nowMs: number): HandshakeAdmission;
 }
 
 export class ServerMachine extends EndpointMachine<ServerState, ServerEvent> {
@@ -82,11 +105,15 @@ export class ServerMachine extends EndpointMachine<ServerState, ServerEvent> {
   private phaseSinceMs = 0;
   /** Our names in the spelling hops are compared in (canonicalHop); undefined: any name. */
   private readonly names: readonly string[] | undefined;
+  private readonly cookies: CookieChecker;
+  /** One COOKIE per connection: a peer that does not use it is not answered twice. */
+  private cookieSent = false;
 
   constructor(private readonly opts: ServerOptions) {
     super('accept-wait');
     this.timing = { ...DEFAULT_TIMING, ...opts.timing };
     this.names = opts.names?.map(canonicalHop);
+    this.cookies = opts.cookies ?? opts.crypto.createCookieChecker(opts.local);
   }
 
   protected dispatch(event: ServerEvent, nowMs: number, actions: Action[]): void {
@@ -170,9 +197,13 @@ export class ServerMachine extends EndpointMachine<ServerState, ServerEvent> {
     this.go('authorize', 'REQUEST');
     const fail = (code: number, reason: string, refusal: Refusal): void => void this.closeLocal(actions, code, reason, nowMs, 'REQUEST', refusal);
     const request = parseRequest(frame);
+    if (!this.cookies.checkMac1(frame)) {
+      return fail(CloseCode.AUTHENTICATION_FAILURE, 'REQUEST mac1 is wrong (not made for this server key, or junk): refused before any DH', 'bad-mac1');
+    }
     if (this.names && !this.names.includes(canonicalHop(request.destination))) {
       return fail(CloseCode.ROUTING_FAILURE, `REQUEST for ${request.destination}, not this server`, 'not-this-server');
     }
+    if (!this.admitted(frame, nowMs, actions)) return;
     const responder = this.opts.crypto.createResponder({ local: this.opts.local, prologue: handshakePrologue(this.relayFrame!, request.destination) });
     let opened;
     try {
@@ -184,7 +215,10 @@ export class ServerMachine extends EndpointMachine<ServerState, ServerEvent> {
     const verdict = this.opts.authorize({ name: body.initiatorName, publicKey: opened.remoteStaticPublic, destination: request.destination, path: this.path!, clientData: body.clientData });
     if (!verdict.ok) {
       const reason = verdict.reason ?? 'not authorized';
-      return this.refuse(responder, { status: verdict.code, reason }, verdict.detail ?? `client "${body.initiatorName}": ${reason}`, verdict.code === CloseCode.AUTHENTICATION_FAILURE ? 'authentication' : 'policy', nowMs, actions);
+      const detail = verdict.detail ?? `client "${body.initiatorName}": ${reason}`;
+      // Unknown name or key: a plain CLOSE, not a sealed RESPONSE — no DH for a made-up key, and nothing the peer could tell a name by.
+      if (verdict.code === CloseCode.AUTHENTICATION_FAILURE) return fail(CloseCode.AUTHENTICATION_FAILURE, detail, 'authentication');
+      return this.refuse(responder, { status: verdict.code, reason }, detail, 'policy', nowMs, actions);
     }
     // Only now, for a client we know: unknown keys never touch the replay table, so they cannot push a real client's entry out.
     if (!this.opts.replayGuard.accept(opened.remoteStaticPublic, opened.timestamp)) {
@@ -229,6 +263,31 @@ export class ServerMachine extends EndpointMachine<ServerState, ServerEvent> {
     this.closeWith(actions, refused.status, detail, nowMs, [], 'REQUEST refused', 'close', 'dying', refusal);
   }
 
+
+  /**
+   * The server-wide gate, before any DH: true to go on. Under load a REQUEST
+   * without a valid mac2 gets a COOKIE and the connection waits for the
+   * REQUEST again (same state, same handshake deadline); the second time it
+   * is refused. Over this source's budget: BUSY.
+   */
+  private admitted(frame: Uint8Array, nowMs: number, actions: Action[]): boolean {
+    const source = this.opts.source ?? 'unknown';
+    const mac2Valid = this.cookies.checkMac2(frame, source, nowMs);
+    const admission = this.opts.admit?.({ mac2Valid }, nowMs) ?? 'proceed';
+    if (admission === 'proceed') return true;
+    if (admission === 'busy') {
+      this.closeLocal(actions, CloseCode.BUSY, `handshake budget of ${source} spent: refused before any DH`, nowMs, 'REQUEST', 'handshake-rate');
+      return false;
+    }
+    if (this.cookieSent) {
+      this.closeLocal(actions, CloseCode.BUSY, 'under load: REQUEST without a valid mac2 after its COOKIE', nowMs, 'REQUEST', 'cookie-required');
+      return false;
+    }
+    this.cookieSent = true;
+    actions.push({ type: 'send', frame: encodeCookie({ sealed: this.cookies.reply(frame, source, nowMs) }) });
+    this.go('connect-wait', 'sent COOKIE'); // the handshake deadline still runs from the RELAY
+    return false;
+  }
 
   private onTick(tick: TickEvent, nowMs: number, actions: Action[]): void {
     const state = this.stateValue;

@@ -7,6 +7,7 @@
  * HMAC over header ‖ ciphertext ‖ counter, keys differ per direction and keyId.
  */
 import { createHash, createHmac } from 'node:crypto';
+import { CookieChecker, CookieGenerator } from '../../../src/crypto/cookie.js';
 import type { DataKeySchedule, DataOpener, DataSealer, ProtocolCrypto, ReplayGuard, SessionKeys, StaticKeyPair, SuiteName } from '../../../src/crypto/port.js';
 
 const sha = (...parts: Uint8Array[]): Uint8Array => {
@@ -121,6 +122,9 @@ export function createFakeCrypto(opts: { nowMs?: () => number } = {}): ProtocolC
         },
       };
     },
+    // The real mac1/mac2 and cookie code: it is keyed hashes over bytes, cheap and independent of the Noise stand-in.
+    createCookieChecker: (local) => new CookieChecker(local),
+    createCookieGenerator: (serverPublicKey) => new CookieGenerator(serverPublicKey),
     createDataKeySchedule(suite: SuiteName, keys: SessionKeys): DataKeySchedule {
       const d = suite === 'chacha20-hmac-sha256' ? 32 : 16;
       let send: Uint8Array = keys.sendKey.slice();

@@ -11,7 +11,7 @@ import {
   encodeRelay, parseRelay, encodeRequest, parseRequest, encodeRequestBody, parseRequestBody,
   encodeResponse, parseResponse, encodeResponseBody, parseResponseBody, encodeData, parseData,
   emitDataHeader, dataFrameLength, encodeClose, parseClose, encodeKeepalive, parseKeepalive,
-  encodeRekey, parseRekey, frameType, FLAG_IN_BAND_REKEY, splitHostPort, encodeRefusalBody, parseRefusal,
+  encodeRekey, parseRekey, frameType, FLAG_IN_BAND_REKEY, splitHostPort, encodeRefusalBody, parseRefusal, encodeCookie, parseCookie, PROTOCOL_VERSION,
 } from '../../../src/protocol/frames/index.js';
 import { fixture, hex, range } from './fixtures.js';
 
@@ -32,9 +32,18 @@ describe('frame fixtures', () => {
     const parsed = parseRequest(fixture('request.hex'));
     assert.equal(parsed.destination, repr.destination);
     assert.equal(hex(parsed.handshake), hex(repr.handshake));
+    assert.equal(hex(parsed.mac1), hex(new Uint8Array(16)), 'mac1 emitted as zeros: the sender stamps it');
+    assert.equal(hex(parsed.mac2), hex(new Uint8Array(16)));
     const body = { flags: FLAG_IN_BAND_REKEY, initiatorName: 'alice', suites: [1, 2], clientData: Uint8Array.of(0x68, 0x69) };
     assert.equal(hex(encodeRequestBody(body)), hex(fixture('request-body.hex')));
     assert.deepEqual({ ...parseRequestBody(fixture('request-body.hex')), clientData: [...body.clientData] }, { ...body, clientData: [0x68, 0x69] });
+  });
+  it('COOKIE', () => {
+    assert.equal(hex(encodeCookie({ sealed: range(0xc0, 44) })), hex(fixture('cookie.hex')));
+    assert.equal(hex(parseCookie(fixture('cookie.hex')).sealed), hex(range(0xc0, 44)));
+    assert.equal(frameType(fixture('cookie.hex')), FrameType.COOKIE);
+    throwsProtocol(() => parseCookie(fixture('cookie.hex').subarray(0, 49)), 'BAD_LENGTH');
+    throwsProtocol(() => encodeCookie({ sealed: range(0, 43) }), 'BAD_LENGTH');
   });
   it('RESPONSE and its body', () => {
     assert.equal(hex(encodeResponse({ handshake: range(0xa0, 48) })), hex(fixture('response.hex')));
@@ -73,7 +82,7 @@ describe('frame fixtures', () => {
   it('KEEPALIVE and REKEY', () => {
     assert.equal(hex(encodeKeepalive(0, range(0xe0, 16))), hex(fixture('keepalive.hex')));
     const k = parseKeepalive(fixture('keepalive.hex'));
-    assert.deepEqual([k.keyId, k.digestLength, hex(k.digest), hex(k.header)], [0, 16, hex(range(0xe0, 16)), '000000180601' + '0010']);
+    assert.deepEqual([k.keyId, k.digestLength, hex(k.digest), hex(k.header)], [0, 16, hex(range(0xe0, 16)), '000000180602' + '0010']);
     assert.equal(hex(encodeRekey(1, range(0x20, 32))), hex(fixture('rekey.hex')));
     const r = parseRekey(fixture('rekey.hex'));
     assert.deepEqual([r.keyId, r.digestLength, hex(r.digest)], [1, 32, hex(range(0x20, 32))]);
@@ -83,7 +92,7 @@ describe('frame fixtures', () => {
 describe('frame validation', () => {
   it('rejects a wrong version, a length that disagrees, an unknown type', () => {
     const bad = fixture('close.hex');
-    bad[5] = 2;
+    bad[5] = 1; // a version-1 peer (before REQUEST MACs and COOKIE)
     throwsProtocol(() => parseClose(bad), 'UNSUPPORTED_VERSION');
     throwsProtocol(() => parseClose(fixture('close.hex').subarray(0, 20)), 'BAD_LENGTH');
     const unknown = fixture('close.hex');
@@ -146,13 +155,21 @@ describe('frame round-trips (fast-check)', () => {
   it('REQUEST and body', () => {
     fc.assert(fc.property(name, fc.uint8Array({ minLength: 108, maxLength: 300 }), fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 1, maxLength: 16 }), bytes(4096), fc.boolean(),
       (dest, handshake, suites, clientData, rekey) => {
-        const r = parseRequest(encodeRequest({ destination: dest, handshake }));
+        const frame = encodeRequest({ destination: dest, handshake });
+        frame.set(range(0x80, 32), frame.length - 32); // stamped MACs
+        const r = parseRequest(frame);
         assert.equal(r.destination, dest);
         assert.equal(hex(r.handshake), hex(handshake));
+        assert.deepEqual([hex(r.mac1), hex(r.mac2)], [hex(range(0x80, 16)), hex(range(0x90, 16))]);
         const body = { flags: rekey ? 1 : 0, initiatorName: dest, suites, clientData };
         const b = parseRequestBody(encodeRequestBody(body));
         assert.deepEqual([b.flags, b.initiatorName, b.suites, hex(b.clientData)], [body.flags, dest, suites, hex(clientData)]);
       }));
+  });
+  it('COOKIE', () => {
+    fc.assert(fc.property(fc.uint8Array({ minLength: 44, maxLength: 44 }), (sealed) => {
+      assert.equal(hex(parseCookie(encodeCookie({ sealed })).sealed), hex(sealed));
+    }));
   });
   it('RESPONSE body, DATA, CLOSE, KEEPALIVE, REKEY', () => {
     fc.assert(fc.property(fc.integer({ min: 0, max: 255 }), bytes(4096), fc.integer({ min: 0, max: 0xffff }), fc.integer({ min: 0, max: 255 }),
@@ -176,15 +193,15 @@ describe('random input never throws anything but ProtocolError', () => {
   const parsers: [string, (b: Uint8Array) => unknown][] = [
     ['relay', parseRelay], ['request', parseRequest], ['requestBody', parseRequestBody], ['response', parseResponse],
     ['responseBody', parseResponseBody], ['data', parseData], ['close', parseClose], ['keepalive', parseKeepalive],
-    ['rekey', parseRekey], ['frameType', frameType],
+    ['rekey', parseRekey], ['cookie', parseCookie], ['frameType', frameType],
   ];
   // A valid header for a random type and length makes the fuzz reach the bodies.
-  const framed = fc.tuple(fc.integer({ min: 1, max: 8 }), bytes(600)).map(([type, body]) => {
+  const framed = fc.tuple(fc.integer({ min: 1, max: 9 }), bytes(600)).map(([type, body]) => {
     const f = new Uint8Array(6 + body.length);
     f.set(body, 6);
     new DataView(f.buffer).setUint32(0, f.length);
     f[4] = type;
-    f[5] = 1;
+    f[5] = PROTOCOL_VERSION;
     return f;
   });
   for (const [label, parse] of parsers) {

@@ -64,13 +64,13 @@ describe('handshake and tunnel over an in-memory pipe', () => {
     assert.equal(none.closes(0)[0]?.by, 'peer');
   });
 
-  it('an unknown client gets AUTHENTICATION_FAILURE and does not reconnect', () => {
+  it('an unknown client gets a plain CLOSE AUTHENTICATION_FAILURE (no sealed RESPONSE) and retries; its app gives up after a few (ReconnectPolicy)', () => {
     const pipe = makePipe({ client: { name: 'mallory' } });
     pipe.event(0, { type: 'start' });
     assert.equal(pipe.server.closeCode, CloseCode.AUTHENTICATION_FAILURE);
     assert.equal(pipe.client.closeCode, CloseCode.AUTHENTICATION_FAILURE);
-    assert.equal(pipe.client.state, 'dead');
-    assert.ok(!pipe.actions[0]!.some((a) => a.type === 'reconnect'));
+    assert.equal(pipe.closes(0)[0]?.by, 'network', 'not authenticated: a plain CLOSE');
+    assert.ok(pipe.actions[0]!.some((a) => a.type === 'reconnect'));
   });
 
   it('a client pinning the wrong server key fails authentication', () => {
