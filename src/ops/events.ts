@@ -18,7 +18,8 @@ export interface TunnelIdentity {
 export type TunnelEvent =
   | { event: 'tunnel.opened'; suite: string }
   | { event: 'tunnel.closed'; code: string; reason: string; by: string; durationMs: number; bytesReceived: number; bytesSent: number }
-  | { event: 'tunnel.refused'; code: string; reason: string; by: string }
+  /** `suppressed`: refusals not logged since the last line (a flood is counted, not logged line by line). */
+  | { event: 'tunnel.refused'; code: string; reason: string; by: string; suppressed?: number }
   | { event: 'tunnel.rekeyed'; keyGeneration: number };
 
 const MESSAGES: Record<TunnelEvent['event'], string> = {

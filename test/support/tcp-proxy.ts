@@ -6,8 +6,9 @@
  *   flip  — flip one bit in the next client→server chunk that is large
  *           enough to hold a DATA frame's payload (an altered frame)
  *   flip-handshake — on the next new connection, flip one bit in the last
- *           byte of the client's first chunk big enough to hold its REQUEST
- *           (a handshake altered on the path)
+ *           byte of the Noise message of the client's first chunk big enough
+ *           to hold its REQUEST (the byte before its 32 bytes of mac1 ‖ mac2:
+ *           a handshake altered on the path)
  * It prints "listening" once ready and "flipped"/"cut" after each command.
  * Usage: tcp-proxy.ts <listenHost> <listenPort> <targetHost> <targetPort>
  */
@@ -29,7 +30,7 @@ const server = createServer((client) => {
   client.on('data', (chunk: Buffer) => {
     if (handshakeToFlip && chunk.length >= FLIP_HANDSHAKE_MIN_CHUNK) {
       handshakeToFlip = false;
-      chunk[chunk.length - 1]! ^= 0x01;
+      chunk[chunk.length - 33]! ^= 0x01; // mac2 (the last 16 bytes) is read only under load: a flip there would change nothing
       console.log('flipped-handshake');
     } else if (flipNext && chunk.length >= FLIP_MIN_CHUNK) {
       flipNext = false;

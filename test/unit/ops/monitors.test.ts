@@ -85,3 +85,18 @@ test('client monitor: connecting, up, backing off until a time, traffic over eve
   assert.deepEqual(s.traffic, { bytesReceived: 105, bytesSent: 210, datagramsReceived: 2, datagramsSent: 4 });
   assert.deepEqual(lines().map((l) => l.event), ['tunnel.opened', 'tunnel.closed', 'tunnel.opened']);
 });
+
+test('server monitor: a flood of refusals is counted in full but logged at a bounded rate, the next line saying how many were left out', async () => {
+  const { log, lines } = capture();
+  const monitor = new ServerMonitor(log, ['alice']);
+  const junk = { peer: '203.0.113.9:5000', path: [] };
+  for (let i = 0; i < 1000; i++) monitor.refused(junk, 'AUTHENTICATION_FAILURE', 'mac1', 'local', 5000);
+  monitor.refused(junk, 'BUSY', 'budget', 'local', 6000); // a second later: 20 more lines allowed
+  await new Promise((r) => setImmediate(r));
+  const logged = lines().filter((l) => l.event === 'tunnel.refused');
+  assert.equal(logged.length, 101);
+  assert.equal(logged[100]!.suppressed, 900);
+  assert.equal(logged[99]!.suppressed, undefined);
+  const s = monitor.snapshot({ role: 'server', name: 'tapvpn0', version: 't', startedAtMs: 0, listener: { address: '0.0.0.0', port: 5555, listening: true }, pool: { size: 10, leased: 0 }, counters: {} }, 7000);
+  assert.deepEqual(s.handshakes, { 'authentication-failure': 1000, busy: 1 });
+});
