@@ -76,7 +76,7 @@ describe('the cookie exchange', () => {
     pipe.tamper = (_l, right, frame) => (seen.push({ type: frame[4]!, right, bytes: frame.slice() }), frame);
     pipe.event(0, { type: 'start' });
     assert.equal(pipe.nodes[1]!.state, 'authorized');
-    assert.deepEqual(seen.map((f) => f.type), [FrameType.RELAY, FrameType.REQUEST, FrameType.COOKIE, FrameType.REQUEST, FrameType.RESPONSE]);
+    assert.deepEqual(seen.map((f) => f.type).slice(0, 5), [FrameType.RELAY, FrameType.REQUEST, FrameType.COOKIE, FrameType.REQUEST, FrameType.RESPONSE]);
     const [first, second] = seen.filter((f) => f.type === FrameType.REQUEST).map((f) => f.bytes);
     assert.deepEqual(first!.subarray(0, -16), second!.subarray(0, -16), 'the same REQUEST, mac1 included');
     assert.ok(first!.subarray(-16).every((b) => b === 0), 'no mac2 the first time');
