@@ -52,6 +52,7 @@ export async function startClient(config: ClientConfig, log: Logger): Promise<Cl
     rotation,
     servers: targets.length,
     forwarding: config.forward,
+    sessionMaxAgeMs: config.session_max_age * 1000,
     openDevice: (lease) => openDevice(config, lease, host, log),
     dial: dialTcp(),
     log,

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { MAX_PATH_HOPS } from '../protocol/frames/limits.js';
 import { hostPortName } from '../protocol/frames/names.js';
 import { controlSection, filePath, metricsSection, hostPort, interfaceName, keepalive, logLevel, nodeName, port, publicKey, seconds, suites } from './fields.js';
-import { DEFAULT_SERVER_PORT } from './server.js';
+import { DEFAULT_SERVER_PORT, DEFAULT_SESSION_MAX_AGE_SEC } from './server.js';
 
 export const DHCP_CLIENTS = ['auto', 'dhclient', 'dhcpcd', 'udhcpc', 'none'] as const;
 
@@ -54,6 +54,8 @@ export const clientConfigSchema = z
     suites: suites.optional(),
     keepalive,
     reconnect,
+    /** Re-handshake on a second connection (make-before-break) after a jittered 90-100 % of this; keep it at most the server's. */
+    session_max_age: seconds.default(DEFAULT_SESSION_MAX_AGE_SEC),
     control: controlSection,
     metrics: metricsSection,
   })

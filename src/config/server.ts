@@ -21,6 +21,10 @@ const DEFAULT_LEASE_TIME_SEC = 3600;
 const DEFAULT_MTU = 1400;
 const DEFAULT_KEY_LIFETIME_SEC = 600;
 const DEFAULT_KEY_LIFETIME_BYTES = 2 ** 30;
+/** A fresh handshake (new ephemeral DH, authorization against the current config) at least this often; CRYPTO.md "Key lifetimes". */
+export const DEFAULT_SESSION_MAX_AGE_SEC = 3 * 3600;
+/** How often the server checks its config file for changes when the file system's notifications miss one. */
+const DEFAULT_RELOAD_POLL_SEC = 1;
 
 const clientEntry = z.strictObject({
   name: nodeName,
@@ -53,6 +57,8 @@ const tunnel = z.strictObject({
   network6: cidr6.optional(),
   routes6: z.array(cidr6).default([]),
   dns6: z.array(ipv6).default([]),
+  /** A session older than this is re-handshaken by the client (make-before-break); the server closes it SESSION_MAX_AGE_GRACE later. */
+  session_max_age: seconds.default(DEFAULT_SESSION_MAX_AGE_SEC),
 });
 
 const serverObject = z.strictObject({
@@ -94,6 +100,8 @@ const serverObject = z.strictObject({
       load_handshakes: z.number().int().min(1).default(64),
     })
     .prefault({}),
+  /** The server applies its config file when it changes, as on SIGHUP (src/io/config-watch.ts). */
+  reload: z.strictObject({ watch: z.boolean().default(true), poll_interval: seconds.max(60, 'expected at most 60 seconds').default(DEFAULT_RELOAD_POLL_SEC) }).prefault({}),
 });
 
 type RawServer = z.output<typeof serverObject>;

@@ -47,6 +47,7 @@ export class ClientMonitor {
   #current: (() => ConnectionCounters) | undefined;
   #keyGeneration = 0;
   #reconnects = 0;
+  #renewals = 0;
   #lastClose: ClientSnapshot['lastClose'];
   #mac: string | undefined;
   #timer: NodeJS.Timeout | undefined;
@@ -76,6 +77,17 @@ export class ClientMonitor {
     this.#current = counters;
     this.#keyGeneration = counters().keyGeneration;
     logTunnelEvent(this.opts.log, this.#identity(), { event: 'tunnel.opened', suite });
+  }
+
+  /** The session was renewed by a fresh handshake on a second connection; the tunnel stayed up (no closed event). */
+  renewed(lease: Lease, suite: string, counters: () => ConnectionCounters, nowMs = Date.now()): void {
+    this.#previous = add(this.#previous, this.#current?.().traffic ?? NO_TRAFFIC);
+    this.#renewals++;
+    this.#lease = { lease, grantedAtMs: nowMs };
+    this.#suite = suite;
+    this.#current = counters;
+    this.#keyGeneration = counters().keyGeneration;
+    logTunnelEvent(this.opts.log, this.#identity(), { event: 'tunnel.renewed', suite, renewals: this.#renewals });
   }
 
   closed(code: string, reason: string, by: string, nowMs = Date.now()): void {
@@ -136,6 +148,7 @@ export class ClientMonitor {
       ...(live?.rttMs === undefined ? {} : { rttMs: live.rttMs }),
       traffic: add(this.#previous, current),
       reconnects: this.#reconnects,
+      renewals: this.#renewals,
       ...(this.#lastClose ? { lastClose: this.#lastClose } : {}),
       counters,
     };

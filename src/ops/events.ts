@@ -20,13 +20,16 @@ export type TunnelEvent =
   | { event: 'tunnel.closed'; code: string; reason: string; by: string; durationMs: number; bytesReceived: number; bytesSent: number }
   /** `suppressed`: refusals not logged since the last line (a flood is counted, not logged line by line). */
   | { event: 'tunnel.refused'; code: string; reason: string; by: string; suppressed?: number }
-  | { event: 'tunnel.rekeyed'; keyGeneration: number };
+  | { event: 'tunnel.rekeyed'; keyGeneration: number }
+  /** A fresh handshake on a second connection took the tunnel over (session_max_age): new keys, same lease and adapter. */
+  | { event: 'tunnel.renewed'; suite: string; renewals: number };
 
 const MESSAGES: Record<TunnelEvent['event'], string> = {
   'tunnel.opened': 'tunnel opened',
   'tunnel.closed': 'tunnel closed',
   'tunnel.refused': 'tunnel refused',
   'tunnel.rekeyed': 'tunnel rekeyed',
+  'tunnel.renewed': 'tunnel renewed by a fresh handshake',
 };
 
 export function logTunnelEvent(log: Logger, identity: TunnelIdentity, detail: TunnelEvent): void {

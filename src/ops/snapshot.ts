@@ -86,6 +86,8 @@ export interface ClientSnapshot {
   rttMs?: number;
   traffic: Traffic;
   reconnects: number;
+  /** Sessions renewed by a fresh handshake on a second connection, the tunnel kept up (session_max_age). */
+  renewals: number;
   lastClose?: { code: string; reason: string; by: string; atMs: number };
   counters: Record<string, number>;
 }

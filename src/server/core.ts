@@ -44,6 +44,18 @@ import { HandshakeGate, type HandshakeLimits } from './handshake-gate.js';
 import type { CookieChecker } from '../crypto/port.js';
 
 export const TICK_INTERVAL_MS = 1000;
+/** How long a replaced tunnel still receives (its in-flight datagrams) before it is closed REPLACED. */
+export const REPLACED_GRACE_MS = 1000;
+
+/**
+ * The age at which the server closes a session (sealed KEY_EXPIRED) that the
+ * client has not re-handshaken: `[tunnel] session_max_age` plus a tenth of
+ * it, at least a minute — room for a client that rotates at up to the same
+ * age, and for its second connection to come up.
+ */
+export function sessionHardLimitMs(sessionMaxAgeSec: number): number {
+  return (sessionMaxAgeSec + Math.max(60, sessionMaxAgeSec / 10)) * 1000;
+}
 const SHUTDOWN_GRACE_MS = 2000;
 
 /** The server adapter serves no DHCP: its address is configured directly. */
@@ -86,6 +98,10 @@ export interface ServerCoreOptions {
   handshakeLimits?: Partial<HandshakeLimits>;
   /** How long a connection may take to authorize before it is closed and freed (default: the machine's 10 s). */
   handshakeTimeoutMs?: number;
+  /** How long a replaced tunnel still receives before it is closed (default REPLACED_GRACE_MS). */
+  replacedGraceMs?: number;
+  /** Tests: the session age at which the server closes a tunnel (default sessionHardLimitMs of the config). */
+  sessionHardLimitMs?: number;
 }
 
 /**
@@ -104,6 +120,8 @@ export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = { maxConnections: 409
 
 export class ServerCore {
   private readonly perSource = new Map<string, number>();
+  /** Authorized tunnels waiting for their peer's first authenticated frame to take over a live one (register). */
+  private readonly pendingTunnels = new Set<ClientTunnel>();
   private handshakes = 0;
   readonly counters: Counters;
   readonly policy: ServerPolicy;
@@ -183,7 +201,7 @@ export class ServerCore {
       this.adapter.setLease(this.serverLease(config));
     }
     this.monitor.setConfiguredClients(config.clients.map((c) => c.name));
-    for (const tunnel of [...this.router.tunnels.values()]) {
+    for (const tunnel of [...this.router.tunnels.values(), ...this.pendingTunnels]) {
       if (this.policy.stillAllowed(tunnel.name, tunnel.publicKey)) continue;
       this.opts.log.info({ client: tunnel.name }, 'client no longer allowed after reload: closing its tunnel');
       tunnel.driver.handle({ type: 'closeRequested', code: CloseCode.POLICY, reason: 'client no longer authorized' });
@@ -230,6 +248,8 @@ export class ServerCore {
       cookies: this.cookies,
       source: peer.address,
       admit: ({ mac2Valid }, nowMs) => this.gate.admit(peer.address, mac2Valid, this.handshakes, nowMs),
+      maxSessionAgeMs: this.opts.sessionHardLimitMs ?? sessionHardLimitMs(config.tunnel.session_max_age),
+      stillAllowed: () => !tunnel || this.policy.stillAllowed(tunnel.name, tunnel.publicKey),
     });
     const driver: MachineDriver = new MachineDriver(machine, {
       onAuthorized: (info) => {
@@ -297,20 +317,31 @@ export class ServerCore {
       pending: this.router.tunnels.has(address),
     };
     if (!tunnel.pending) this.router.add(tunnel);
-    else this.opts.log.info({ client: tunnel.name, peer: source }, 'new connection of a connected client: it replaces the live tunnel once it sends an authenticated frame');
+    else this.pendingTunnels.add(tunnel);
+    if (tunnel.pending) this.opts.log.info({ client: tunnel.name, peer: source }, 'new connection of a connected client: it replaces the live tunnel once it sends an authenticated frame');
     this.monitor.opened(tunnel.view);
     return tunnel;
   }
 
-  /** A pending tunnel's peer proved itself: it takes the address, and the tunnel it replaces is closed (sealed REPLACED, retryable). */
+  /**
+   * A pending tunnel's peer proved itself: it takes the address (datagrams
+   * to the client go to it from now on), and the tunnel it replaces is
+   * closed (sealed REPLACED, retryable) REPLACED_GRACE_MS later — a client
+   * renewing its session sent datagrams on the old connection up to the
+   * moment it moved, and those still in flight are delivered, not lost.
+   */
   private takeOver(tunnel: ClientTunnel): void {
     tunnel.pending = false;
+    this.pendingTunnels.delete(tunnel);
     const previous = this.router.add(tunnel);
     if (!previous) this.opts.leases.acquire(tunnel.name); // the live one went first and released the lease: in use again (same address, it had not expired)
-    if (previous && previous !== tunnel) previous.driver.handle({ type: 'closeRequested', code: CloseCode.REPLACED, reason: 'replaced by a newer connection of the same client' });
+    if (!previous || previous === tunnel) return;
+    const close = (): void => previous.driver.handle({ type: 'closeRequested', code: CloseCode.REPLACED, reason: 'replaced by a newer connection of the same client' });
+    setTimeout(close, this.opts.replacedGraceMs ?? REPLACED_GRACE_MS).unref();
   }
 
   private unregister(tunnel: ClientTunnel): void {
+    this.pendingTunnels.delete(tunnel);
     if (!this.router.remove(tunnel)) return; // replaced (the newer one holds the address), or never took it (pending)
     this.opts.leases.release(tunnel.name); // the address stays this client's until the lease expires
   }

@@ -11,6 +11,7 @@ import { realCrypto, TimestampGuard } from '../../src/crypto/index.js';
 import { encodeKey, generateKeyPair, type StaticKeyPair } from '../../src/crypto/keys.js';
 import type { ReplayGuard } from '../../src/crypto/port.js';
 import { MemoryListener, type MemoryStreamOptions } from '../../src/io/memory-stream.js';
+import type { InitiatorOptions } from '../../src/protocol/machines/initiator.js';
 import { ServerCore, type ServerCoreOptions } from '../../src/server/core.js';
 import { LeaseStore } from '../../src/server/leases.js';
 import { leasePoolOf } from '../../src/server/policy.js';
@@ -35,7 +36,8 @@ export interface Harness {
   keys: Record<string, StaticKeyPair>;
   /** The server config with these clients (name → overrides of the entry). */
   configWith(clients: Record<string, { enabled?: boolean; public_key?: string }>): ServerConfig;
-  startClient(name: string, source: string, options?: Partial<ClientCoreOptions>): RunningClient;
+  /** `machine`: overrides of the initiator's options (lifetime, timing ...). */
+  startClient(name: string, source: string, options?: Partial<Omit<ClientCoreOptions, 'machine'>> & { machine?: Partial<InitiatorOptions> }): RunningClient;
   stop(): Promise<void>;
 }
 
@@ -61,11 +63,11 @@ export async function startHarness(
     ...options.server,
   });
   const clients: RunningClient[] = [];
-  const startClient = (name: string, source: string, extra: Partial<ClientCoreOptions> = {}): RunningClient => {
+  const startClient: Harness['startClient'] = (name, source, { machine, ...extra } = {}) => {
     let host: MemoryHost | undefined;
     const client: RunningClient = { core: undefined as unknown as ClientCore, adapterOpens: 0, host: () => host! };
     client.core = new ClientCore({
-      machine: { crypto: realCrypto, local: keys[name]!, serverPublicKey: serverKeys.publicKey, name, path: ['vpn.test:5555'], reconnect: { minDelayMs: 50, maxDelayMs: 200 } },
+      machine: { crypto: realCrypto, local: keys[name]!, serverPublicKey: serverKeys.publicKey, name, path: ['vpn.test:5555'], reconnect: { minDelayMs: 50, maxDelayMs: 200 }, ...machine },
       openDevice: async (lease) => {
         client.adapterOpens++;
         const [clientDevice, hostDevice] = createMemoryPair({ mtu: lease.mtu });

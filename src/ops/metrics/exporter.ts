@@ -117,6 +117,7 @@ class ClientMetrics {
   readonly bytes: Counter<'direction'>;
   readonly datagrams: Counter<'direction'>;
   readonly reconnects: Counter;
+  readonly renewals: Counter;
   readonly leaseExpiry: Gauge;
 
   constructor(registry: Registry) {
@@ -125,6 +126,7 @@ class ClientMetrics {
     this.bytes = new Counter({ name: 'tapvpn_tunnel_bytes_total', help: 'Datagram bytes through the tunnel since the client started; "received" is from the server.', labelNames: ['direction'], registers });
     this.datagrams = new Counter({ name: 'tapvpn_tunnel_datagrams_total', help: 'Datagrams through the tunnel since the client started.', labelNames: ['direction'], registers });
     this.reconnects = new Counter({ name: 'tapvpn_tunnel_reconnects_total', help: 'Reconnects after a lost or closed tunnel.', registers });
+    this.renewals = new Counter({ name: 'tapvpn_tunnel_session_renewals_total', help: 'Sessions renewed by a fresh handshake with the tunnel kept up (session_max_age).', registers });
     this.leaseExpiry = new Gauge({ name: 'tapvpn_lease_expiry_timestamp_seconds', help: 'When the current lease expires (Unix time).', registers });
   }
 
@@ -138,6 +140,8 @@ class ClientMetrics {
     setTotal(this.datagrams, { direction: 'sent' }, s.traffic.datagramsSent);
     this.reconnects.reset();
     this.reconnects.inc(s.reconnects);
+    this.renewals.reset();
+    this.renewals.inc(s.renewals);
     this.leaseExpiry.reset();
     if (s.lease) this.leaseExpiry.set(s.lease.expiresAtMs / 1000);
   }

@@ -74,7 +74,7 @@ export function renderClient(s: ClientSnapshot): string {
   } else {
     lines.push('  lease: none yet');
   }
-  lines.push(`  transfer: ${transfer(s.traffic)}`, `  reconnects: ${s.reconnects}`);
+  lines.push(`  transfer: ${transfer(s.traffic)}`, `  reconnects: ${s.reconnects}, session renewals: ${s.renewals}`);
   if (s.lastClose) lines.push(`  last close: ${s.lastClose.code} by ${s.lastClose.by} ${ago(s.nowMs, s.lastClose.atMs)}: ${s.lastClose.reason}`);
   return lines.join('\n');
 }

@@ -96,6 +96,19 @@ export interface ServerOptions {
   source?: string;
   /** Asked once mac1 is right, before any DH. Default: always proceed. */
   admit?(request: { mac2Valid: boolean }, nowMs: number): HandshakeAdmission;
+  /**
+   * Close a session this old with a sealed KEY_EXPIRED (retryable: the
+   * client reconnects at once, with a fresh handshake). The client
+   * re-handshakes before it on a second connection; this bounds a client
+   * that does not. Default: no limit.
+   */
+  maxSessionAgeMs?: number;
+  /**
+   * Asked at each rekey, either direction (noticed at the next event, at
+   * most a tick later): may this client keep its tunnel under the current
+   * configuration? false closes it with a sealed POLICY (not retryable).
+   */
+  stillAllowed?(): boolean;
 }
 
 export class ServerMachine extends EndpointMachine<ServerState, ServerEvent> {
@@ -108,6 +121,9 @@ export class ServerMachine extends EndpointMachine<ServerState, ServerEvent> {
   private readonly cookies: CookieChecker;
   /** One COOKIE per connection: a peer that does not use it is not answered twice. */
   private cookieSent = false;
+  private authorizedAtMs = 0;
+  /** Rekeys (sent + received) already checked against the policy. */
+  private rekeysChecked = 0;
 
   constructor(private readonly opts: ServerOptions) {
     super('accept-wait');
@@ -151,7 +167,7 @@ export class ServerMachine extends EndpointMachine<ServerState, ServerEvent> {
   private onFrame(frame: Uint8Array, nowMs: number, actions: Action[]): void {
     if (this.stateValue === 'authorized') {
       const decision = this.established!.onFrame(frame, nowMs, actions);
-      if (!decision) return;
+      if (!decision) return this.recheckAtRekey(nowMs, actions);
       if (decision.by === 'peer') {
         const by = decision.authenticated ? 'peer' : 'network'; // a plain CLOSE once authorized proves nothing about who sent it
         this.closedBy(actions, by, decision.code, decision.authenticated ? decision.reason : `unauthenticated CLOSE: ${decision.reason}`, nowMs, 'CLOSE received', 'dying');
@@ -242,6 +258,7 @@ export class ServerMachine extends EndpointMachine<ServerState, ServerEvent> {
     const session = new TunnelSession({ crypto, suite, keys, nowMs, inBandRekey, lifetime: this.opts.lifetime });
     // Without in-band rekey the initiator reconnects at the soft limit; we close only at the hard one.
     this.established = new Established(session, this.timing, nowMs, 'exhausted');
+    this.authorizedAtMs = nowMs;
     this.go('authorized', 'sent RESPONSE');
     actions.push({
       type: 'authorized',
@@ -298,8 +315,23 @@ export class ServerMachine extends EndpointMachine<ServerState, ServerEvent> {
       return;
     }
     if (state !== 'authorized') return;
+    const maxAgeMs = this.opts.maxSessionAgeMs;
+    if (maxAgeMs !== undefined && nowMs - this.authorizedAtMs >= maxAgeMs) {
+      return void this.closeLocal(actions, CloseCode.KEY_EXPIRED, `session older than ${Math.round(maxAgeMs / 1000)} s: a fresh handshake is due`, nowMs, 'tick');
+    }
     const decision = this.established!.onTick(tick, nowMs, actions);
-    if (decision) this.closeLocal(actions, decision.code, decision.reason, nowMs, 'tick');
+    if (decision) return void this.closeLocal(actions, decision.code, decision.reason, nowMs, 'tick');
+    this.recheckAtRekey(nowMs, actions); // our REKEY from this tick, or one the data plane put in front of a DATA frame
+  }
+
+  /** At each new rekey, either direction: the client must still be allowed (a REKEY is a local ratchet that authorizes nothing). */
+  private recheckAtRekey(nowMs: number, actions: Action[]): void {
+    const stats = this.established?.session.stats;
+    if (!stats || !this.opts.stillAllowed || this.stateValue !== 'authorized') return;
+    const rekeys = stats.rekeysSent + stats.rekeysReceived;
+    if (rekeys === this.rekeysChecked) return;
+    this.rekeysChecked = rekeys;
+    if (!this.opts.stillAllowed()) this.closeLocal(actions, CloseCode.POLICY, 'client no longer authorized', nowMs, 'rekey');
   }
 
   /** Before authorization the peer is anonymous: a CLOSE names only its code; the detail stays in our log (the close action). */

@@ -13,7 +13,6 @@ import { after, before, describe, it } from 'node:test';
 import type { ByteStream } from '../../../src/io/byte-stream.js';
 import { DEFAULT_CLIENT_MAC } from '../../../src/lease.js';
 import { FrameDecoder } from '../../../src/protocol/decoder.js';
-import { CloseCode } from '../../../src/protocol/frames/close-codes.js';
 import { FrameType } from '../../../src/protocol/frames/header.js';
 import { ipv4Frame } from '../engine/frames.js';
 import { eventually } from '../../support/eventually.js';
@@ -79,8 +78,8 @@ describe('a new connection replaces a live tunnel only after an authenticated fr
 
   it('a genuine new connection of alice takes over at once and keeps her address', async () => {
     const second = harness.startClient('alice', '198.51.100.9');
-    const oldMachine = alice.core.driver.machine;
-    await eventually('the old tunnel closed REPLACED', () => oldMachine.state === 'dead' && oldMachine.closeCode === CloseCode.REPLACED, 5_000);
+    const lastClose = () => alice.core.monitor.snapshot({}).lastClose;
+    await eventually('the old tunnel closed REPLACED, sealed', () => lastClose()?.code === 'REPLACED' && lastClose()?.by === 'peer', 5_000);
     await alice.core.stop();
     assert.equal(await second.host().takeLease(), address);
     second.host().ping(address, '192.168.60.11');

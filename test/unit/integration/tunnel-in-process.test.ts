@@ -16,7 +16,6 @@ import { realCrypto, TimestampGuard } from '../../../src/crypto/index.js';
 import { encodeKey, generateKeyPair, type StaticKeyPair } from '../../../src/crypto/keys.js';
 import { MemoryListener } from '../../../src/io/memory-stream.js';
 import { DEFAULT_CLIENT_MAC } from '../../../src/lease.js';
-import { CloseCode } from '../../../src/protocol/frames/close-codes.js';
 import { ServerCore } from '../../../src/server/core.js';
 import { LeaseStore } from '../../../src/server/leases.js';
 import { leasePoolOf } from '../../../src/server/policy.js';
@@ -133,10 +132,11 @@ describe('client ↔ server ↔ client in process', () => {
     const first = clients[0]!;
     const second = startClient('alice', keys.alice, '198.51.100.9');
     await eventually('the second alice authorized', () => second.core.pseudoAdapter !== undefined, 10_000);
-    // The server closed the old tunnel with REPLACED, sealed (this test does not tick, so the old client stays down).
-    const oldMachine = first.core.driver.machine;
-    await eventually('the old tunnel closed by the server', () => oldMachine.state === 'dead' && oldMachine.closeCode === CloseCode.REPLACED, 5_000);
-    assert.match(oldMachine.closeReason, /replaced/);
+    // The server closed the old tunnel with REPLACED, sealed (by: peer), after its grace for datagrams in flight.
+    const lastClose = () => first.core.monitor.snapshot({}).lastClose;
+    await eventually('the old tunnel closed by the server', () => lastClose()?.code === 'REPLACED', 5_000);
+    assert.equal(lastClose()?.by, 'peer');
+    assert.match(lastClose()?.reason ?? '', /replaced/);
     await first.core.stop();
     assert.equal(server.activeTunnels, 3);
     assert.equal(second.core.lease?.address, address.alice);

@@ -40,7 +40,7 @@ export function clientSnapshot(): ClientSnapshot {
     state: 'backing-off', retryAtMs: NOW + 12_000, server: '203.0.113.1:5555', path: ['relay1.example.net:7000'],
     lease: { address: '10.77.0.5', prefixLength: 24, gateway: '10.77.0.1', routes: ['192.168.50.0/24'], dns: ['10.77.0.1'], mtu: 1400, expiresAtMs: NOW + 3_000_000 },
     traffic: { bytesReceived: 2048, bytesSent: 4096, datagramsReceived: 2, datagramsSent: 4 },
-    reconnects: 2, lastClose: { code: 'TIMEOUT', reason: 'nothing received for 30000 ms', by: 'local', atMs: NOW - 3000 },
+    reconnects: 2, renewals: 5, lastClose: { code: 'TIMEOUT', reason: 'nothing received for 30000 ms', by: 'local', atMs: NOW - 3000 },
     counters: { 'dhcp:reply': 2, 'arp:reply': 1 },
   };
 }

@@ -49,6 +49,7 @@ test('client metrics: state, bytes each way, reconnects, lease expiry', async ()
   assert.equal(value(text, 'tapvpn_tunnel_state{state="up"}'), 0);
   assert.equal(value(text, 'tapvpn_tunnel_bytes_total{direction="sent"}'), 4096);
   assert.equal(value(text, 'tapvpn_tunnel_reconnects_total'), 2);
+  assert.equal(value(text, 'tapvpn_tunnel_session_renewals_total'), 5);
   assert.equal(value(text, 'tapvpn_lease_expiry_timestamp_seconds'), clientSnapshot().lease!.expiresAtMs / 1000);
   assert.equal(value(text, 'tapvpn_emulator_replies_total{protocol="dhcp"}'), 2);
 });

@@ -46,6 +46,7 @@ test('client: state with the retry time, lease, routes, DNS, transfer, reconnect
   assert.match(text, /dns: 10\.77\.0\.1/);
   assert.match(text, /transfer: 2\.00 KiB received \(2 datagrams\), 4\.00 KiB sent \(4 datagrams\)/);
   assert.match(text, /reconnects: 2/);
+  assert.match(text, /session renewals: 5/);
   assert.match(text, /last close: TIMEOUT by local 3s ago: nothing received for 30000 ms/);
 });
 
