@@ -107,6 +107,9 @@ export const hostPort = z.string({ error: 'expected host:port, e.g. vpn.example.
 
 export const interfaceName = z.string({ error: 'expected a network interface name' }).regex(INTERFACE_NAME, 'expected an interface name of 1-15 characters from A-Z a-z 0-9 _ . -');
 
+/** A system user a daemon drops to after its privileged set-up (src/util/privileges.ts). */
+export const daemonUser = z.string().regex(/^[a-z_][a-z0-9_-]*$/, 'expected a system user name like tapvpn');
+
 export const filePath = z.string({ error: 'expected a file path' }).min(1, 'expected a non-empty file path');
 
 export const suites = z.array(z.enum(SUITE_NAMES, { error: `expected one of ${SUITE_NAMES.join(', ')}` })).min(1, 'expected at least one suite');

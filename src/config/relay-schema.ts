@@ -9,7 +9,7 @@
 import { z } from 'zod';
 import { MAX_FRAME_LENGTH, MAX_PATH_HOPS } from '../protocol/frames/limits.js';
 import { canonicalHop } from '../protocol/frames/names.js';
-import { controlSection, listenAddress, metricsSection } from './fields.js';
+import { controlSection, daemonUser, listenAddress, metricsSection } from './fields.js';
 
 /** host:port with port 1..65535, the form RELAY hops take (src/protocol/frames/names.ts). */
 const HOST_PORT = /^(?:\[[0-9A-Fa-f:.]+\]|[\x21-\x39\x3b-\x5a\x5c\x5e-\x7e]+):([1-9]\d{0,4})$/;
@@ -75,6 +75,8 @@ export const relayConfigSchema = z
         relays: z.array(hostPort).default([]),
       })
       .prefault({}),
+    /** Drop to this user (its primary group, no capabilities) once the listen port is bound (src/relay/run.ts). */
+    user: daemonUser.optional(),
     control: controlSection,
     metrics: metricsSection,
   })

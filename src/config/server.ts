@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { inSubnet, numberToIpv4 } from '../wire/addr.js';
 import { isDomainName } from '../protocol/frames/names.js';
 import { ipv6PoolProblem } from '../server/pool6.js';
-import { cidr, cidr6, ipv6, listenAddress, controlSection, filePath, metricsSection, interfaceName, ipv4, ipv4Number, keepalive, logLevel, nodeName, port, publicKey, seconds, suites, hostPort, type Cidr } from './fields.js';
+import { cidr, cidr6, daemonUser, ipv6, listenAddress, controlSection, filePath, metricsSection, interfaceName, ipv4, ipv4Number, keepalive, logLevel, nodeName, port, publicKey, seconds, suites, hostPort, type Cidr } from './fields.js';
 
 export const DEFAULT_STATUS_PORT = 5556;
 export const DEFAULT_SERVER_PORT = 5555;
@@ -77,7 +77,7 @@ const serverObject = z.strictObject({
     .strictObject({ enabled: z.boolean().default(false), address: ipv4.default('127.0.0.1'), port: port.default(DEFAULT_STATUS_PORT), key_file: filePath.optional() })
     .prefault({}),
   /** Drop to this user (its primary group, no capabilities) once the TAP is configured and the tunnel port bound (src/server/run.ts). */
-  user: z.string().regex(/^[a-z_][a-z0-9_-]*$/, 'expected a system user name like tapvpn').optional(),
+  user: daemonUser.optional(),
   client_to_client: z.boolean().default(false),
   control: controlSection,
   metrics: metricsSection,

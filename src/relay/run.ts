@@ -5,8 +5,16 @@
  * probing server groups, ticking every connection once a second for the
  * setup and idle timeouts. The relay holds no keys of any tunnel: it reads
  * only RELAY frames and frame headers.
+ *
+ * Start-up, as the server's (src/server/run.ts): bind the port without
+ * listening (a port below 1024 needs privileges; nothing can connect yet),
+ * the control socket and management listener; then, with `user` set, drop
+ * to that user with no capabilities (src/util/privileges.ts); only then read
+ * the status key and listen — no connection is accepted while privileged.
  */
 import { createServer, type Server, type Socket } from 'node:net';
+import { bindTcp, closeBound } from '../io/tcp.js';
+import { dropPrivileges } from '../util/privileges.js';
 import type { RelayConfig } from '../config/relay-schema.js';
 import { peerLabel, unmappedAddress } from '../io/byte-stream.js';
 import { readPrivateKeyFile } from '../io/key-file.js';
@@ -16,7 +24,7 @@ import { RelayConnection } from './connection.js';
 import { RelayCounters, type RelayStatus } from './counters.js';
 import { dialNextHop } from './dial.js';
 import { ServerGroups } from './groups.js';
-import { startDaemonOps } from '../ops/daemon.js';
+import { startDaemonOps, type DaemonOps } from '../ops/daemon.js';
 import type { RelaySnapshot } from '../ops/snapshot.js';
 import { packageVersion } from '../version.js';
 
@@ -32,8 +40,7 @@ export interface RelayHandle {
 }
 
 export async function startRelay(config: RelayConfig, log: Logger): Promise<RelayHandle> {
-  const key = config.status.key_file ? await readPrivateKeyFile(config.status.key_file) : undefined;
-  const groups = new ServerGroups(config, key, log);
+  const bound = bindTcp(config.listen.address, config.listen.port);
   const counters = new RelayCounters();
   const connections = new Set<RelayConnection>();
   const perSource = new Map<string, number>();
@@ -47,8 +54,13 @@ export async function startRelay(config: RelayConfig, log: Logger): Promise<Rela
     idleTimeoutMs: config.limits.idle_timeout * 1000,
     setupTimeoutMs: connectTimeoutMs * largestGroup + SETUP_MARGIN_MS,
   };
+  let groups: ServerGroups | undefined;
+  const status = (): ReturnType<RelayHandle['status']> => ({ ...counters.snapshot(), groups: groups?.snapshot() ?? {} });
+  const startedAtMs = Date.now();
+  let listening = false;
+  const snapshot = (): RelaySnapshot => ({ role: 'relay', name: config.name, version: packageVersion(), startedAtMs, nowMs: Date.now(), listener: { address: config.listen.address, port: bound.port, listening }, ...status() });
 
-  function accept(socket: Socket): void {
+  function accept(socket: Socket, groups: ServerGroups): void {
     const source = unmappedAddress(socket.remoteAddress ?? 'unknown'); // an IPv4 peer of a dual-stack listener is the IPv4 source it is
     counters.connectionsAccepted++;
     counters.connectionsActive++;
@@ -77,33 +89,49 @@ export async function startRelay(config: RelayConfig, log: Logger): Promise<Rela
     }
   }
 
-  const server: Server = createServer(accept);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.listen.port, config.listen.address, () => resolve());
-  });
-  server.on('error', (error) => log.error({ error: error.message }, 'listener error'));
-  const port = (server.address() as { port: number }).port;
+  let ops: DaemonOps | undefined;
+  let server: Server | undefined;
+  try {
+    ops = await startDaemonOps('relay', config.name, config, snapshot, log);
+    if (config.user) {
+      // All that needs root is done: the port is bound (nothing listens yet), the control socket made.
+      const dropped = dropPrivileges(config.user);
+      log.info({ user: config.user, ...dropped }, 'dropped privileges: no capabilities left');
+    }
+    const key = config.status.key_file ? await readPrivateKeyFile(config.status.key_file) : undefined;
+    const liveGroups = new ServerGroups(config, key, log);
+    groups = liveGroups;
+    const listener = createServer((socket) => accept(socket, liveGroups));
+    server = listener;
+    await new Promise<void>((resolve, reject) => {
+      listener.once('error', reject);
+      listener.listen({ fd: bound.fd }, () => resolve());
+    });
+  } catch (error) {
+    if (server?.listening) server.close();
+    else closeBound(bound);
+    await ops?.close();
+    throw error;
+  }
+  listening = true;
+  const running = { groups, ops, server };
+  const port = bound.port;
+  running.server.on('error', (error) => log.error({ error: error.message }, 'listener error'));
   const ticker = setInterval(() => {
     for (const connection of connections) connection.tick();
   }, TICK_INTERVAL_MS);
-  groups.startProbing(config.status.probe_interval * 1000);
+  running.groups.startProbing(config.status.probe_interval * 1000);
   log.info({ relay: config.name, listen: peerLabel({ address: config.listen.address, port }), groups: config.groups.map((g) => g.name) }, 'relay ready');
 
-  const status = (): ReturnType<RelayHandle['status']> => ({ ...counters.snapshot(), groups: groups.snapshot() });
-  const startedAtMs = Date.now();
-  let listening = true;
-  const snapshot = (): RelaySnapshot => ({ role: 'relay', name: config.name, version: packageVersion(), startedAtMs, nowMs: Date.now(), listener: { address: config.listen.address, port, listening }, ...status() });
-  const ops = await startDaemonOps('relay', config.name, config, snapshot, log);
   return {
     port,
     status,
     async stop() {
       clearInterval(ticker);
-      groups.stop();
-      server.close();
+      running.groups.stop();
+      running.server.close();
       listening = false;
-      await ops.close();
+      await running.ops.close();
       for (const connection of [...connections]) connection.shutdown();
       const deadline = Date.now() + SHUTDOWN_GRACE_MS;
       while (connections.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));

@@ -3,7 +3,7 @@
  * namespaces:
  *
  *   c0 ─┐                            ┌─ s1 ── lan (172.31.99.10)
- *       r1 (198.18.20.1:7000) ── r2 ─┤
+ *       r1 (198.18.20.1:700) ─── r2 ─┤
  *   c1 ─┘                            └─ s2
  *
  * alice (c0) reaches the LAN host through r1 → r2 → s1: ping and a checked
@@ -13,7 +13,10 @@
  * status answers: he lands on the less loaded one, and when it stops he
  * comes back through the relays on the other. A proxy in front of r2 (its
  * second name) flips a bit: the server closes with INTEGRITY_FAILURE and the
- * client reconnects. Relays and servers also route
+ * client reconnects. r1 runs as nobody: it binds its port (700, a
+ * privileged one) as root, drops to nobody with no capability in any
+ * thread, and only then listens — every tunnel above passes through it.
+ * Relays and servers also route
  * IP (ip_forward), so the same clients can dial s1 directly for the
  * benchmark (TVT_RELAY_BENCH=1). Root and /dev/net/tun needed.
  */
@@ -21,13 +24,14 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { run } from '../../src/io/command.js';
 import { HTTP_PORT, spawnTapvpn, stopChildren, waitForAddress, writeDemoConfigs } from '../../src/demo/run.js';
 import { LAN_HOST_ADDRESS } from '../../src/demo/topology.js';
+import { parseCapabilityLines } from '../../src/util/privileges.js';
 import { generatePrivateKey } from '../../src/crypto/keys.js';
 import { writePrivateKeyFile } from '../../src/io/key-file.js';
 import { CloseCode, closeCodeName } from '../../src/protocol/frames/close-codes.js';
@@ -38,8 +42,10 @@ import { startHttpServer } from '../support/http-server.js';
 
 const P = `tvt-r${process.pid % 1000}-`;
 const NS = { c0: `${P}c0`, c1: `${P}c1`, r1: `${P}r1`, r2: `${P}r2`, s1: `${P}s1`, s2: `${P}s2`, lan: `${P}lan` };
-const R1 = '198.18.20.1:7000';
-const R1_ALIAS = '198.18.21.1:7000';
+/** Below 1024: r1 binds it as root, then serves as nobody. */
+const R1_PORT = 700;
+const R1 = `198.18.20.1:${R1_PORT}`;
+const R1_ALIAS = `198.18.21.1:${R1_PORT}`;
 const R2 = '198.18.11.2:7000';
 /** r2's second name, where a tampering proxy stands in front of it. */
 const R2_VIA_PROXY = '198.18.11.2:7001';
@@ -144,7 +150,7 @@ async function writeConfigs(): Promise<void> {
   await writeFile(join(dir, 'server2.toml'), server.replace(join(dir, 'leases.json'), join(dir, 'leases2.json')).replace(join(dir, 'server.sock'), join(dir, 'server2.sock')));
   await setClientPath(configs.clients[0]!, [R1, R2], S1);
   await setClientPath(configs.clients[1]!, [R1_ALIAS, R2], GROUP);
-  await writeFile(join(dir, 'r1.toml'), `name = "${R1}"\naliases = ["${R1_ALIAS}"]\n[control]\nsocket = "${join(dir, 'r1.sock')}"\n[listen]\nport = 7000\n[limits]\nmax_path_length = ${R1_MAX_PATH}\nmax_connections_per_source = ${R1_MAX_PER_SOURCE}\nconnect_timeout = 2\n[next_hops]\nservers = ["${S1}"]\nrelays = ["${R2}", "${R2_VIA_PROXY}"]\n`);
+  await writeFile(join(dir, 'r1.toml'), `name = "${R1}"\naliases = ["${R1_ALIAS}"]\nuser = "nobody"\n[control]\nsocket = "${join(dir, 'r1.sock')}"\n[listen]\nport = ${R1_PORT}\n[limits]\nmax_path_length = ${R1_MAX_PATH}\nmax_connections_per_source = ${R1_MAX_PER_SOURCE}\nconnect_timeout = 2\n[next_hops]\nservers = ["${S1}"]\nrelays = ["${R2}", "${R2_VIA_PROXY}"]\n`);
   await writeFile(
     join(dir, 'r2.toml'),
     `name = "${R2}"\naliases = ["${R2_VIA_PROXY}"]\n[control]\nsocket = "${join(dir, 'r2.sock')}"\n[listen]\nport = 7000\n[limits]\nconnect_timeout = 2\n[status]\nkey_file = "${join(dir, 'status.key')}"\nprobe_interval = 0.5\nhealthy_for = 3\n` +
@@ -204,6 +210,26 @@ describe('relays end to end', { timeout: 12 * STEP_TIMEOUT_MS }, () => {
     assert.match(procs.r2!.output(), /"next":"198\.18\.12\.2:5555"[^\n]*"msg":"forwarding"/);
   });
 
+  test('r1 serves as nobody: no capability in any thread, an empty bounding set, no_new_privs; it listened only after the drop', { timeout: STEP_TIMEOUT_MS }, async () => {
+    const nobody = { uid: Number((await run('id', ['-u', 'nobody'])).stdout.trim()), gid: Number((await run('id', ['-g', 'nobody'])).stdout.trim()) };
+    const pid = procs.r1!.child.pid!;
+    const status = await readFile(`/proc/${pid}/status`, 'utf8');
+    assert.match(status, new RegExp(`^Uid:\\s+${nobody.uid}\\s+${nobody.uid}\\s+${nobody.uid}\\s+${nobody.uid}$`, 'm'));
+    assert.match(status, new RegExp(`^Gid:\\s+${nobody.gid}\\s+${nobody.gid}\\s+${nobody.gid}\\s+${nobody.gid}$`, 'm'));
+    assert.match(status, new RegExp(`^Groups:\\s*${nobody.gid}\\s*$`, 'm'));
+    assert.deepEqual(parseCapabilityLines(status), { CapEff: 0n, CapPrm: 0n, CapAmb: 0n, CapBnd: 0n }, status);
+    assert.match(status, /^NoNewPrivs:\s*1$/m);
+    const threads = await readdir(`/proc/${pid}/task`);
+    assert.ok(threads.length > 1);
+    for (const id of threads) {
+      const caps = parseCapabilityLines(await readFile(`/proc/${pid}/task/${id}/status`, 'utf8'));
+      assert.deepEqual([caps.CapEff, caps.CapPrm, caps.CapAmb], [0n, 0n, 0n], `thread ${id}`);
+    }
+    const messages = procs.r1!.output().split('\n').filter((line) => line.startsWith('{')).map((line) => (JSON.parse(line) as { msg?: string }).msg ?? '');
+    const dropped = messages.findIndex((msg) => msg.startsWith('dropped privileges'));
+    assert.ok(dropped >= 0 && dropped < messages.indexOf('relay ready'), messages.join(' | '));
+  });
+
   test('bad RELAY frames are refused with a reason, CLOSE, and the relay keeps serving', { timeout: STEP_TIMEOUT_MS }, async () => {
     const notOnPath = encodeRelay({ origin: 'mallory', hops: ['10.9.9.9:1', '10.9.9.8:2'] });
     const tooLong = encodeRelay({ origin: 'mallory', hops: [R1, 'a.tvt:1', 'b.tvt:1', 'c.tvt:1', S1] });
@@ -234,7 +260,7 @@ describe('relays end to end', { timeout: 12 * STEP_TIMEOUT_MS }, () => {
   });
 
   test('connections over max_connections_per_source are refused', { timeout: STEP_TIMEOUT_MS }, async () => {
-    const script = `const net=require('net');const n=${R1_MAX_PER_SOURCE + 2};let closed=0;const socks=[];for(let i=0;i<n;i++){const s=net.connect(7000,'198.18.20.1');s.on('data',()=>{closed++;});s.on('error',()=>{});socks.push(s);}setTimeout(()=>{console.log(closed);socks.forEach(s=>s.destroy());},1500);`;
+    const script = `const net=require('net');const n=${R1_MAX_PER_SOURCE + 2};let closed=0;const socks=[];for(let i=0;i<n;i++){const s=net.connect(${R1_PORT},'198.18.20.1');s.on('data',()=>{closed++;});s.on('error',()=>{});socks.push(s);}setTimeout(()=>{console.log(closed);socks.forEach(s=>s.destroy());},1500);`;
     const out = await run(process.execPath, ['-e', script], { netns: NS.c0, timeoutMs: 10_000 });
     // alice's tunnel holds one slot: of the n new ones, 3 are over the limit and get a CLOSE at once.
     assert.equal(Number(out.stdout.trim()), 3);

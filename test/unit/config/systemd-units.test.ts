@@ -14,6 +14,7 @@ import { promisify } from 'node:util';
 
 const SYSTEMD = fileURLToPath(new URL('../../../examples/systemd/', import.meta.url));
 const UNITS = ['tapvpn-server.service', 'tapvpn-client@.service'];
+const RELAY_UNIT = 'tapvpn-relay.service';
 
 /** The [Service] section as key → values (a key may repeat). */
 function serviceSection(text: string): Map<string, string[]> {
@@ -67,6 +68,24 @@ for (const unit of UNITS) {
   });
 }
 
+test(`${RELAY_UNIT}: root bounded to binding a low port and dropping, no devices, check-config as the user`, async () => {
+  const service = serviceSection(await readFile(join(SYSTEMD, RELAY_UNIT), 'utf8'));
+  const one = (key: string): string => {
+    const values = service.get(key);
+    assert.ok(values && values.length === 1, `${key} set once, got ${JSON.stringify(values)}`);
+    return values[0]!;
+  };
+  // The relay drops to its user and to no capabilities itself (by setuid): nothing ambient, no User=.
+  assert.deepEqual(one('CapabilityBoundingSet').split(/\s+/).sort(), ['CAP_NET_BIND_SERVICE', 'CAP_SETGID', 'CAP_SETPCAP', 'CAP_SETUID']);
+  assert.ok(!service.has('AmbientCapabilities') && !service.has('User') && !service.has('StateDirectory'), 'root until the relay drops to its user');
+  assert.equal(one('NoNewPrivileges'), 'yes');
+  assert.equal(one('PrivateDevices'), 'yes');
+  assert.equal(one('ProtectSystem'), 'strict');
+  assert.ok(!one('RestrictAddressFamilies').includes('AF_NETLINK'), 'it configures nothing');
+  assert.match(one('ExecStart'), /^\/usr\/bin\/tapvpn relay --config \/etc\/tapvpn\/relay\.toml$/);
+  assert.match(one('ExecStartPre'), /^\/usr\/bin\/setpriv --reuid=tapvpn --regid=tapvpn --init-groups \/usr\/bin\/tapvpn check-config relay /);
+});
+
 test('systemd-analyze verify finds nothing but the missing binary', async (t) => {
   const run = promisify(execFile);
   try {
@@ -77,7 +96,7 @@ test('systemd-analyze verify finds nothing but the missing binary', async (t) =>
   }
   const dir = await mkdtemp(join(tmpdir(), 'tvt-units-'));
   try {
-    for (const unit of UNITS) {
+    for (const unit of [...UNITS, RELAY_UNIT]) {
       const file = join(dir, unit.replace('@.', '@example.'));
       await copyFile(join(SYSTEMD, unit), file);
       const result = await run('systemd-analyze', ['verify', file]).then(

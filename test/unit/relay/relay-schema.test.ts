@@ -34,6 +34,12 @@ describe('relay config schema', () => {
     assert.equal(config.groups[0]?.servers.length, 2);
   });
 
+  it('takes a system user to drop to, and nothing that is not a user name', () => {
+    assert.equal(parse('name = "relay1.example:7000"\nuser = "tapvpn"\n').user, 'tapvpn');
+    assert.equal(parse('name = "relay1.example:7000"\n').user, undefined);
+    assert.match(problems('name = "relay1.example:7000"\nuser = "root;id"\n').join('\n'), /^user: expected a system user name/m);
+  });
+
   it('refuses names that are not host:port', () => {
     for (const name of ['relay1', 'relay1:0', 'relay1:70000', 'has space:1', 'a:b:1']) {
       assert.match(problems(`name = "${name}"\n`).join('\n'), /^name: /, name);
