@@ -88,6 +88,8 @@ export class ReconnectPolicy {
   #transient(close: ClosedConnection): string {
     const kept = close.wasAuthorized ? '; the adapter keeps its address' : '';
     const code = closeCodeName(close.code);
+    // BUSY: the server turned the handshake away before any work (this address's handshake budget, or its load); never a strike.
+    if (close.code === CloseCode.BUSY) return `the server is busy (its handshake budget for this address is spent, or it is under load: ${close.reason}); reconnecting${kept}`;
     if (close.by === 'network') return `connection lost (${close.reason}); reconnecting${kept}`;
     if (close.by === 'local') {
       if (close.code === CloseCode.INTEGRITY_FAILURE || close.code === CloseCode.PROTOCOL_ERROR || close.code === CloseCode.FRAME_TOO_LARGE) {

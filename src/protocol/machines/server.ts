@@ -4,10 +4,10 @@
  * authorized → close → dying → dead. Pure: `handle(event, nowMs)` returns
  * actions and never throws. The server answers only after the Noise message
  * decrypted (the client proved its static key), the injected `authorize`
- * accepted the (name, key) pair and its timestamp is fresh; a client it
- * refuses gets the refusal inside its RESPONSE (authenticated, readable only
- * by that client), anyone else a plain CLOSE whose reason is just the code's
- * name — policy detail goes to the log only.
+ * accepted the (name, key) pair and its timestamp is fresh; a known client
+ * it refuses gets the refusal inside its RESPONSE (authenticated, readable
+ * only by that client), anyone else a plain CLOSE whose reason is just the
+ * code's name — policy detail goes to the log only.
  *
  * Before any Diffie-Hellman a REQUEST must pass two cheap gates (issue 10
  * item 8, docs/SECURITY.md "Handshake floods"): its mac1 (a keyed hash under

@@ -26,6 +26,16 @@ test('every transient fault is retried, with words that do not blame the key', (
   assert.match(p.onClose(cases[0]!).message, /the adapter keeps its address/);
 });
 
+test('BUSY (a handshake budget spent, a server under load) is retried however often it comes, and says so', () => {
+  const p = policy();
+  for (let i = 0; i < 10; i++) {
+    const verdict = p.onClose({ code: CloseCode.BUSY, reason: 'unauthenticated CLOSE BUSY: busy', by: 'network', wasAuthorized: false });
+    assert.equal(verdict.kind, 'retry');
+    assert.match(verdict.message, /the server is busy .* reconnecting/);
+  }
+  assert.equal(p.onClose(refusal).message.includes('1 of 3'), true, 'BUSY counted no strike');
+});
+
 test('an unauthenticated refusal (a flipped handshake byte, a forged CLOSE) is retried, and counted', () => {
   const p = policy();
   const verdict = p.onClose(refusal);
