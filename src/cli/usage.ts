@@ -59,8 +59,8 @@ Exit status 0 when valid, 2 when not.`,
 Runs the tunnel server: listens for tunnels, authenticates clients by name and
 public key, leases addresses from its pool and joins the tunnels to its own TAP
 adapter. Needs root or CAP_NET_ADMIN (for /dev/net/tun and addresses).
-Signals: SIGHUP reloads the authorized clients from FILE (tunnels of clients
-still allowed stay up); SIGINT/SIGTERM close every tunnel with SHUTTING_DOWN
+Signals: SIGHUP reloads the authorized clients from FILE, as does a change of
+FILE's content (reload.watch; tunnels of clients still allowed stay up); SIGINT/SIGTERM close every tunnel with SHUTTING_DOWN
 and exit (a second signal exits at once).`,
   client: `Usage: tapvpn client --config FILE
 

@@ -7,6 +7,7 @@
  */
 import { loadClientConfig, loadRelayConfig, loadServerConfig } from '../../config/load.js';
 import { createLogger, type Logger } from '../../log.js';
+import { configReloader, startConfigWatch } from '../../server/config-reload.js';
 import { NotAvailableError } from '../errors.js';
 import type { CliIo } from '../io.js';
 import type { DaemonHandle, RunModules } from '../run-modules.js';
@@ -54,16 +55,6 @@ async function supervise(io: CliIo, log: Logger, handle: DaemonHandle & { done?:
   });
 }
 
-/** SIGHUP on a server: the clients from the file again; a bad file keeps the current ones. */
-function serverReload(file: string, log: Logger, handle: { reload(config: Awaited<ReturnType<typeof loadServerConfig>>): void }): () => Promise<void> {
-  return async () => {
-    try {
-      handle.reload(await loadServerConfig(file));
-    } catch (error) {
-      log.error({ error: (error as Error).message }, 'reload refused: keeping the current clients');
-    }
-  };
-}
 
 export async function runDaemon(io: CliIo, kind: 'server' | 'client' | 'relay', file: string): Promise<number> {
   switch (kind) {
@@ -72,7 +63,14 @@ export async function runDaemon(io: CliIo, kind: 'server' | 'client' | 'relay', 
       const { startServer } = await load(io, 'server');
       const log = createLogger('tapvpn-server', config.log_level ? { level: config.log_level } : {});
       const handle = await startServer(config, log);
-      return supervise(io, log, handle, serverReload(file, log, handle));
+      // SIGHUP and a change of the file take the same path (src/server/config-reload.ts); a bad file keeps the current configuration.
+      const watcher = await startConfigWatch(file, config, log, handle);
+      const reload = configReloader(file, log, handle);
+      const stop = async (): Promise<void> => {
+        watcher?.close();
+        await handle.stop();
+      };
+      return supervise(io, log, { stop }, () => reload('SIGHUP'));
     }
     case 'client': {
       const config = await loadClientConfig(file);
