@@ -4,19 +4,25 @@
  * (src/demo/topology.ts), the real ISC dhclient taking the lease from our
  * DHCP emulator, ping and curl as the traffic. A proxy on the server side
  * (test/support/tcp-proxy.ts) plays the hostile network: it cuts
- * connections and flips bits. Root and /dev/net/tun needed.
+ * connections and flips bits. The server runs as nobody (`user`): it
+ * configures its TAP and binds its port as root, then serves every step
+ * below with no capability left — leases through the clients' DHCP, the
+ * reconnects after cuts, and its lease file (leases and the replay guard's
+ * handshake timestamps) written atomically in a directory nobody owns and
+ * read back after a restart. Root and /dev/net/tun needed.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { run } from '../../src/io/command.js';
 import { HTTP_PORT, spawnTapvpn, stopChildren, waitForAddress, waitForAddress6, writeDemoConfigs } from '../../src/demo/run.js';
-import { buildTopology, LAN_HOST_ADDRESS, LAN_HOST_ADDRESS6, type Topology } from '../../src/demo/topology.js';
+import { buildTopology, LAN_HOST_ADDRESS, LAN_HOST_ADDRESS6, TUNNEL_GATEWAY, type Topology } from '../../src/demo/topology.js';
+import { parseCapabilityLines } from '../../src/util/privileges.js';
 import { eventually } from '../support/eventually.js';
 import { startHttpServer } from '../support/http-server.js';
 
@@ -25,6 +31,8 @@ const PROXY_SCRIPT = fileURLToPath(new URL('../support/tcp-proxy.ts', import.met
 const TRANSFER_BYTES = 3 * 1024 * 1024;
 const STEP_TIMEOUT_MS = 60_000;
 const HTTP_PORT6 = 8086;
+/** The user the server drops to, and the directory it owns (its key and lease file). */
+const SERVER_USER = 'nobody';
 
 interface Tapvpn {
   child: ChildProcess;
@@ -35,6 +43,8 @@ let topology: Topology;
 let dir: string;
 let configs: { server: string; clients: string[] };
 let transferSha256: string;
+let serverDir: string;
+let serverIds: { uid: number; gid: number };
 const children: ChildProcess[] = [];
 let server: Tapvpn;
 let proxy: ChildProcess;
@@ -59,6 +69,21 @@ async function fetchSha256(netns: string, limitRate?: string): Promise<string> {
   return createHash('sha256').update(await readFile(out)).digest('hex');
 }
 
+/**
+ * The server's own files move to a directory owned by SERVER_USER (its
+ * lease file is written there by an atomic rename), and it drops to that user.
+ */
+async function dropServerToUser(): Promise<void> {
+  serverIds = { uid: Number((await run('id', ['-u', SERVER_USER])).stdout.trim()), gid: Number((await run('id', ['-g', SERVER_USER])).stdout.trim()) };
+  await chmod(dir, 0o711); // the user passes through to its own directory; the clients' keys stay root's
+  serverDir = join(dir, 'server');
+  await mkdir(serverDir, { mode: 0o700 });
+  await rename(join(dir, 'server.key'), join(serverDir, 'server.key'));
+  for (const path of [serverDir, join(serverDir, 'server.key')]) await chown(path, serverIds.uid, serverIds.gid);
+  const config = (await readFile(configs.server, 'utf8')).replace(join(dir, 'server.key'), join(serverDir, 'server.key')).replace(join(dir, 'leases.json'), join(serverDir, 'leases.json'));
+  await writeFile(configs.server, `user = "${SERVER_USER}"\n${config}`);
+}
+
 function proxyCommand(command: string, ack: string): Promise<void> {
   const before = proxyOutput.split(ack).length;
   proxy.stdin!.write(`${command}\n`);
@@ -70,6 +95,7 @@ describe('tunnel end to end', { timeout: 10 * STEP_TIMEOUT_MS }, () => {
     topology = await buildTopology(`tvt-${process.pid % 10000}`, 3);
     dir = await mkdtemp(join(tmpdir(), 'tapvpn-e2e-'));
     configs = await writeDemoConfigs(dir, topology.serverAddressFor(0), ['alice', 'bob'], { dialPort: PROXY_PORT, unauthorized: ['mallory'] });
+    await dropServerToUser();
     const payload = randomBytes(TRANSFER_BYTES);
     await writeFile(join(dir, 'payload.bin'), payload);
     transferSha256 = createHash('sha256').update(payload).digest('hex');
@@ -81,6 +107,9 @@ describe('tunnel end to end', { timeout: 10 * STEP_TIMEOUT_MS }, () => {
     children.push(proxy);
     server = start(topology.server, ['server', '--config', configs.server]);
     await eventually('the server to listen', () => server.output().includes('tunnel server ready') && proxyOutput.includes('listening'), 60_000); // a loaded machine takes its time to start Node twice
+    const status = await readFile(`/proc/${server.child.pid!}/status`, 'utf8');
+    assert.match(status, new RegExp(`^Uid:\\s+${serverIds.uid}\\s+${serverIds.uid}\\s+${serverIds.uid}\\s+${serverIds.uid}$`, 'm'), 'the server serves as its user');
+    assert.deepEqual(parseCapabilityLines(status), { CapEff: 0n, CapPrm: 0n, CapAmb: 0n, CapBnd: 0n }, 'with no capability');
   });
 
   after(async () => {
@@ -95,6 +124,7 @@ describe('tunnel end to end', { timeout: 10 * STEP_TIMEOUT_MS }, () => {
     assert.match(address, /^10\.77\.0\.\d+\/24$/);
     const routes = (await run('ip', ['route'], { netns: topology.clients[0]! })).stdout;
     assert.match(routes, /172\.31\.99\.0\/24 via 10\.77\.0\.1 dev tapvpn0/, 'the option-121 route to the LAN');
+    assert.ok(await pingOk(topology.clients[0]!, TUNNEL_GATEWAY), 'ping the server\'s tunnel address');
     assert.ok(await pingOk(topology.clients[0]!, LAN_HOST_ADDRESS), 'ping the LAN host through the tunnel');
     assert.equal(await fetchSha256(topology.clients[0]!), transferSha256, 'the downloaded bytes are the served bytes');
   });
@@ -203,8 +233,11 @@ for payload in (os.urandom(4096), bytes.fromhex('40000000' + '0401')):
 
   test('a server restart keeps every address (persisted leases) and applies the new policy', { timeout: 2 * STEP_TIMEOUT_MS }, async () => {
     const [a, b] = [await waitForAddress(topology.clients[0]!, 'tapvpn0'), await waitForAddress(topology.clients[1]!, 'tapvpn0')];
-    const leases = JSON.parse(await readFile(join(dir, 'leases.json'), 'utf8')) as { leases: Record<string, string> };
+    const leaseFile = join(serverDir, 'leases.json');
+    const leases = JSON.parse(await readFile(leaseFile, 'utf8')) as { leases: Record<string, string>; handshakes?: Record<string, string> };
     assert.deepEqual(leases.leases, { alice: a.split('/')[0], bob: b.split('/')[0] });
+    assert.equal(Object.keys(leases.handshakes ?? {}).length, 2, 'the replay guard\'s timestamps of both clients are persisted');
+    assert.equal((await stat(leaseFile)).uid, serverIds.uid, 'written by the dropped server');
     await stopChildren([server.child]);
     assert.match(server.output(), /tunnel server stopped/);
     await writeFile(configs.server, (await readFile(configs.server, 'utf8')).replace('client_to_client = true', 'client_to_client = false'));
