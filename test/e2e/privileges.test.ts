@@ -16,13 +16,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chown, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chown, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { run } from '../../src/io/command.js';
 import { spawnTapvpn, stopChildren } from '../../src/demo/run.js';
 import { encodeKey, generatePrivateKey, publicKeyOf } from '../../src/crypto/keys.js';
 import { writePrivateKeyFile } from '../../src/io/key-file.js';
-import { parseCapabilityLines } from '../../src/util/privileges.js';
+import { assertDropped, idsOf, type UserIds } from '../support/dropped.js';
 import { eventually } from '../support/eventually.js';
 
 const PORT = 443;
@@ -30,7 +30,7 @@ const netns = `pv-${process.pid % 10000}`;
 const adapter = `pv-srv${process.pid % 1000}`;
 const children: ChildProcess[] = [];
 let dir: string;
-let nobody: { uid: number; gid: number };
+let nobody: UserIds;
 let server: ChildProcess;
 let output = '';
 let prober: ChildProcess;
@@ -56,13 +56,9 @@ function logLines(): Array<{ msg?: string; time?: number; [key: string]: unknown
     .map((line) => JSON.parse(line) as { msg?: string; time?: number });
 }
 
-async function idOf(flag: '-u' | '-g'): Promise<number> {
-  return Number((await run('id', [flag, 'nobody'])).stdout.trim());
-}
-
 describe('server privilege drop', { timeout: 180_000 }, () => {
   before(async () => {
-    nobody = { uid: await idOf('-u'), gid: await idOf('-g') };
+    nobody = await idsOf('nobody');
     await run('ip', ['netns', 'add', netns]);
     await run('ip', ['-n', netns, 'link', 'set', 'lo', 'up']);
     dir = await mkdtemp('/tmp/tapvpn-pv-');
@@ -108,19 +104,7 @@ describe('server privilege drop', { timeout: 180_000 }, () => {
   });
 
   test('the running server is nobody with no capability in any thread', async () => {
-    const pid = server.pid!;
-    const status = await readFile(`/proc/${pid}/status`, 'utf8');
-    assert.match(status, new RegExp(`^Uid:\\s+${nobody.uid}\\s+${nobody.uid}\\s+${nobody.uid}\\s+${nobody.uid}$`, 'm'));
-    assert.match(status, new RegExp(`^Gid:\\s+${nobody.gid}\\s+${nobody.gid}\\s+${nobody.gid}\\s+${nobody.gid}$`, 'm'));
-    assert.match(status, new RegExp(`^Groups:\\s*${nobody.gid}\\s*$`, 'm'));
-    assert.deepEqual(parseCapabilityLines(status), { CapEff: 0n, CapPrm: 0n, CapAmb: 0n, CapBnd: 0n }, status);
-    assert.match(status, /^NoNewPrivs:\s*1$/m);
-    const threads = await readdir(`/proc/${pid}/task`);
-    assert.ok(threads.length > 1);
-    for (const id of threads) {
-      const caps = parseCapabilityLines(await readFile(`/proc/${pid}/task/${id}/status`, 'utf8'));
-      assert.deepEqual([caps.CapEff, caps.CapPrm, caps.CapAmb], [0n, 0n, 0n], `thread ${id}`);
-    }
+    await assertDropped(server.pid!, nobody);
   });
 
   test('it serves, reloads as nobody, and stops cleanly', async () => {

@@ -24,19 +24,19 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { run } from '../../src/io/command.js';
 import { HTTP_PORT, spawnTapvpn, stopChildren, waitForAddress, writeDemoConfigs } from '../../src/demo/run.js';
 import { LAN_HOST_ADDRESS } from '../../src/demo/topology.js';
-import { parseCapabilityLines } from '../../src/util/privileges.js';
 import { generatePrivateKey } from '../../src/crypto/keys.js';
 import { writePrivateKeyFile } from '../../src/io/key-file.js';
 import { CloseCode, closeCodeName } from '../../src/protocol/frames/close-codes.js';
 import { parseClose } from '../../src/protocol/frames/close.js';
 import { encodeRelay } from '../../src/protocol/frames/relay.js';
+import { assertDropped, idsOf } from '../support/dropped.js';
 import { eventually } from '../support/eventually.js';
 import { startHttpServer } from '../support/http-server.js';
 
@@ -211,20 +211,7 @@ describe('relays end to end', { timeout: 12 * STEP_TIMEOUT_MS }, () => {
   });
 
   test('r1 serves as nobody: no capability in any thread, an empty bounding set, no_new_privs; it listened only after the drop', { timeout: STEP_TIMEOUT_MS }, async () => {
-    const nobody = { uid: Number((await run('id', ['-u', 'nobody'])).stdout.trim()), gid: Number((await run('id', ['-g', 'nobody'])).stdout.trim()) };
-    const pid = procs.r1!.child.pid!;
-    const status = await readFile(`/proc/${pid}/status`, 'utf8');
-    assert.match(status, new RegExp(`^Uid:\\s+${nobody.uid}\\s+${nobody.uid}\\s+${nobody.uid}\\s+${nobody.uid}$`, 'm'));
-    assert.match(status, new RegExp(`^Gid:\\s+${nobody.gid}\\s+${nobody.gid}\\s+${nobody.gid}\\s+${nobody.gid}$`, 'm'));
-    assert.match(status, new RegExp(`^Groups:\\s*${nobody.gid}\\s*$`, 'm'));
-    assert.deepEqual(parseCapabilityLines(status), { CapEff: 0n, CapPrm: 0n, CapAmb: 0n, CapBnd: 0n }, status);
-    assert.match(status, /^NoNewPrivs:\s*1$/m);
-    const threads = await readdir(`/proc/${pid}/task`);
-    assert.ok(threads.length > 1);
-    for (const id of threads) {
-      const caps = parseCapabilityLines(await readFile(`/proc/${pid}/task/${id}/status`, 'utf8'));
-      assert.deepEqual([caps.CapEff, caps.CapPrm, caps.CapAmb], [0n, 0n, 0n], `thread ${id}`);
-    }
+    await assertDropped(procs.r1!.child.pid!, await idsOf('nobody'));
     const messages = procs.r1!.output().split('\n').filter((line) => line.startsWith('{')).map((line) => (JSON.parse(line) as { msg?: string }).msg ?? '');
     const dropped = messages.findIndex((msg) => msg.startsWith('dropped privileges'));
     assert.ok(dropped >= 0 && dropped < messages.indexOf('relay ready'), messages.join(' | '));

@@ -22,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { run } from '../../src/io/command.js';
 import { HTTP_PORT, spawnTapvpn, stopChildren, waitForAddress, waitForAddress6, writeDemoConfigs } from '../../src/demo/run.js';
 import { buildTopology, LAN_HOST_ADDRESS, LAN_HOST_ADDRESS6, TUNNEL_GATEWAY, type Topology } from '../../src/demo/topology.js';
-import { parseCapabilityLines } from '../../src/util/privileges.js';
+import { assertDropped, idsOf, type UserIds } from '../support/dropped.js';
 import { eventually } from '../support/eventually.js';
 import { startHttpServer } from '../support/http-server.js';
 
@@ -44,7 +44,7 @@ let dir: string;
 let configs: { server: string; clients: string[] };
 let transferSha256: string;
 let serverDir: string;
-let serverIds: { uid: number; gid: number };
+let serverIds: UserIds;
 const children: ChildProcess[] = [];
 let server: Tapvpn;
 let proxy: ChildProcess;
@@ -74,7 +74,7 @@ async function fetchSha256(netns: string, limitRate?: string): Promise<string> {
  * lease file is written there by an atomic rename), and it drops to that user.
  */
 async function dropServerToUser(): Promise<void> {
-  serverIds = { uid: Number((await run('id', ['-u', SERVER_USER])).stdout.trim()), gid: Number((await run('id', ['-g', SERVER_USER])).stdout.trim()) };
+  serverIds = await idsOf(SERVER_USER);
   await chmod(dir, 0o711); // the user passes through to its own directory; the clients' keys stay root's
   serverDir = join(dir, 'server');
   await mkdir(serverDir, { mode: 0o700 });
@@ -107,9 +107,7 @@ describe('tunnel end to end', { timeout: 10 * STEP_TIMEOUT_MS }, () => {
     children.push(proxy);
     server = start(topology.server, ['server', '--config', configs.server]);
     await eventually('the server to listen', () => server.output().includes('tunnel server ready') && proxyOutput.includes('listening'), 60_000); // a loaded machine takes its time to start Node twice
-    const status = await readFile(`/proc/${server.child.pid!}/status`, 'utf8');
-    assert.match(status, new RegExp(`^Uid:\\s+${serverIds.uid}\\s+${serverIds.uid}\\s+${serverIds.uid}\\s+${serverIds.uid}$`, 'm'), 'the server serves as its user');
-    assert.deepEqual(parseCapabilityLines(status), { CapEff: 0n, CapPrm: 0n, CapAmb: 0n, CapBnd: 0n }, 'with no capability');
+    await assertDropped(server.child.pid!, serverIds); // it serves every step below as its user, with no capability
   });
 
   after(async () => {
