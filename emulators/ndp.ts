@@ -84,11 +84,17 @@ export interface CompiledNdpConfig {
   clientPrefixLength: number;
   network: Uint8Array;
   networkPrefixLength: number;
+  /** A forwarding host's (the server's) routed networks: their addresses are answered for too (clients' site networks). */
+  routed: ReadonlyArray<{ network: Uint8Array; prefixLength: number }>;
   advertisement: RouterAdvertisement;
 }
 
-/** A client's NDP configuration from its lease; undefined for an IPv4-only lease. */
-export function compileNdpConfig(lease: Lease): CompiledNdpConfig | undefined {
+/**
+ * A client's NDP configuration from its lease; undefined for an IPv4-only
+ * lease. `forwarding` (the server's adapter) also answers for the lease's
+ * routes, which the server's kernel reaches with on-link routes.
+ */
+export function compileNdpConfig(lease: Lease, forwarding = false): CompiledNdpConfig | undefined {
   const ipv6 = lease.ipv6;
   if (!ipv6) return undefined;
   const replyMac = macToBytes(lease.gatewayMac);
@@ -113,6 +119,7 @@ export function compileNdpConfig(lease: Lease): CompiledNdpConfig | undefined {
     clientPrefixLength: ipv6.clientPrefix.prefixLength,
     network,
     networkPrefixLength: ipv6.network.prefixLength,
+    routed: forwarding ? ipv6.routes.filter((r) => r.prefixLength > 0).map((r) => ({ network: ipv6ToBytes(r.prefix), prefixLength: r.prefixLength })) : [],
     advertisement: {
       kind: 'router-advertisement',
       curHopLimit: RA_CUR_HOP_LIMIT,
@@ -163,9 +170,10 @@ export function answerNdp(input: NdpInput, config: CompiledNdpConfig): NdpVerdic
   return { kind: 'reply', message: advertisement, source: target, destination: input.source, destinationMac };
 }
 
-/** The gateway's link-local address, or a tunnel address outside the client's own prefix. */
+/** The gateway's link-local address, a routed network's address (forwarding), or a tunnel address outside the client's own prefix. */
 function isOurs(target: Uint8Array, config: CompiledNdpConfig): boolean {
   if (isLinkLocalIpv6(target)) return equalIpv6(target, 0, config.routerAddress);
+  for (const routed of config.routed) if (samePrefix6(target, 0, routed.network, 0, routed.prefixLength)) return true;
   return (
     samePrefix6(target, 0, config.network, 0, config.networkPrefixLength) &&
     !samePrefix6(target, 0, config.clientPrefix, 0, config.clientPrefixLength)
@@ -186,12 +194,15 @@ export class NdpEmulator {
   #config: CompiledNdpConfig | undefined;
   #hostMac: MacAddress | undefined;
 
-  constructor(lease: Lease) {
-    this.#config = compileNdpConfig(lease);
+  constructor(
+    lease: Lease,
+    private readonly forwarding = false,
+  ) {
+    this.#config = compileNdpConfig(lease, forwarding);
   }
 
   setLease(lease: Lease): void {
-    this.#config = compileNdpConfig(lease);
+    this.#config = compileNdpConfig(lease, this.forwarding);
   }
 
   /** False for an IPv4-only lease: every NDP message is then ignored as 'not-ours'. */

@@ -84,6 +84,19 @@ async function acceptRouteInformation(device: string, lease: Lease, log: Logger)
   );
 }
 
+/**
+ * A site gateway (forward = true) forwards IPv6 too, and a forwarding Linux
+ * host ignores router advertisements unless accept_ra is 2: raised on our
+ * own TAP only, before it comes up, so the adapter still takes its address
+ * and routes from our NDP emulator. Gone with the TAP.
+ */
+async function acceptRouterAdvertisements(device: string, lease: Lease, forward: boolean, log: Logger): Promise<void> {
+  if (!forward || !lease.ipv6) return;
+  await writeFile(`/proc/sys/net/ipv6/conf/${device}/accept_ra`, '2\n').catch((error: Error) =>
+    log.warn({ adapter: device, error: error.message }, 'could not let the forwarding adapter accept router advertisements: IPv6 in the tunnel may stay unconfigured'),
+  );
+}
+
 /** The TAP for `lease`; started, it is up with the lease set (static) or taken by the host's DHCP client. */
 async function openDevice(config: ClientConfig, lease: Lease, host: ClientHost, log: Logger): Promise<ClientDevice> {
   const tap = await openTap({ name: config.adapter.name, mtu: lease.mtu, txQueueLength: processQueueing.txqueuelen });
@@ -95,6 +108,7 @@ async function openDevice(config: ClientConfig, lease: Lease, host: ClientHost, 
     ...(backpressure ? { afterSend: (carrier) => backpressure.check(carrier as Socket | undefined) } : {}),
     async start() {
       await acceptRouteInformation(tap.name, lease, log);
+      await acceptRouterAdvertisements(tap.name, lease, config.forward, log);
       await setLinkUp(tap.name);
       if (config.address_mode === 'static') {
         await addAddress(tap.name, lease.address, lease.prefixLength);

@@ -10,6 +10,7 @@
  */
 import { z } from 'zod';
 import { inSubnet, numberToIpv4 } from '../wire/addr.js';
+import { ipv6ToBytes, samePrefix6 } from '../wire/addr6.js';
 import { isDomainName } from '../protocol/frames/names.js';
 import { ipv6PoolProblem } from '../server/pool6.js';
 import { cidr, cidr6, daemonUser, ipv6, listenAddress, controlSection, filePath, metricsSection, interfaceName, ipv4, ipv4Number, keepalive, logLevel, nodeName, port, publicKey, seconds, suites, hostPort, type Cidr } from './fields.js';
@@ -37,6 +38,8 @@ const clientEntry = z.strictObject({
   client_to_client: z.boolean().optional(),
   /** Site-to-site: the networks behind this client (its branch LAN), routed into its tunnel; sources in them are accepted from it. */
   networks: z.array(cidr).default([]),
+  /** The IPv6 networks behind this client (with [tunnel] network6): the same, for IPv6. */
+  networks6: z.array(cidr6).default([]),
 });
 
 const tunnel = z.strictObject({
@@ -209,6 +212,42 @@ function checkSiteNetworks(config: RawServer, ctx: z.RefinementCtx): void {
   });
 }
 
+/** Never routed to a client over IPv6 (the IPv6 router's forbidden destinations). */
+const NOT_SITE_NETWORKS6: readonly Cidr[] = [
+  { address: '::', prefixLength: 8 }, // unspecified, loopback, IPv4-mapped and other reserved
+  { address: 'fe80::', prefixLength: 10 },
+  { address: 'ff00::', prefixLength: 8 },
+];
+
+function overlaps6(a: Cidr, b: Cidr): boolean {
+  return samePrefix6(ipv6ToBytes(a.address), 0, ipv6ToBytes(b.address), 0, Math.min(a.prefixLength, b.prefixLength));
+}
+
+/** networks6: as checkSiteNetworks for IPv4, against network6, routes6 and each other; only with [tunnel] network6. */
+function checkSiteNetworks6(config: RawServer, ctx: z.RefinementCtx): void {
+  const { tunnel } = config;
+  const pushed = tunnel.routes6.map((route, j) => ({ route, where: `tunnel.routes6[${j}]` }));
+  const seen: Array<{ network: Cidr; where: string }> = [];
+  config.clients.forEach((client, i) => {
+    client.networks6.forEach((network, j) => {
+      const path = ['clients', i, 'networks6', j];
+      const problem = (message: string): void => ctx.addIssue({ code: 'custom', path, message: `${message}, got ${text(network)}` });
+      if (!tunnel.network6) return problem('expected no IPv6 site networks without [tunnel] network6 (IPv6 in the tunnel)');
+      if (overlaps6(network, tunnel.network6)) return problem(`expected a network outside tunnel.network6 ${text(tunnel.network6)}`);
+      const reserved = NOT_SITE_NETWORKS6.find((r) => overlaps6(network, r));
+      if (reserved) return problem(`expected a unicast network outside ${text(reserved)} (::/8, fe80::/10 and ff00::/8 are never routed to a client)`);
+      const other = seen.find((s) => overlaps6(network, s.network));
+      if (other) return problem(`expected a network no other site network overlaps (${other.where} is ${text(other.network)})`);
+      seen.push({ network, where: `clients[${i}].networks6[${j}]` });
+      for (const { route, where } of pushed) {
+        if (!overlaps6(network, route)) continue;
+        if (route.prefixLength >= network.prefixLength) return problem(`expected a network that does not contain the pushed route ${where} ${text(route)} (the LAN behind the server)`);
+        if (!tunnel.routes_may_cover_networks) return problem(`expected a network outside the pushed route ${where} ${text(route)}, or tunnel.routes_may_cover_networks = true to let a summary or default route cover site networks (the more specific network wins)`);
+      }
+    });
+  });
+}
+
 function checkClients(config: RawServer, ctx: z.RefinementCtx): void {
   const names = new Map<string, number>();
   const keys = new Map<string, number>();
@@ -246,6 +285,7 @@ export const serverConfigSchema = serverObject
     checkAddresses(config, ctx);
     checkClients(config, ctx);
     checkSiteNetworks(config, ctx);
+    checkSiteNetworks6(config, ctx);
     checkServices(config, ctx);
   })
   .transform((config) => {

@@ -23,6 +23,8 @@ import { framePacketTooBig, frameNdpReply, ndpReplyFrameLength, PACKET_TOO_BIG_F
 
 export interface Ipv6ResponderOptions {
   lease: Lease;
+  /** A forwarding host (the server): neighbour solicitations for the lease's routes are answered too. */
+  forwarding?: boolean;
   write: (frame: Uint8Array) => void;
   count: (key: string) => void;
   nowMs: () => number;
@@ -41,7 +43,7 @@ export class Ipv6Responder {
   readonly #tooBigLimit: TokenBucket;
 
   constructor(options: Ipv6ResponderOptions) {
-    this.#ndp = new NdpEmulator(options.lease);
+    this.#ndp = new NdpEmulator(options.lease, options.forwarding ?? false);
     this.#write = options.write;
     this.#count = options.count;
     this.#nowMs = options.nowMs;

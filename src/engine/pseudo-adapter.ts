@@ -55,8 +55,8 @@ export interface PseudoAdapterOptions {
    * The host forwards for other networks (the server's adapter, which carries
    * replies from its LAN; a site gateway client, which carries its branch
    * LAN): accept any IPv4 source, not only the lease's — the server checks
-   * sources against what is configured for the client — and answer ARP also
-   * for the lease's routes (on the server: the clients' site networks).
+   * sources against what is configured for the client — and answer ARP (and
+   * NDP) also for the lease's routes (on the server: the clients' site networks).
    */
   forwarding?: boolean;
   /** Frames per writeFrames batch on the receive path (the pool size). */
@@ -114,6 +114,7 @@ export class PseudoAdapter {
     this.#classifier = new FrameClassifier(classifierConfigFromLease(options.lease, this.#forwarding));
     this.#ipv6 = new Ipv6Responder({
       lease: options.lease,
+      forwarding: this.#forwarding,
       write: (frame) => this.#writeControl(frame),
       count: (key) => this.#count(key),
       nowMs: this.#nowMs,

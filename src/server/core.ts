@@ -33,11 +33,11 @@ import type { AuthorizedInfo } from '../protocol/machines/actions.js';
 import { ServerMachine } from '../protocol/machines/server.js';
 import { ipv4ToNumber, numberToIpv4, type MacAddress } from '../wire/addr.js';
 import type { LeaseStore } from './leases.js';
-import { gatewayOf, ServerPolicy, siteNetworksOf, type ClientPolicy } from './policy.js';
+import { gatewayOf, ServerPolicy, siteNetworks6Of, siteNetworksOf, type ClientPolicy } from './policy.js';
 import { Router, type RouteEntry, type SiteNetwork } from './router.js';
-import { ETHERTYPE_IPV6, Router6, type Route6Entry } from './router6.js';
+import { ETHERTYPE_IPV6, Router6, type Route6Entry, type SiteNetwork6 } from './router6.js';
 import { ipv6PoolOf } from './policy.js';
-import { ipv6ToBytes } from '../wire/addr6.js';
+import { bytesToIpv6, ipv6ToBytes } from '../wire/addr6.js';
 import { ServerMonitor, type TunnelView } from '../ops/server-monitor.js';
 import { tunnelView } from './tunnel-view.js';
 import { HandshakeGate, type HandshakeLimits } from './handshake-gate.js';
@@ -132,12 +132,14 @@ export class ServerCore {
   private readonly drivers = new Set<MachineDriver>();
   private readonly adapter: PseudoAdapter;
   private readonly ticker: NodeJS.Timeout | undefined;
-  /** The clients' site networks the router and the adapter have now. */
+  /** The clients' site networks the routers and the adapter have now. */
   private sites: readonly SiteNetwork[];
   /** Per-source handshake budgets and the load that makes mac2 required (before any DH). */
   readonly gate: HandshakeGate;
   /** mac1/mac2 and COOKIE replies: one for the server, so a cookie holds across connections. */
   private readonly cookies: CookieChecker;
+  private sites6: readonly SiteNetwork6[];
+  private readonly router6: Router6<ClientTunnel> | undefined;
 
   constructor(private readonly opts: ServerCoreOptions) {
     const { config } = opts;
@@ -153,13 +155,16 @@ export class ServerCore {
     this.sites = siteNetworksOf(config);
     router.setSites(this.sites);
     const pool6 = ipv6PoolOf(config);
-    const router6 = pool6 && new Router6<ClientTunnel>(pool6, router.tunnels, this.counters);
+    const router6 = pool6 && new Router6<ClientTunnel>(pool6, router.tunnels, this.counters, (name) => router.tunnelNamed(name));
+    this.sites6 = siteNetworks6Of(config);
+    router6?.setSites(this.sites6);
     const toClient = (datagram: Uint8Array, etherType: number): void => (etherType === ETHERTYPE_IPV6 ? router6?.toClient(datagram) : router.toClient(datagram));
     this.adapter = new PseudoAdapter({ device: opts.device, lease: this.serverLease(config), dhcp: NO_DHCP, forwarding: true, logger: opts.log, counters: this.counters, onDatagram: toClient });
     this.adapter.setHostMac(opts.hostMac);
     router.adapter = this.adapter;
     if (router6) router6.adapter = this.adapter;
     router.v6 = router6;
+    this.router6 = router6;
     this.router = router;
     opts.connections.onConnection((stream, peer) => this.accept(stream, peer));
     if (opts.autoTick !== false) this.ticker = setInterval(() => this.tick(), TICK_INTERVAL_MS);
@@ -173,7 +178,9 @@ export class ServerCore {
   private serverLease(config: ServerConfig): Lease {
     const gateway = gatewayOf(config);
     const sites = this.sites.map((s) => ({ destination: numberToIpv4(s.network), prefixLength: s.prefixLength, gateway }));
-    return { ...this.policy.leaseFor(gateway), routes: sites, gatewayMac: DEFAULT_CLIENT_MAC };
+    const lease = this.policy.leaseFor(gateway);
+    const ipv6 = lease.ipv6 && { ...lease.ipv6, routes: this.sites6.map((s) => ({ prefix: bytesToIpv6(s.network), prefixLength: s.prefixLength })) };
+    return { ...lease, routes: sites, gatewayMac: DEFAULT_CLIENT_MAC, ...(ipv6 && { ipv6 }) };
   }
 
   /** Authorized tunnels right now (what the status endpoint reports). */
@@ -194,10 +201,13 @@ export class ServerCore {
   reload(config: ServerConfig): void {
     this.policy.reload(config);
     const sites = siteNetworksOf(config);
+    const sites6 = siteNetworks6Of(config);
     // Only when they changed: a new lease makes the adapter advertise again (IPv6), which a reload should not do for nothing.
-    if (siteKey(sites) !== siteKey(this.sites)) {
+    if (siteKey(sites, sites6) !== siteKey(this.sites, this.sites6)) {
       this.sites = sites;
+      this.sites6 = sites6;
       this.router.setSites(sites);
+      this.router6?.setSites(sites6);
       this.adapter.setLease(this.serverLease(config));
     }
     this.monitor.setConfiguredClients(config.clients.map((c) => c.name));
@@ -348,8 +358,8 @@ export class ServerCore {
 }
 
 /** The site networks as one comparable text. */
-function siteKey(sites: readonly SiteNetwork[]): string {
-  return sites.map((s) => `${s.client}=${s.network}/${s.prefixLength}`).join(',');
+function siteKey(sites: readonly SiteNetwork[], sites6: readonly SiteNetwork6[]): string {
+  return [...sites.map((s) => `${s.client}=${s.network}/${s.prefixLength}`), ...sites6.map((s) => `${s.client}=${bytesToIpv6(s.network)}/${s.prefixLength}`)].join(',');
 }
 
 /** The config's [handshake_limits] as the gate takes them. */

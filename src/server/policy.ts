@@ -13,6 +13,8 @@ import { numberToIpv4, ipv4ToNumber } from '../wire/addr.js';
 import type { LeasePool, LeaseStore } from './leases.js';
 import type { Cidr } from '../config/fields.js';
 import type { SiteNetwork } from './router.js';
+import type { SiteNetwork6 } from './router6.js';
+import { ipv6ToBytes } from '../wire/addr6.js';
 
 export interface ClientPolicy {
   name: string;
@@ -30,6 +32,12 @@ interface AuthorizedClient {
   routes: readonly Cidr[];
   /** The site networks behind this client (its branch LAN), routed into its tunnel. */
   networks: readonly Cidr[];
+  networks6: readonly Cidr[];
+}
+
+/** Every client's IPv6 site networks, for the IPv6 router (config order). */
+export function siteNetworks6Of(config: ServerConfig): SiteNetwork6[] {
+  return config.clients.flatMap((c) => c.networks6.map((n) => ({ client: c.name, network: ipv6ToBytes(n.address), prefixLength: n.prefixLength })));
 }
 
 /** Every client's site networks, for the router and the server's kernel routes (config order). */
@@ -79,6 +87,7 @@ export class ServerPolicy {
           clientToClient: c.client_to_client ?? config.client_to_client,
           routes: c.routes ?? config.tunnel.routes,
           networks: c.networks,
+          networks6: c.networks6,
         },
       ]),
     );
@@ -106,7 +115,9 @@ export class ServerPolicy {
       return { ok: false, code: CloseCode.POLICY, reason: 'no address available for this client', detail: `client "${client.name}": ${(error as Error).message}` };
     }
     const policy: ClientPolicy = { name: client.name, clientToClient: client.clientToClient, routes: client.routes };
-    return { ok: true, lease: this.leaseFor(address, [...client.routes, ...this.sitesReachableBy(client)]), policy, ...(this.config.suites ? { suites: this.config.suites } : {}) };
+    const lease = this.leaseFor(address, [...client.routes, ...this.sitesReachableBy(client)]);
+    if (lease.ipv6) lease.ipv6.routes.push(...this.sitesReachableBy(client, 'networks6').map((n) => ({ prefix: n.address, prefixLength: n.prefixLength })));
+    return { ok: true, lease, policy, ...(this.config.suites ? { suites: this.config.suites } : {}) };
   }
 
   /**
@@ -114,9 +125,9 @@ export class ServerPolicy {
    * routes: only where both allow client-to-client (the router's rule), and
    * never its own networks, which are on its LAN.
    */
-  sitesReachableBy(client: { name: string; clientToClient: boolean }): Cidr[] {
+  sitesReachableBy(client: { name: string; clientToClient: boolean }, family: 'networks' | 'networks6' = 'networks'): Cidr[] {
     if (!client.clientToClient) return [];
-    return [...this.#clients.values()].filter((other) => other.name !== client.name && other.clientToClient).flatMap((other) => other.networks);
+    return [...this.#clients.values()].filter((other) => other.name !== client.name && other.clientToClient).flatMap((other) => other[family]);
   }
 
   /** The lease for `address`, pushing `routes` (default: tunnel.routes). */

@@ -167,6 +167,11 @@ export class Router<T extends RouteEntry> {
     return true;
   }
 
+  /** The connected tunnel of the client `name`, if any. */
+  tunnelNamed(name: string): T | undefined {
+    return this.#byName.get(name);
+  }
+
   /** The configured site networks (at start and on reload); the config has checked they do not overlap. */
   setSites(sites: readonly SiteNetwork[]): void {
     this.#sites = [...sites].sort((a, b) => b.prefixLength - a.prefixLength);

@@ -7,12 +7,14 @@
  * destination's subnet number leads straight to the owning tunnel in the
  * table the IPv4 router already keeps by IPv4 address — no second table.
  *
- * From a client: valid IPv6 whose source lies in the client's own /64 (no
+ * From a client: valid IPv6 whose source lies in the client's own /64 or
+ * in its configured IPv6 site networks (`clients[].networks6`; no
  * spoofing), to a destination it may reach — the server's subnet, its
- * pushed IPv6 routes, or another client's /64 when both allow
- * client-to-client — and never multicast, link-local, loopback,
+ * pushed IPv6 routes, or another client's /64 or site networks when both
+ * allow client-to-client — and never multicast, link-local, loopback,
  * unspecified or IPv4-mapped. To a client (from the server's adapter): the
- * tunnel owning the destination's /64.
+ * tunnel owning the destination's /64, else the client whose site network
+ * holds it (longest prefix).
  */
 import { ipv4ToNumber, prefixToMask } from '../wire/addr.js';
 import { ipv6ToBytes, isLinkLocalIpv6, isMulticastIpv6, isUnspecifiedIpv6, samePrefix6 } from '../wire/addr6.js';
@@ -28,8 +30,15 @@ export interface Ipv6Network {
   prefixLength: number;
 }
 
+/** An IPv6 network behind a client (its branch LAN, `clients[].networks6`), routed into its tunnel. */
+export interface SiteNetwork6 extends Ipv6Network {
+  readonly client: string;
+}
+
 /** What routing needs to know of a client's tunnel (the IPv4 router's entry has the rest). */
 export interface Route6Entry {
+  /** The configured client's name: its site networks are configured under it. */
+  readonly name: string;
   /** The leased IPv4 address as a number: it numbers the client's /64. */
   readonly address: number;
   readonly clientToClient: boolean;
@@ -73,18 +82,27 @@ export class Router6<T extends Route6Entry> {
   readonly #network4: number;
   readonly #hostMask4: number;
   readonly #gatewayHost: number;
+  /** The configured IPv6 site networks, longest prefix first. */
+  #sites: readonly SiteNetwork6[] = [];
 
   constructor(
     pool: Ipv6PoolConfig,
     /** The IPv4 router's table: tunnels by leased IPv4 address. */
     private readonly tunnels: ReadonlyMap<number, T>,
     private readonly counters: DropCounter,
+    /** The IPv4 router's lookup of a connected client by name (for site networks). */
+    private readonly named: (name: string) => T | undefined = () => undefined,
   ) {
     this.#network6 = ipv6ToBytes(pool.network6.prefix);
     const mask = prefixToMask(pool.network4.prefixLength);
     this.#network4 = (ipv4ToNumber(pool.network4.address) & mask) >>> 0;
     this.#hostMask4 = ~mask >>> 0;
     this.#gatewayHost = (ipv4ToNumber(pool.gateway4) & this.#hostMask4) >>> 0;
+  }
+
+  /** The configured IPv6 site networks (at start and on reload). */
+  setSites(sites: readonly SiteNetwork6[]): void {
+    this.#sites = [...sites].sort((a, b) => b.prefixLength - a.prefixLength);
   }
 
   /** Carries out routeFromClient's verdict for a verified IPv6 datagram from `from`. */
@@ -107,12 +125,16 @@ export class Router6<T extends Route6Entry> {
   routeFromClient(from: T, datagram: Uint8Array): Route6Verdict {
     this.peer = undefined;
     if (checkIpv6(datagram) !== undefined) return 'malformed';
-    if (this.#subnetOf(datagram, Ipv6Field.SOURCE) !== ((from.address & this.#hostMask4) >>> 0)) return 'spoofed-source';
+    const ownSubnet = this.#subnetOf(datagram, Ipv6Field.SOURCE) === ((from.address & this.#hostMask4) >>> 0);
+    if (!ownSubnet && this.#siteOf(datagram, Ipv6Field.SOURCE)?.client !== from.name) return 'spoofed-source';
     const d = Ipv6Field.DESTINATION;
     if (isForbidden(datagram, d)) return 'forbidden-destination';
     const subnet = this.#subnetOf(datagram, d);
     if (subnet === this.#gatewayHost) return 'adapter';
-    if (subnet !== undefined) return this.#toPeer(from, subnet);
+    if (subnet !== undefined) return this.#toPeer(from, this.tunnels.get((this.#network4 | subnet) >>> 0));
+    // Site networks before pushed routes: a covering route never carries a datagram around client-to-client.
+    const site = this.#siteOf(datagram, d);
+    if (site) return site.client === from.name ? 'forbidden-destination' : this.#toPeer(from, this.named(site.client));
     for (const route of from.routes6) if (samePrefix6(datagram, d, route.network, 0, route.prefixLength)) return 'adapter';
     return 'not-routed';
   }
@@ -122,8 +144,19 @@ export class Router6<T extends Route6Entry> {
     this.peer = undefined;
     if (checkIpv6(datagram) !== undefined) return 'malformed';
     const subnet = this.#subnetOf(datagram, Ipv6Field.DESTINATION);
-    this.peer = subnet === undefined ? undefined : this.tunnels.get((this.#network4 | subnet) >>> 0);
+    if (subnet !== undefined) this.peer = this.tunnels.get((this.#network4 | subnet) >>> 0);
+    else {
+      const site = this.#siteOf(datagram, Ipv6Field.DESTINATION);
+      this.peer = site && this.named(site.client);
+    }
     return this.peer ? 'client' : 'no-client';
+  }
+
+  /** The site network holding the address at `offset` (longest prefix), if any. */
+  #siteOf(datagram: Uint8Array, offset: number): SiteNetwork6 | undefined {
+    const sites = this.#sites;
+    for (let i = 0; i < sites.length; i++) if (samePrefix6(datagram, offset, sites[i]!.network, 0, sites[i]!.prefixLength)) return sites[i];
+    return undefined;
   }
 
   /**
@@ -141,8 +174,7 @@ export class Router6<T extends Route6Entry> {
     return host;
   }
 
-  #toPeer(from: T, subnet: number): Route6Verdict {
-    const peer = this.tunnels.get((this.#network4 | subnet) >>> 0);
+  #toPeer(from: T, peer: T | undefined): Route6Verdict {
     if (!peer) return 'no-client';
     if (peer === from) return 'forbidden-destination'; // its own /64 is on its own link, never sent here
     if (!from.clientToClient || !peer.clientToClient) return 'client-to-client-denied';

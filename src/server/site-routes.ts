@@ -1,9 +1,10 @@
 /**
  * The server kernel's routes to the clients' site networks (issue 14,
- * site-to-site): each configured network routed on-link into the server's
- * adapter (`ip route replace N dev <adapter>`), so the LAN behind the server
- * reaches a branch LAN by the kernel's own routing; the adapter's ARP
- * emulator answers for those addresses and the router picks the tunnel.
+ * site-to-site): each configured network, IPv4 and IPv6, routed on-link
+ * into the server's adapter (`ip route replace N dev <adapter>`), so the LAN
+ * behind the server reaches a branch LAN by the kernel's own routing; the
+ * adapter's ARP and NDP emulators answer for those addresses and the routers
+ * pick the tunnel.
  *
  * `apply` brings the kernel to a new list (at start, on reload): routes no
  * longer configured are removed, new ones added, the rest left alone.
@@ -14,9 +15,9 @@ import { addDeviceRoute, deleteDeviceRoute } from '../../adapter/link.js';
 import type { Cidr } from '../config/fields.js';
 import type { ServerConfig } from '../config/schema.js';
 
-/** Every client's site networks, as `a.b.c.d/n` text (config order, no repeats: the config refuses overlaps). */
+/** Every client's site networks, as `a.b.c.d/n` and `x::/n` text (config order, no repeats: the config refuses overlaps). */
 export function siteRouteList(config: ServerConfig): string[] {
-  return config.clients.flatMap((c) => c.networks.map((n: Cidr) => `${n.address}/${n.prefixLength}`));
+  return config.clients.flatMap((c) => [...c.networks, ...c.networks6].map((n: Cidr) => `${n.address}/${n.prefixLength}`));
 }
 
 export interface RouteCommands {
@@ -61,7 +62,8 @@ export class SiteRoutes {
   }
 
   async #change(kind: 'add' | 'remove', network: string): Promise<void> {
-    const [destination, prefix] = network.split('/') as [string, string];
+    const slash = network.lastIndexOf('/');
+    const [destination, prefix] = [network.slice(0, slash), network.slice(slash + 1)];
     await this.commands[kind](this.device, destination, Number(prefix));
     if (kind === 'add') this.#installed.add(network);
     else this.#installed.delete(network);

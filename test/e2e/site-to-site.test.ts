@@ -7,9 +7,10 @@
  *
  * The LAN hosts only route to their gateways; everything between them is the
  * kernels' routing plus the tunnel: the server routes the branch network
- * (clients[].networks) into its adapter, the branch takes the LAN A route
- * from the lease (DHCP option 121 through dhclient) and forwards. Ping and a
- * checked HTTP transfer go both ways; a datagram from the branch with a
+ * (clients[].networks, networks6) into its adapter, the branch takes the
+ * LAN A route from the lease (DHCP option 121 through dhclient; for IPv6 the
+ * RA's route information, accepted although it forwards) and forwards. Ping
+ * (IPv4 and IPv6) and a checked HTTP transfer go both ways; a datagram from the branch with a
  * source outside its configured networks is dropped and counted; a branch
  * client with forwarding off refuses to start; the server's route goes when
  * it stops. Root and /dev/net/tun needed.
@@ -26,7 +27,7 @@ import { fileURLToPath } from 'node:url';
 import { run } from '../../src/io/command.js';
 import { encodeKey, generatePrivateKey, publicKeyOf } from '../../src/crypto/keys.js';
 import { writePrivateKeyFile } from '../../src/io/key-file.js';
-import { spawnTapvpn, stopChildren, waitForAddress } from '../../src/demo/run.js';
+import { spawnTapvpn, stopChildren, waitForAddress, waitForAddress6 } from '../../src/demo/run.js';
 import type { ServerSnapshot } from '../../src/ops/snapshot.js';
 import { eventually } from '../support/eventually.js';
 import { startHttpServer } from '../support/http-server.js';
@@ -38,6 +39,8 @@ const SERVER_ADAPTER = 'tvs2srv';
 const BRANCH_ADAPTER = 'tvs2br';
 const LAN_A_HOST = '172.31.98.10';
 const LAN_B_HOST = '10.20.0.5';
+const LAN_A_HOST6 = 'fd74:7670:98::10';
+const LAN_B_HOST6 = 'fd74:7670:20::5';
 /** A third network behind the branch, routed by it but not configured for it on the server. */
 const UNCONFIGURED_HOST = '10.21.0.5';
 const CARRIER_SERVER = '198.18.77.1';
@@ -89,7 +92,14 @@ async function buildNetwork(): Promise<void> {
   // A third address behind the branch, which the branch routes but the server was never told about.
   await ip(NS.lanB, ['addr', 'add', `${UNCONFIGURED_HOST}/32`, 'dev', 'lo']);
   await ip(NS.branch, ['route', 'add', '10.21.0.0/24', 'via', LAN_B_HOST]);
-  for (const ns of [NS.server, NS.branch]) await inside(ns, 'sysctl', ['-qw', 'net.ipv4.ip_forward=1']);
+  for (const ns of [NS.server, NS.branch]) await inside(ns, 'sysctl', ['-qw', 'net.ipv4.ip_forward=1', 'net.ipv6.conf.all.forwarding=1']);
+  // IPv6 on both LANs, again only to the gateways.
+  await ip(NS.server, ['addr', 'add', 'fd74:7670:98::1/64', 'dev', 's2la1', 'nodad']);
+  await ip(NS.lanA, ['addr', 'add', `${LAN_A_HOST6}/64`, 'dev', 's2la0', 'nodad']);
+  await ip(NS.lanA, ['-6', 'route', 'add', 'default', 'via', 'fd74:7670:98::1']);
+  await ip(NS.branch, ['addr', 'add', 'fd74:7670:20::1/64', 'dev', 's2lb1', 'nodad']);
+  await ip(NS.lanB, ['addr', 'add', `${LAN_B_HOST6}/64`, 'dev', 's2lb0', 'nodad']);
+  await ip(NS.lanB, ['-6', 'route', 'add', 'default', 'via', 'fd74:7670:20::1']);
   // ip netns exec binds this over /etc/resolv.conf: the DHCP client's hook writes there, never to the host's.
   await mkdir(netnsEtc, { recursive: true });
   await writeFile(join(netnsEtc, 'resolv.conf'), '');
@@ -102,8 +112,8 @@ async function writeConfigs(): Promise<{ server: string; branch: string }> {
   await writeFile(
     server,
     `private_key_file = "${join(dir, 'server.key')}"\nlease_file = "${join(dir, 'leases.json')}"\n[listen]\naddress = "${CARRIER_SERVER}"\n` +
-      `[adapter]\nname = "${SERVER_ADAPTER}"\n[tunnel]\nnetwork = "10.77.0.0/24"\nroutes = ["172.31.98.0/24"]\nlease_time = 600\n[keepalive]\ninterval = 2\ntimeout = 6\n` +
-      `[control]\nsocket = "${join(dir, 'server.sock')}"\n\n[[clients]]\nname = "branch"\npublic_key = "${encodeKey(publicKeyOf(keys.branch))}"\nnetworks = ["10.20.0.0/24"]\n`,
+      `[adapter]\nname = "${SERVER_ADAPTER}"\n[tunnel]\nnetwork = "10.77.0.0/24"\nroutes = ["172.31.98.0/24"]\nnetwork6 = "fd74:7670:6e00::/48"\nroutes6 = ["fd74:7670:98::/64"]\nlease_time = 600\n[keepalive]\ninterval = 2\ntimeout = 6\n` +
+      `[control]\nsocket = "${join(dir, 'server.sock')}"\n\n[[clients]]\nname = "branch"\npublic_key = "${encodeKey(publicKeyOf(keys.branch))}"\nnetworks = ["10.20.0.0/24"]\nnetworks6 = ["fd74:7670:20::/64"]\n`,
   );
   const branch = join(dir, 'branch.toml');
   await writeFile(
@@ -168,6 +178,16 @@ describe('site to site end to end', { timeout: 8 * STEP_TIMEOUT_MS }, () => {
     assert.match(neighbours, /lladdr 02:74:76:70:6e:02/, `the server's ARP for the branch host was answered by its adapter: ${neighbours}`);
   });
 
+  test('IPv6: the branch takes its tunnel address and the LAN A route from the RA while forwarding, and the two LAN hosts ping -6 each other', { timeout: STEP_TIMEOUT_MS }, async () => {
+    await waitForAddress6(NS.branch, BRANCH_ADAPTER);
+    const serverRoute = (await ip(NS.server, ['-6', 'route', 'show', 'fd74:7670:20::/64'])).stdout;
+    assert.match(serverRoute, new RegExp(`^fd74:7670:20::/64 dev ${SERVER_ADAPTER}`, 'm'), serverRoute);
+    await eventually('the RFC 4191 route to LAN A on the branch', async () => /^fd74:7670:98::\/64 via fe80::/m.test((await ip(NS.branch, ['-6', 'route', 'show', 'dev', BRANCH_ADAPTER])).stdout), 20_000);
+    assert.doesNotMatch((await ip(NS.branch, ['-6', 'route', 'show', 'dev', BRANCH_ADAPTER])).stdout, /fd74:7670:20::/, 'its own network stays on its LAN');
+    await eventually('LAN A → LAN B over IPv6', () => pingOk(NS.lanA, LAN_B_HOST6, ['-6']), 20_000);
+    assert.ok(await pingOk(NS.lanB, LAN_A_HOST6, ['-6']), 'LAN B → LAN A over IPv6');
+  });
+
   test('a checked TCP transfer both ways: LAN A downloads from LAN B, LAN B from LAN A', { timeout: STEP_TIMEOUT_MS }, async () => {
     assert.equal(await downloadSha256(NS.lanA, LAN_B_HOST), payloadSha256, 'LAN B → LAN A bytes intact');
     assert.equal(await downloadSha256(NS.lanB, LAN_A_HOST), payloadSha256, 'LAN A → LAN B bytes intact');
@@ -200,6 +220,7 @@ describe('site to site end to end', { timeout: 8 * STEP_TIMEOUT_MS }, () => {
     await stopChildren([server.child]);
     assert.match(server.output(), /tunnel server stopped/);
     assert.equal((await ip(NS.server, ['route', 'show', '10.20.0.0/24'])).stdout.trim(), '');
+    assert.equal((await ip(NS.server, ['-6', 'route', 'show', 'fd74:7670:20::/64'])).stdout.trim(), '');
     assert.equal(branch.child.exitCode, null, 'the branch client keeps trying to reconnect');
   });
 });

@@ -65,3 +65,15 @@ test('a pushed route: never inside a site network; containing one only when tunn
   const allowed = server('["10.20.0.0/24"]', '[]', 'routes_may_cover_networks = true', 'routes = ["0.0.0.0/0"]');
   assert.equal(allowed.tunnel.routes_may_cover_networks, true);
 });
+
+test('networks6: only with network6, outside it and the reserved ranges, no overlap with another client\'s or a pushed IPv6 route', () => {
+  const v6 = 'network6 = "fd74:7670:6e00::/48"\nroutes6 = ["fd74:7670:99::/64"]';
+  assert.deepEqual(server('[]', '[]', v6, 'networks6 = ["fd74:7670:20::/64"]').clients[1]!.networks6, [{ address: 'fd74:7670:20::', prefixLength: 64 }]);
+  assert.deepEqual(problems(() => server('[]', '[]', '', 'networks6 = ["fd74:7670:20::/64"]')), ['clients[1].networks6[0]: expected no IPv6 site networks without [tunnel] network6 (IPv6 in the tunnel), got fd74:7670:20::/64']);
+  assert.match(problems(() => server('[]', '[]', v6, 'networks6 = ["fd74:7670:6e00:5::/64"]'))[0]!, /networks6\[0\]: expected a network outside tunnel\.network6 fd74:7670:6e00::\/48/);
+  assert.match(problems(() => server('[]', '[]', v6, 'networks6 = ["fe80::/64"]'))[0]!, /expected a unicast network outside fe80::\/10/);
+  assert.match(problems(() => server('[]', '[]', v6, 'networks6 = ["fd74:7670::/32"]'))[0]!, /outside tunnel\.network6/, 'containing the tunnel network');
+  assert.match(problems(() => server('[]', '[]', v6, 'networks6 = ["fd74:7670:99::/48"]'))[0]!, /does not contain the pushed route tunnel\.routes6\[0\]/);
+  const twice = `[[clients]]\nname = "c"\npublic_key = "xQHR6lPasZDdpjZLgxrfwinnnVeRjG9X3W562XIq1TA="\nnetworks6 = ["fd74:7670:20::/48"]\n`;
+  assert.match(problems(() => server('[]', '[]', v6, `networks6 = ["fd74:7670:20:1::/64"]\n${twice}`))[0]!, /clients\[2\]\.networks6\[0\]: expected a network no other site network overlaps \(clients\[1\]\.networks6\[0\]/);
+});

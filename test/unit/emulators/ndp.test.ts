@@ -162,3 +162,10 @@ test('NdpEmulator: learns the host MAC, ignores everything for an IPv4-only leas
   assert.ok(unsolicited?.kind === 'reply' && unsolicited.message.kind === 'router-advertisement');
   assert.equal(toHex(unsolicited.destinationMac), '333300000001');
 });
+
+test('a forwarding host (the server) also has its lease\'s routes answered — a branch LAN behind a client; a client host does not', () => {
+  const forwarding = compileNdpConfig(TEST_LEASE6, true)!;
+  assert.equal(reasonOf(answerNdp(solicit('2001:db8:99::10'), forwarding)), 'reply'); // TEST_LEASE6 routes 2001:db8:99::/48
+  assert.equal(reasonOf(answerNdp(solicit('2001:db8:98::10'), forwarding)), 'not-ours');
+  assert.equal(reasonOf(answerNdp(solicit('2001:db8:99::10'), config)), 'not-ours');
+});

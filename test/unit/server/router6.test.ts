@@ -119,3 +119,29 @@ test('fromClient/toClient carry the verdicts out: the adapter, a peer\'s link wi
   assert.deepEqual(sent, [['bob', 0x86dd], ['busy', 0x86dd], ['alice', 0x86dd]]);
   assert.deepEqual(counters.snapshot(), { 'route6:client-to-client': 1, 'route6:drop:congested': 1, 'route6:drop:no-client': 1, 'route6:drop:spoofed-source': 1 });
 });
+
+test('IPv6 site networks: a branch\'s own sources only, its network routed to it by longest prefix, other clients only by client-to-client', () => {
+  const { alice, bob, carol } = setup();
+  const tunnels = new Map<number, Tunnel>([alice, bob, carol].map((t) => [t.address, t]));
+  const byName = new Map([alice, bob, carol].map((t) => [t.name, t]));
+  const router = new Router6(POOL, tunnels, new Counters(), (name) => byName.get(name));
+  const net = (text: string, client: string) => ({ client, network: ipv6ToBytes(text.split('/')[0]!), prefixLength: Number(text.split('/')[1]) });
+  router.setSites([net('fd74:7670:20::/48', 'bob'), net('fd74:7670:20:5::/64', 'alice'), net('fd74:7670:30::/64', 'carol')]);
+  const cases: Array<[Tunnel, string, string, string]> = [
+    [bob, 'fd74:7670:20::5', 'fd74:7670:6e00:1::1', 'adapter'], // a branch host to the server
+    [bob, 'fd74:7670:20:5::9', 'fd74:7670:6e00:1::1', 'spoofed-source'], // inside bob's /48, but alice's /64
+    [alice, 'fd74:7670:20:5::9', 'fd74:7670:6e00:1::1', 'adapter'],
+    [bob, 'fd74:7670:21::5', 'fd74:7670:6e00:1::1', 'spoofed-source'], // outside every site
+    [alice, ALICE, 'fd74:7670:20::77', 'client'], // to bob's site
+    [alice, ALICE, 'fd74:7670:30::1', 'client-to-client-denied'], // carol does not allow it
+    [carol, 'fd74:7670:6e00:c::1', 'fd74:7670:20::77', 'client-to-client-denied'],
+    [bob, 'fd74:7670:20::5', 'fd74:7670:20::6', 'forbidden-destination'], // its own site, on its own LAN
+  ];
+  for (const [from, src, dst, expected] of cases) assert.equal(router.routeFromClient(from, datagram(src, dst)), expected, `${from.name}: ${src} → ${dst}`);
+  assert.equal(router.routeToClient(datagram('2001:db8:99::10', 'fd74:7670:20:5::1')), 'client');
+  assert.equal(router.peer, alice, 'the longest prefix wins');
+  assert.equal(router.routeToClient(datagram('2001:db8:99::10', 'fd74:7670:20:6::1')), 'client');
+  assert.equal(router.peer, bob);
+  byName.delete('bob');
+  assert.equal(router.routeToClient(datagram('2001:db8:99::10', 'fd74:7670:20:6::1')), 'no-client');
+});
