@@ -240,6 +240,7 @@ export class Router<T extends RouteEntry> {
 
   private toPeer(from: T, peer: T | undefined): RouteVerdict {
     if (!peer) return 'no-client';
+    if (peer === from) return 'forbidden-destination'; // its own address or site is on its own side, never sent back to it (as router6)
     if (!from.clientToClient || !peer.clientToClient) return 'client-to-client-denied';
     this.peer = peer;
     return 'client';
