@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { RUN_DIRECTORY } from '../../../src/config/fields.js';
 
 const SYSTEMD = fileURLToPath(new URL('../../../examples/systemd/', import.meta.url));
 const UNITS = ['tapvpn-server.service', 'tapvpn-client@.service'];
@@ -85,6 +86,15 @@ test(`${RELAY_UNIT}: root bounded to binding a low port and dropping, no devices
   assert.match(one('ExecStart'), /^\/usr\/bin\/tapvpn relay --config \/etc\/tapvpn\/relay\.toml$/);
   assert.match(one('ExecStartPre'), /^\/usr\/bin\/setpriv --reuid=tapvpn --regid=tapvpn --init-groups \/usr\/bin\/tapvpn check-config relay /);
 });
+
+for (const unit of [...UNITS, RELAY_UNIT]) {
+  test(`${unit}: /run/tapvpn (the default control socket's folder) is writable under ProtectSystem=strict, and survives another unit's stop`, async () => {
+    const service = serviceSection(await readFile(join(SYSTEMD, unit), 'utf8'));
+    assert.deepEqual(service.get('ProtectSystem'), ['strict']);
+    assert.deepEqual(service.get('RuntimeDirectory'), [RUN_DIRECTORY.replace(/^\/run\//, '')]);
+    assert.deepEqual(service.get('RuntimeDirectoryPreserve'), ['yes']);
+  });
+}
 
 test('systemd-analyze verify finds nothing but the missing binary', async (t) => {
   const run = promisify(execFile);
