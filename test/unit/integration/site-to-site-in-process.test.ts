@@ -7,7 +7,8 @@
  * reaches the branch LAN and back; the road warrior gets the branch network
  * pushed and reaches it; the branch does not get its own network pushed;
  * a source outside the branch's networks is dropped as spoofed; a client
- * without client-to-client cannot reach the branch even with a default route.
+ * without client-to-client cannot reach the branch even with a default route;
+ * a reload adds and removes a branch network at once.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -31,6 +32,19 @@ const LAN_HOST = '192.168.50.10';
 const BRANCH_HOST = '10.20.0.5';
 const SERVER_HOST_MAC = '02:00:00:00:00:53';
 const keys = { server: generateKeyPair(), branch: generateKeyPair(), roamer: generateKeyPair(), closed: generateKeyPair() };
+
+function configWith(branchNetworks: string[]) {
+  return serverConfigSchema.parse({
+    private_key_file: '/unused/server.key',
+    client_to_client: true,
+    tunnel: { network: '10.99.0.0/24', routes: ['192.168.50.0/24'], routes_may_cover_networks: true },
+    clients: [
+      { name: 'branch', public_key: encodeKey(keys.branch.publicKey), networks: branchNetworks },
+      { name: 'roamer', public_key: encodeKey(keys.roamer.publicKey) },
+      { name: 'closed', public_key: encodeKey(keys.closed.publicKey), client_to_client: false, routes: ['0.0.0.0/0'] },
+    ],
+  });
+}
 
 describe('site to site in process', () => {
   let server: ServerCore;
@@ -62,16 +76,7 @@ describe('site to site in process', () => {
   const dropped = (reason: string): number => server.counters.get(`route:drop:${reason}`);
 
   before(async () => {
-    const config = serverConfigSchema.parse({
-      private_key_file: '/unused/server.key',
-      client_to_client: true,
-      tunnel: { network: '10.99.0.0/24', routes: ['192.168.50.0/24'], routes_may_cover_networks: true },
-      clients: [
-        { name: 'branch', public_key: encodeKey(keys.branch.publicKey), networks: ['10.20.0.0/24'] },
-        { name: 'roamer', public_key: encodeKey(keys.roamer.publicKey) },
-        { name: 'closed', public_key: encodeKey(keys.closed.publicKey), client_to_client: false, routes: ['0.0.0.0/0'] },
-      ],
-    });
+    const config = configWith(['10.20.0.0/24']);
     const [device, hostSide] = createMemoryPair({ mtu: config.adapter.mtu });
     serverHost = new MemoryHost(hostSide, SERVER_HOST_MAC);
     listener = new MemoryListener();
@@ -123,5 +128,18 @@ describe('site to site in process', () => {
     await eventually('denied and counted', () => dropped('client-to-client-denied') === before + 1, 5_000);
     assert.equal(hosts.branch!().has(address.closed!, BRANCH_HOST), false);
     assert.equal(serverHost.has(address.closed!, BRANCH_HOST), false, 'not handed to the server\'s kernel either');
+  });
+
+  it('a reload that adds a network routes it to the branch at once, and one that removes it stops accepting it', async () => {
+    const fromLan = (destination: string): void => void serverHost.device.writeFrames([ipv4Frame({ dstMac: DEFAULT_CLIENT_MAC, srcMac: SERVER_HOST_MAC, src: LAN_HOST, dst: destination })]);
+    server.reload(configWith(['10.20.0.0/24', '10.20.1.0/24']));
+    fromLan('10.20.1.7');
+    await hosts.branch!().expect(LAN_HOST, '10.20.1.7', 'the added network reaches the branch (the server adapter takes it too)');
+    hosts.branch!().ping('10.20.1.7', LAN_HOST);
+    await serverHost.expect('10.20.1.7', LAN_HOST, 'and its hosts are accepted as sources');
+    const before = dropped('spoofed-source');
+    server.reload(configWith(['10.20.0.0/24']));
+    hosts.branch!().ping('10.20.1.8', LAN_HOST);
+    await eventually('a source in the removed network dropped as spoofed', () => dropped('spoofed-source') === before + 1, 5_000);
   });
 });
