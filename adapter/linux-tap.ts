@@ -4,9 +4,11 @@
  * (up to `batchFrames`) as one batch of views into a reused slab, so the read
  * path allocates nothing per frame. Writes are one write() per frame, in one
  * call into the addon per batch; refused frames are counted drops.
- * Open failures are TapOpenErrors whose message says what to do.
+ * Open failures are TapOpenErrors whose message says what to do. With
+ * `offload` the device carries TCP super-frames and their metadata
+ * (IFF_VNET_HDR; the addon keeps the virtio-net header out of the frames).
  */
-import { newDeviceCounters, type CountingDevice, type DeviceCounters } from './device.js';
+import { newDeviceCounters, OFFLOAD_META_STRIDE, type CountingDevice, type DeviceCounters } from './device.js';
 import { setMtu, setTxQueueLength } from './link.js';
 import { AddonMissingError, loadTapBinding, type TapBinding } from './native-binding.js';
 
@@ -37,13 +39,21 @@ export interface TapOptions {
    * milliseconds under a flood; 4096-8192 rides that out (docs/ADAPTER.md).
    */
   txQueueLength?: number;
+  /**
+   * Open with IFF_VNET_HDR and TUNSETOFFLOAD (checksum, TSO4, TSO6): the host
+   * hands over TCP super-frames up to 64 KiB and takes them back whole
+   * (docs/ADAPTER.md "Offload"). A kernel that refuses it gets a plain TAP.
+   */
+  offload?: boolean;
 }
 
 const DEFAULT_MTU = 1500;
 const DEFAULT_BATCH_FRAMES = 64;
 const ETHERNET_HEADER_LENGTH = 14;
-/** Largest frame a TAP can deliver: a 64 KiB datagram + Ethernet header (no GSO: we never ask for IFF_VNET_HDR). */
+/** Largest frame a TAP can deliver: a 64 KiB datagram (or GSO super-frame: the kernel keeps those under 64 KiB) + Ethernet header. */
 const MAX_FRAME_LENGTH = 65535 + ETHERNET_HEADER_LENGTH;
+/** With offload, room for this many maximal super-frames per read batch after the MTU-sized ones. */
+const OFFLOAD_SUPER_FRAMES_PER_BATCH = 4;
 const IFNAMSIZ_MAX_BYTES = 15;
 const MAX_BATCH_FRAMES = 1024;
 
@@ -57,14 +67,16 @@ export async function openTap(options: TapOptions = {}): Promise<LinuxTap> {
     throw new RangeError(`batchFrames must be an integer 1..${MAX_BATCH_FRAMES}, got ${batchFrames}`);
   }
   let binding: TapBinding;
-  let opened: { fd: number; name: string };
+  let opened: { fd: number; name: string; offload: boolean };
+  let offload: boolean;
   try {
     binding = loadTapBinding();
-    opened = binding.open(name);
+    opened = openWithFallback(binding, name, options.offload === true);
+    offload = opened.offload;
   } catch (error) {
     throw explainOpenError(error as NodeJS.ErrnoException, name);
   }
-  const tap = new LinuxTap(binding, opened.fd, opened.name, options.mtu ?? DEFAULT_MTU, batchFrames);
+  const tap = new LinuxTap(binding, opened.fd, opened.name, options.mtu ?? DEFAULT_MTU, batchFrames, offload);
   try {
     if (options.mtu !== undefined) await setMtu(opened.name, options.mtu);
     if (options.txQueueLength !== undefined) await setTxQueueLength(opened.name, options.txQueueLength);
@@ -73,6 +85,17 @@ export async function openTap(options: TapOptions = {}): Promise<LinuxTap> {
     throw error;
   }
   return tap;
+}
+
+/** Opens with offload when asked; a kernel that refuses the header or the offloads (EINVAL) gets a plain TAP. */
+function openWithFallback(binding: TapBinding, name: string, offload: boolean): { fd: number; name: string; offload: boolean } {
+  if (!offload) return { ...binding.open(name, false), offload: false };
+  try {
+    return { ...binding.open(name, true), offload: true };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EINVAL') throw error;
+    return { ...binding.open(name, false), offload: false };
+  }
 }
 
 function explainOpenError(error: NodeJS.ErrnoException, name: string): Error {
@@ -97,13 +120,15 @@ function explainOpenError(error: NodeJS.ErrnoException, name: string): Error {
 
 export class LinuxTap implements CountingDevice {
   readonly counters: DeviceCounters = newDeviceCounters();
-  #frameHandler: ((frames: readonly Uint8Array[]) => void) | undefined;
+  #frameHandler: ((frames: readonly Uint8Array[], meta?: Uint16Array) => void) | undefined;
   #errorHandler: ((error: NodeJS.ErrnoException) => void) | undefined;
   #reader: object | undefined;
   #closed = false;
   #readError: NodeJS.ErrnoException | undefined;
   readonly #slab: Uint8Array;
   readonly #lengths: Uint32Array;
+  /** With offload: the virtio_net_hdr of each frame of the batch (OFFLOAD_META_STRIDE u16 each). */
+  readonly #meta: Uint16Array | undefined;
   readonly #views: Uint8Array[] = [];
 
   constructor(
@@ -112,11 +137,14 @@ export class LinuxTap implements CountingDevice {
     readonly name: string,
     readonly mtu: number,
     batchFrames: number,
+    /** True when the fd was opened with IFF_VNET_HDR and the offloads (FrameDevice.offload). */
+    readonly offload = false,
   ) {
-    // Room for a full batch of MTU-sized (VLAN-tagged) frames, and always for one maximal frame after them.
+    // Room for a full batch of MTU-sized (VLAN-tagged) frames, and always for one maximal frame (a few super-frames with offload) after them.
     const batchBytes = batchFrames * (mtu + ETHERNET_HEADER_LENGTH + 4);
-    this.#slab = new Uint8Array(batchBytes + MAX_FRAME_LENGTH);
+    this.#slab = new Uint8Array(batchBytes + MAX_FRAME_LENGTH * (offload ? OFFLOAD_SUPER_FRAMES_PER_BATCH : 1));
     this.#lengths = new Uint32Array(batchFrames);
+    this.#meta = offload ? new Uint16Array(batchFrames * OFFLOAD_META_STRIDE) : undefined;
   }
 
   /** The device's MAC as "02:xx:..", asked of the TAP fd (works after the link moved to another namespace). */
@@ -135,11 +163,16 @@ export class LinuxTap implements CountingDevice {
     this.#errorHandler = handler;
   }
 
-  onFrames(handler: (frames: readonly Uint8Array[]) => void): void {
+  onFrames(handler: (frames: readonly Uint8Array[], meta?: Uint16Array) => void): void {
     this.#frameHandler = handler;
     if (this.#reader || this.#closed) return;
-    this.#reader = this.binding.startReading(this.fd, this.#slab, this.#lengths, MAX_FRAME_LENGTH, (count, error) =>
-      error ? this.#onReadError(error) : this.#onBatch(count),
+    this.#reader = this.binding.startReading(
+      this.fd,
+      this.#slab,
+      this.#lengths,
+      MAX_FRAME_LENGTH,
+      (count, error) => (error ? this.#onReadError(error) : this.#onBatch(count)),
+      this.#meta,
     );
   }
 
@@ -162,9 +195,9 @@ export class LinuxTap implements CountingDevice {
 
   #reading = true;
 
-  writeFrames(frames: readonly Uint8Array[]): number {
+  writeFrames(frames: readonly Uint8Array[], meta?: Uint16Array): number {
     if (frames.length === 0) return 0;
-    const written = this.#closed ? 0 : this.binding.writeFrames(this.fd, frames);
+    const written = this.#closed ? 0 : this.binding.writeFrames(this.fd, frames, this.offload, this.offload ? meta : undefined);
     this.counters.framesWritten += written;
     this.counters.writeDrops += frames.length - written;
     return written;
@@ -190,7 +223,7 @@ export class LinuxTap implements CountingDevice {
     }
     this.counters.framesRead += count;
     this.counters.batches++;
-    this.#frameHandler?.(views);
+    this.#frameHandler?.(views, this.#meta);
   }
 
   #onReadError(error: NodeJS.ErrnoException): void {

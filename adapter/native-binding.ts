@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 /** The addon's functions (see tap.c); errno failures throw Errors with `code` (ENOENT ...) and `syscall`. */
 export interface TapBinding {
   /** Opens /dev/net/tun and attaches a TAP named `name` ("" or "x%d": the kernel numbers it). */
-  open(name: string): { fd: number; name: string };
+  open(name: string, vnetHdr?: boolean): { fd: number; name: string };
   /** The device's MAC (SIOCGIFHWADDR on the TAP fd; works whatever namespace the link is in). */
   getMac(fd: number): Uint8Array;
   /** Starts event-loop reads: each wake-up fills `slab` back to back and calls `callback` once. */
@@ -23,6 +23,8 @@ export interface TapBinding {
     lengths: Uint32Array,
     maxFrame: number,
     callback: (count: number, error: NodeJS.ErrnoException | undefined) => void,
+    /** With a device opened with vnetHdr: 6 u16 per lengths entry, the virtio_net_hdr of each GSO frame (zeros for a plain one). */
+    meta?: Uint16Array,
   ): object;
   /** Pauses (false) or resumes (true) the reads of a started handle; while paused the kernel queues up to txqueuelen frames, then drops. */
   setReading(handle: object, on: boolean): void;
@@ -32,8 +34,8 @@ export interface TapBinding {
   getSocketOption(fd: number, name: CarrierSocketOption): number;
   /** Stops the poll (idempotent); must precede close(fd). */
   stopReading(handle: object): void;
-  /** write()s each frame; returns how many the kernel took whole. */
-  writeFrames(fd: number, frames: readonly Uint8Array[]): number;
+  /** write()s each frame (with vnetHdr: writev of the header from `meta`, zeros without); returns how many the kernel took whole. */
+  writeFrames(fd: number, frames: readonly Uint8Array[], vnetHdr?: boolean, meta?: Uint16Array): number;
   close(fd: number): void;
   /** A TCP socket bound to an IP literal and port (0: any), not listening; for net.Server.listen({ fd }). */
   bindTcp(address: string, port: number): { fd: number; port: number };

@@ -11,6 +11,17 @@
  * frame per write). A frame the kernel refuses (EAGAIN, ENOBUFS, EINVAL) is a
  * drop, reported by count, never an exception: a NIC drops, it does not throw.
  *
+ * Offload (open with vnetHdr): the device is opened with IFF_VNET_HDR, a
+ * 10-byte struct virtio_net_hdr in front of every frame each way, and
+ * TUNSETOFFLOAD(TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN): the
+ * host's stack then hands us TCP super-frames (GSO, up to 64 KiB) and takes
+ * them back whole. The header never reaches JavaScript as bytes: a read fills
+ * six u16 per frame (flags, gso_type, hdr_len, gso_size, csum_start,
+ * csum_offset) in a parallel array for a GSO frame, and completes a partial
+ * checksum (VIRTIO_NET_HDR_F_NEEDS_CSUM) of a plain frame in place, so every
+ * plain frame JavaScript sees is checksum-complete; a write takes the same six
+ * u16 per frame (zeros: a plain frame) and writev()s header and frame.
+ *
  * Reads can be paused and resumed (the poll leaves epoll): while paused the
  * kernel holds arriving frames in the device's ring (txqueuelen frames) and
  * drops beyond it, which is how back-pressure from a slow carrier reaches the
@@ -47,11 +58,16 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
+#include <linux/virtio_net.h>
 #include <unistd.h>
 #include <uv.h>
 
 #define ETHER_ADDR_LEN_BYTES 6
-#define NAME_BUFFER_BYTES 64 /* larger than IFNAMSIZ so an over-long name is seen, not truncated */
+#define NAME_BUFFER_BYTES 64
+#define VNET_HDR_BYTES ((int)sizeof(struct virtio_net_hdr)) /* 10: no num_buffers */
+#define META_STRIDE 6 /* u16 per frame: flags, gso_type, hdr_len, gso_size, csum_start, csum_offset */
+#define TAP_OFFLOADS (TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN) /* larger than IFNAMSIZ so an over-long name is seen, not truncated */
 
 #define CHECK(call)                                                              \
   do {                                                                           \
@@ -87,10 +103,20 @@ static int get_fd(napi_env env, napi_value value, int32_t *fd) {
   return napi_get_value_int32(env, value, fd) == napi_ok && *fd >= 0;
 }
 
-/* open(name: string) -> { fd: number, name: string }; "" or a "%d" pattern lets the kernel number it. */
+/* Turns on the virtio-net header and the offloads; 0 or an errno (the caller closes the fd). */
+static int enable_offload(int fd, const char **syscall) {
+  int header_bytes = VNET_HDR_BYTES;
+  *syscall = "ioctl(TUNSETVNETHDRSZ)";
+  if (ioctl(fd, TUNSETVNETHDRSZ, &header_bytes) < 0) return errno;
+  *syscall = "ioctl(TUNSETOFFLOAD)";
+  if (ioctl(fd, TUNSETOFFLOAD, (unsigned long)TAP_OFFLOADS) < 0) return errno;
+  return 0;
+}
+
+/* open(name: string, vnetHdr?: boolean) -> { fd: number, name: string }; "" or a "%d" pattern lets the kernel number it. */
 static napi_value tap_open(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
+  size_t argc = 2;
+  napi_value argv[2];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   char name[NAME_BUFFER_BYTES] = {0};
   size_t name_len = 0;
@@ -102,16 +128,24 @@ static napi_value tap_open(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "open(name): interface names have at most 15 bytes");
     return NULL;
   }
+  bool vnet_hdr = false;
+  if (argc >= 2) napi_get_value_bool(env, argv[1], &vnet_hdr); /* not a boolean: false */
   int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) return throw_errno(env, errno, "open", "/dev/net/tun");
   struct ifreq ifr;
   memset(&ifr, 0, sizeof ifr);
-  ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+  ifr.ifr_flags = IFF_TAP | IFF_NO_PI | (vnet_hdr ? IFF_VNET_HDR : 0);
   memcpy(ifr.ifr_name, name, name_len); /* fits: name_len <= IFNAMSIZ - 1, and ifr is zeroed */
   if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
     int err = errno;
     close(fd);
     return throw_errno(env, err, "ioctl(TUNSETIFF)", name_len ? name : "tap%d");
+  }
+  const char *syscall = NULL;
+  int offload_error = vnet_hdr ? enable_offload(fd, &syscall) : 0;
+  if (offload_error) {
+    close(fd);
+    return throw_errno(env, offload_error, syscall, ifr.ifr_name);
   }
   napi_value result, js_fd, js_name;
   CHECK(napi_create_object(env, &result));
@@ -153,6 +187,8 @@ typedef struct {
   uint8_t *slab;
   size_t slab_size;
   uint32_t *lengths;
+  uint16_t *meta; /* NULL: no virtio-net header; else META_STRIDE u16 per frame of the batch */
+  napi_ref meta_ref;
   size_t max_batch;
   size_t max_frame;
   int fd;
@@ -166,6 +202,7 @@ static void reader_release(reader_t *reader) {
   napi_delete_reference(env, reader->callback);
   napi_delete_reference(env, reader->slab_ref);
   napi_delete_reference(env, reader->lengths_ref);
+  if (reader->meta_ref) napi_delete_reference(env, reader->meta_ref);
   napi_async_destroy(env, reader->async_context);
   free(reader);
 }
@@ -195,6 +232,52 @@ static void deliver(reader_t *reader, size_t count, int error, const char *sysca
   napi_close_handle_scope(env, scope);
 }
 
+/* RFC 1071 sum of bytes[0..length) as big-endian words, not yet folded. */
+static uint64_t ones_complement_sum(const uint8_t *bytes, size_t length) {
+  uint64_t sum = 0;
+  size_t i = 0;
+  for (; i + 1 < length; i += 2) sum += (uint32_t)(bytes[i] << 8 | bytes[i + 1]);
+  if (i < length) sum += (uint32_t)bytes[i] << 8;
+  return sum;
+}
+
+/*
+ * VIRTIO_NET_HDR_F_NEEDS_CSUM on a plain frame: the field at csum_start +
+ * csum_offset holds the pseudo-header sum; sum from csum_start to the end and
+ * store the folded complement, as skb_checksum_help does (0 goes out as 0xffff).
+ * A header pointing outside the frame leaves the frame alone (the receiver drops it).
+ */
+static void complete_checksum(uint8_t *frame, size_t length, const struct virtio_net_hdr *hdr) {
+  size_t start = hdr->csum_start, field = start + hdr->csum_offset;
+  if (start >= length || field + 2 > length) return;
+  uint64_t sum = ones_complement_sum(frame + start, length - start);
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  uint16_t checksum = (uint16_t)~sum;
+  if (checksum == 0) checksum = 0xffff;
+  frame[field] = (uint8_t)(checksum >> 8);
+  frame[field + 1] = (uint8_t)checksum;
+}
+
+/* One read; with the virtio-net header, split it off into the frame's meta slot (or finish a partial checksum). */
+static ssize_t read_frame(reader_t *reader, uint8_t *into, size_t index) {
+  if (!reader->meta) return read(reader->fd, into, reader->max_frame);
+  struct virtio_net_hdr hdr;
+  struct iovec iov[2] = {{&hdr, VNET_HDR_BYTES}, {into, reader->max_frame}};
+  ssize_t n = readv(reader->fd, iov, 2);
+  if (n < 0) return n;
+  if (n < VNET_HDR_BYTES) return 0; /* cannot happen for a TAP; "nothing ready" */
+  n -= VNET_HDR_BYTES;
+  uint16_t *meta = reader->meta + index * META_STRIDE;
+  if (hdr.gso_type == VIRTIO_NET_HDR_GSO_NONE) {
+    if (hdr.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) complete_checksum(into, (size_t)n, &hdr);
+    memset(meta, 0, META_STRIDE * sizeof *meta);
+  } else {
+    meta[0] = hdr.flags, meta[1] = hdr.gso_type, meta[2] = hdr.hdr_len;
+    meta[3] = hdr.gso_size, meta[4] = hdr.csum_start, meta[5] = hdr.csum_offset;
+  }
+  return n;
+}
+
 /* Reads every ready frame (bounded by the batch and the slab) and hands the batch to JS. */
 static void on_readable(uv_poll_t *poll, int status, int events) {
   (void)events;
@@ -205,7 +288,7 @@ static void on_readable(uv_poll_t *poll, int status, int events) {
   const char *syscall = "uv_poll";
   /* Room check first: a read is offered max_frame bytes, so it can never write past the slab. */
   while (!error && count < reader->max_batch && reader->slab_size - offset >= reader->max_frame) {
-    ssize_t n = read(reader->fd, reader->slab + offset, reader->max_frame);
+    ssize_t n = read_frame(reader, reader->slab + offset, count);
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno != EAGAIN && errno != EWOULDBLOCK) {
@@ -250,6 +333,19 @@ static int reader_init(napi_env env, napi_value *argv, reader_t **out) {
   reader->lengths = lengths_data;
   reader->max_batch = lengths_len;
   reader->max_frame = (size_t)max_frame;
+  napi_valuetype meta_kind;
+  if (napi_typeof(env, argv[5], &meta_kind) == napi_ok && meta_kind == napi_object) {
+    napi_typedarray_type meta_type;
+    size_t meta_len;
+    void *meta_data;
+    if (napi_get_typedarray_info(env, argv[5], &meta_type, &meta_len, &meta_data, NULL, NULL) != napi_ok ||
+        meta_type != napi_uint16_array || meta_len < lengths_len * META_STRIDE) {
+      free(reader);
+      return 0;
+    }
+    reader->meta = meta_data;
+    napi_create_reference(env, argv[5], 1, &reader->meta_ref);
+  }
   napi_value resource_name;
   napi_create_string_utf8(env, "tapvpn:tap-read", NAPI_AUTO_LENGTH, &resource_name);
   napi_async_init(env, NULL, resource_name, &reader->async_context);
@@ -260,17 +356,21 @@ static int reader_init(napi_env env, napi_value *argv, reader_t **out) {
   return 1;
 }
 
-/* startReading(fd, slab: Uint8Array, lengths: Uint32Array, maxFrame: number, callback(count, error)) -> handle */
+/*
+ * startReading(fd, slab: Uint8Array, lengths: Uint32Array, maxFrame: number, callback(count, error),
+ *              meta?: Uint16Array of 6 per lengths entry — given iff the fd was opened with vnetHdr) -> handle
+ */
 static napi_value tap_start_reading(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
+  size_t argc = 6;
+  napi_value argv[6];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 6) napi_get_undefined(env, &argv[5]);
   reader_t *reader = NULL;
   int ok = argc < 5 ? 0 : reader_init(env, argv, &reader);
   if (ok < 0) return throw_errno(env, ENOMEM, "calloc", NULL);
   if (ok == 0) {
     napi_throw_range_error(env, "ERR_INVALID_ARG_TYPE",
-                           "startReading(fd, slab: Uint8Array >= maxFrame, lengths: non-empty Uint32Array, maxFrame > 0, callback)");
+                           "startReading(fd, slab: Uint8Array >= maxFrame, lengths: non-empty Uint32Array, maxFrame > 0, callback, meta?: Uint16Array >= 6 x lengths)");
     return NULL;
   }
   uv_loop_t *loop;
@@ -377,16 +477,47 @@ static napi_value tap_get_socket_option(napi_env env, napi_callback_info info) {
   return result;
 }
 
-/* writeFrames(fd, frames: Uint8Array[]) -> number written; refused frames are drops. */
+/* One write; with the virtio-net header, writev() of the header (from meta, or zeros) and the frame. */
+static ssize_t write_frame(int fd, const void *data, size_t length, bool vnet_hdr, const uint16_t *meta) {
+  if (!vnet_hdr) return write(fd, data, length);
+  struct virtio_net_hdr hdr;
+  memset(&hdr, 0, sizeof hdr);
+  if (meta) {
+    hdr.flags = (uint8_t)meta[0], hdr.gso_type = (uint8_t)meta[1], hdr.hdr_len = meta[2];
+    hdr.gso_size = meta[3], hdr.csum_start = meta[4], hdr.csum_offset = meta[5];
+  }
+  struct iovec iov[2] = {{&hdr, VNET_HDR_BYTES}, {(void *)data, length}};
+  ssize_t n = writev(fd, iov, 2);
+  return n < 0 ? n : n - VNET_HDR_BYTES;
+}
+
+/*
+ * writeFrames(fd, frames: Uint8Array[], vnetHdr?: boolean, meta?: Uint16Array of 6 per frame)
+ *   -> number written; refused frames are drops. With vnetHdr and no meta every frame is plain.
+ */
 static napi_value tap_write_frames(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
+  size_t argc = 4;
+  napi_value argv[4];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   int32_t fd;
   uint32_t count;
   if (argc < 2 || !get_fd(env, argv[0], &fd) || napi_get_array_length(env, argv[1], &count) != napi_ok) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "writeFrames(fd, frames: Uint8Array[])");
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "writeFrames(fd, frames: Uint8Array[], vnetHdr?: boolean, meta?: Uint16Array)");
     return NULL;
+  }
+  bool vnet_hdr = false;
+  if (argc >= 3) napi_get_value_bool(env, argv[2], &vnet_hdr);
+  const uint16_t *meta = NULL;
+  size_t meta_len = 0;
+  napi_valuetype meta_kind;
+  if (argc >= 4 && napi_typeof(env, argv[3], &meta_kind) == napi_ok && meta_kind == napi_object) {
+    napi_typedarray_type meta_type;
+    void *meta_data;
+    if (napi_get_typedarray_info(env, argv[3], &meta_type, &meta_len, &meta_data, NULL, NULL) != napi_ok || meta_type != napi_uint16_array) {
+      napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "writeFrames: meta must be a Uint16Array");
+      return NULL;
+    }
+    meta = meta_data;
   }
   uint32_t written = 0;
   for (uint32_t i = 0; i < count; i++) {
@@ -399,8 +530,9 @@ static napi_value tap_write_frames(napi_env env, napi_callback_info info) {
         type != napi_uint8_array || length == 0) {
       continue; /* not a frame: a drop */
     }
+    const uint16_t *frame_meta = meta && (size_t)(i + 1) * META_STRIDE <= meta_len ? meta + (size_t)i * META_STRIDE : NULL;
     ssize_t n;
-    do n = write(fd, data, length);
+    do n = write_frame(fd, data, length, vnet_hdr, frame_meta);
     while (n < 0 && errno == EINTR);
     if (n == (ssize_t)length) written++;
     else if (n < 0 && errno == EBADF) return throw_errno(env, EBADF, "write", "the TAP device is closed");

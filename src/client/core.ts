@@ -24,6 +24,7 @@
  * connections: `current` (carries the data path), at most one `successor`
  * (a renewal under way) and the `retiring` ones (replaced, not yet closed).
  */
+import type { GsoInfo } from '../wire/gso.js';
 import type { FrameDevice } from '../../adapter/device.js';
 import { DhcpServerEmulator } from '../../emulators/dhcp.js';
 import { PseudoAdapter } from '../engine/pseudo-adapter.js';
@@ -189,11 +190,11 @@ export class ClientCore {
   }
 
   /** Verified datagrams go to the adapter once it is up (before that, the host has no address to take them). */
-  private readonly deliver = (_etherType: number, datagram: Uint8Array): void => {
-    if (this.adapter.kind === 'up') this.adapter.adapter.deliverSoon(datagram);
+  private readonly deliver = (_etherType: number, datagram: Uint8Array, gso?: GsoInfo): void => {
+    if (this.adapter.kind === 'up') this.adapter.adapter.deliverSoon(datagram, gso);
   };
 
-  private onAuthorized(info: AuthorizedInfo): (etherType: number, datagram: Uint8Array) => void {
+  private onAuthorized(info: AuthorizedInfo): (etherType: number, datagram: Uint8Array, gso?: GsoInfo) => void {
     this.settleAuthorized(info);
     this.monitor.authorized(info.lease, info.suite, this.countersOf(this.current));
     return this.deliver;
@@ -287,17 +288,17 @@ export class ClientCore {
   }
 
   /** The adapter's datagram handler: straight into the driver, unless the device wants to see each send. */
-  private sendFrom(device: ClientDevice): (datagram: Uint8Array, etherType: number) => void {
+  private sendFrom(device: ClientDevice): (datagram: Uint8Array, etherType: number, gso?: GsoInfo) => void {
     const afterSend = device.afterSend?.bind(device);
     if (!afterSend) return this.sendFromAdapter;
-    return (datagram, etherType) => {
-      this.current.sendDatagram(etherType, datagram);
+    return (datagram, etherType, gso) => {
+      this.current.sendDatagram(etherType, datagram, gso);
       afterSend(this.current.socket?.stream);
     };
   }
 
   /** The adapter's datagrams go to whichever connection is current (a renewal moves them). */
-  private readonly sendFromAdapter = (datagram: Uint8Array, etherType: number): void => void this.current.sendDatagram(etherType, datagram);
+  private readonly sendFromAdapter = (datagram: Uint8Array, etherType: number, gso?: GsoInfo): void => void this.current.sendDatagram(etherType, datagram, gso);
 
   private onClose(close: CloseAction): void {
     this.monitor.closed(closeCodeName(close.code), close.reason, close.by);

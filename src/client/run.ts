@@ -46,6 +46,7 @@ export async function startClient(config: ClientConfig, log: Logger): Promise<Cl
       ...rotation.current,
       name: config.name,
       ...(config.suites ? { suites: config.suites } : {}),
+      offload: config.adapter.offload && processQueueing.offload,
       timing: { keepaliveIntervalMs: config.keepalive.interval * 1000, deadPeerTimeoutMs: config.keepalive.timeout * 1000 },
       reconnect: { minDelayMs: config.reconnect.min_delay * 1000, maxDelayMs: config.reconnect.max_delay * 1000 },
     },
@@ -99,7 +100,7 @@ async function acceptRouterAdvertisements(device: string, lease: Lease, forward:
 
 /** The TAP for `lease`; started, it is up with the lease set (static) or taken by the host's DHCP client. */
 async function openDevice(config: ClientConfig, lease: Lease, host: ClientHost, log: Logger): Promise<ClientDevice> {
-  const tap = await openTap({ name: config.adapter.name, mtu: lease.mtu, txQueueLength: processQueueing.txqueuelen });
+  const tap = await openTap({ name: config.adapter.name, mtu: lease.mtu, txQueueLength: processQueueing.txqueuelen, offload: config.adapter.offload && processQueueing.offload });
   const backpressure = processQueueing.backpressure ? new ReadBackpressure(tap, processQueueing.backpressureBytes) : undefined;
   const mac = await readLinkMac(tap.name).catch(() => undefined);
   return {

@@ -46,7 +46,8 @@ export const clientConfigSchema = z
     server_order: z.enum(SERVER_ORDERS, { error: `expected one of ${SERVER_ORDERS.join(', ')}` }).default('in-order'),
     /** Relays to cross, in order, before the server: ["relay1.example.net:5556", ...]. */
     relays: z.array(hostPort).max(MAX_PATH_HOPS - 1, `expected at most ${MAX_PATH_HOPS - 1} relays (a path has at most ${MAX_PATH_HOPS} hops)`).default([]),
-    adapter: z.strictObject({ name: interfaceName.default('tapvpn0') }).prefault({}),
+    /** offload: TCP super-frames through the TAP and the tunnel (IFF_VNET_HDR, TSO/GSO; docs/ADAPTER.md "Offload"). */
+    adapter: z.strictObject({ name: interfaceName.default('tapvpn0'), offload: z.boolean().default(true) }).prefault({}),
     address_mode: z.enum(['dhcp', 'static'], { error: 'expected "dhcp" or "static"' }).default('dhcp'),
     dhcp_client: z.enum(DHCP_CLIENTS, { error: `expected one of ${DHCP_CLIENTS.join(', ')}` }).default('auto'),
     /** A site gateway: forward between the adapter and the LAN behind this host (needs net.ipv4.ip_forward = 1, checked at start). */

@@ -70,7 +70,12 @@ const serverObject = z.strictObject({
   listen: z.strictObject({ address: listenAddress.default('0.0.0.0'), port: port.default(DEFAULT_SERVER_PORT) }).prefault({}),
   private_key_file: filePath,
   adapter: z
-    .strictObject({ name: interfaceName.default('tapvpn0'), mtu: z.number().int('expected a whole MTU').min(576, 'expected an MTU of at least 576 (RFC 791)').max(65535, 'expected an MTU of at most 65535').default(DEFAULT_MTU) })
+    .strictObject({
+      name: interfaceName.default('tapvpn0'),
+      mtu: z.number().int('expected a whole MTU').min(576, 'expected an MTU of at least 576 (RFC 791)').max(65535, 'expected an MTU of at most 65535').default(DEFAULT_MTU),
+      /** TCP super-frames through the TAP and the tunnel (IFF_VNET_HDR, TSO/GSO; docs/ADAPTER.md "Offload"). */
+      offload: z.boolean().default(true),
+    })
     .prefault({}),
   tunnel,
   lease_file: filePath.default(DEFAULT_LEASE_FILE),

@@ -116,7 +116,12 @@ export class FrameClassifier {
     this.#config = config;
   }
 
-  classify(frame: Uint8Array): Verdict {
+  /**
+   * `segmentLength`: for a GSO super-frame (docs/ADAPTER.md "Offload"), the
+   * largest datagram it stands for (headers + gso size), which is what the
+   * MTU applies to; 0 for a plain frame, whose own length is checked.
+   */
+  classify(frame: Uint8Array, segmentLength = 0): Verdict {
     const result = this.result;
     result.error = undefined;
     result.reason = undefined;
@@ -128,16 +133,16 @@ export class FrameClassifier {
     if (etherType < ETHERTYPE_MIN) return this.#drop('not-ethernet-ii'); // 802.3 length-typed
     if (etherType === EtherType.VLAN || etherType === EtherType.QINQ) return this.#drop('vlan');
     if (etherType === EtherType.ARP) return (result.verdict = Verdict.LOCAL_ARP);
-    if (etherType === EtherType.IPV6) return this.#classifyIpv6(frame);
+    if (etherType === EtherType.IPV6) return this.#classifyIpv6(frame, segmentLength);
     if (etherType !== EtherType.IPV4) return this.#drop('not-ipv4');
-    return this.#classifyIpv4(frame, frame.subarray(ETHERNET_HEADER_LENGTH));
+    return this.#classifyIpv4(frame, frame.subarray(ETHERNET_HEADER_LENGTH), segmentLength);
   }
 
-  #classifyIpv6(frame: Uint8Array): Verdict {
+  #classifyIpv6(frame: Uint8Array, segmentLength: number): Verdict {
     const config = this.#config;
     if (!config.ipv6) return this.#drop('ipv6');
     const datagram = frame.subarray(ETHERNET_HEADER_LENGTH);
-    const outcome = classifyIpv6(frame, datagram, config.ipv6, config.mtu, config.forwarding ?? false, this.#isLocalMacBound);
+    const outcome = classifyIpv6(frame, datagram, config.ipv6, config.mtu, config.forwarding ?? false, this.#isLocalMacBound, segmentLength);
     if (outcome instanceof WireError) return this.#malformed(outcome);
     const result = this.result;
     result.etherType = EtherType.IPV6;
@@ -150,7 +155,7 @@ export class FrameClassifier {
 
   readonly #isLocalMacBound = (frame: Uint8Array): boolean => this.#isLocalMac(frame);
 
-  #classifyIpv4(frame: Uint8Array, datagram: Uint8Array): Verdict {
+  #classifyIpv4(frame: Uint8Array, datagram: Uint8Array, segmentLength: number): Verdict {
     const problem = checkIpv4(datagram);
     if (problem) return this.#malformed(problem);
     const result = this.result;
@@ -168,7 +173,7 @@ export class FrameClassifier {
     if (destination === LIMITED_BROADCAST) return this.#drop('broadcast-not-dhcp');
     if (!this.#config.forwarding && ipv4Source(datagram) !== this.#config.hostAddress) return this.#drop('source-not-lease');
     if (!this.#isRouted(destination)) return this.#drop('no-route');
-    if (result.datagramEnd - result.datagramStart > this.#config.mtu) return this.#drop('too-big');
+    if ((segmentLength || result.datagramEnd - result.datagramStart) > this.#config.mtu) return this.#drop('too-big');
     result.fragment = fragment;
     return (result.verdict = Verdict.TUNNEL);
   }

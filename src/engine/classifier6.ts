@@ -65,6 +65,8 @@ export function classifyIpv6(
   mtu: number,
   forwarding: boolean,
   isLocalMac: (frame: Uint8Array) => boolean,
+  /** For a GSO super-frame, its largest segment (what the MTU applies to); 0: the datagram itself. */
+  segmentLength = 0,
 ): Ipv6Outcome {
   const problem = checkIpv6(datagram);
   if (problem) return problem;
@@ -74,7 +76,7 @@ export function classifyIpv6(
   const host = config.hostPrefix;
   if (!forwarding && !samePrefix6(datagram, Ipv6Field.SOURCE, host.network, 0, host.prefixLength)) return 'source-not-lease';
   if (!isRouted(datagram, config.networks)) return 'no-route';
-  if (ipv6TotalLength(datagram) > mtu) return 'too-big';
+  if ((segmentLength || ipv6TotalLength(datagram)) > mtu) return 'too-big';
   return 'tunnel';
 }
 

@@ -14,8 +14,14 @@
  * verdict or a reason; the tunnel path copies nothing and allocates only the
  * datagram view. The device must consume `writeFrames` input before returning
  * (the buffers are reused).
+ *
+ * Offload (a device with `offload`, docs/ADAPTER.md "Offload"): a TCP
+ * super-frame from the host goes to `onDatagram` whole with its GsoInfo (the
+ * MTU check applies to its segments); one from the tunnel is written whole
+ * with its metadata, or cut into segments here when the device takes only
+ * plain frames.
  */
-import type { FrameDevice } from '../../adapter/device.js';
+import { OFFLOAD_META_STRIDE, OffloadMeta, type FrameDevice } from '../../adapter/device.js';
 import { ArpEmulator, clientArpConfig, forwardingArpConfig, type ArpEmulatorConfig, type ArpVerdict } from '../../emulators/arp.js';
 import type { DhcpResponder } from '../../emulators/dhcp.js';
 import type { Lease } from '../lease.js';
@@ -33,6 +39,7 @@ import { deservesFragNeeded, emitFragNeeded, FRAG_NEEDED_FRAME_MAX_LENGTH } from
 import { TokenBucket } from './token-bucket.js';
 import { Ipv6Responder } from './ipv6-responder.js';
 import { IPV6_HEADER_LENGTH } from '../wire/ipv6.js';
+import { checkGso, GSO_FLAG_NEEDS_CSUM, gsoHeaderLength, newGsoInfo, segmentTcp, type GsoInfo } from '../wire/gso.js';
 
 /** pino-compatible. */
 export interface DebugLogger {
@@ -46,8 +53,11 @@ export interface PseudoAdapterOptions {
   lease: Lease;
   /** The DHCP server emulator, e.g. `new DhcpServerEmulator(lease)`. */
   dhcp: DhcpResponder;
-  /** A datagram for the tunnel; the view is valid only during the call. */
-  onDatagram: (datagram: Uint8Array, etherType: number) => void;
+  /**
+   * A datagram for the tunnel; the view is valid only during the call. `gso`
+   * is set for a TCP super-frame (an object reused per call, like the view).
+   */
+  onDatagram: (datagram: Uint8Array, etherType: number, gso?: GsoInfo) => void;
   logger?: DebugLogger;
   counters?: Counters;
   nowMs?: () => number;
@@ -71,6 +81,9 @@ export interface PseudoAdapterOptions {
 export const FRAG_NEEDED_PER_SECOND = 10;
 
 const DEFAULT_DELIVER_BATCH_FRAMES = 64;
+/** Super-frames staged per writeFrames batch (each buffer holds a 64 KiB datagram; allocated on first use). */
+const SUPER_FRAME_BUFFERS = 8;
+const MAX_SUPER_FRAME_LENGTH = ETHERNET_HEADER_LENGTH + 65535;
 const BOOTP_SERVER_PORT = 67;
 const BOOTP_CLIENT_PORT = 68;
 const DHCP_REPLY_TTL = 64;
@@ -90,6 +103,13 @@ export class PseudoAdapter {
   readonly #nowMs: () => number;
   readonly #pool: Uint8Array[];
   readonly #batch: Uint8Array[] = [];
+  /** With an offload device: a metadata row per staged frame (zeros for a plain one). */
+  readonly #batchMeta: Uint16Array | undefined;
+  readonly #superBuffers: Uint8Array[] = [];
+  #superUsed = 0;
+  /** Segments of a super-frame for a device without offload. */
+  #segmentScratch: Uint8Array | undefined;
+  readonly #readGso: GsoInfo = newGsoInfo();
   readonly #dropKeys = new Map<string, string>();
   #controlBuffer = new Uint8Array(ETHERNET_HEADER_LENGTH + 1500);
   readonly #fragNeededBuffer = new Uint8Array(FRAG_NEEDED_FRAME_MAX_LENGTH);
@@ -128,7 +148,8 @@ export class PseudoAdapter {
     this.#dropWarnings = new DropWarnings(options.dropWarningIntervalMs);
     const poolFrames = options.deliverBatchFrames ?? DEFAULT_DELIVER_BATCH_FRAMES;
     this.#pool = Array.from({ length: poolFrames }, () => new Uint8Array(ETHERNET_HEADER_LENGTH + this.#device.mtu));
-    this.#device.onFrames((frames) => this.#onFrames(frames));
+    this.#batchMeta = this.#device.offload ? new Uint16Array(poolFrames * OFFLOAD_META_STRIDE) : undefined;
+    this.#device.onFrames((frames, meta) => this.#onFrames(frames, meta));
   }
 
   /** The host's MAC, once it has sent ARP or DHCP. */
@@ -184,10 +205,11 @@ export class PseudoAdapter {
    * datagram may be reused after the call) and written with every other
    * datagram staged in this turn of the event loop, in one writeFrames call.
    */
-  deliverSoon(datagram: Uint8Array): void {
+  deliverSoon(datagram: Uint8Array, gso?: GsoInfo): void {
     if (!this.#hostMac) return this.#count('deliver:drop:host-mac-unknown');
     if (this.#batch.length === this.#pool.length) this.#flushDeliveries();
-    if (!this.#stageForDelivery(datagram, this.#hostMac) || this.#flushQueued) return;
+    const staged = gso ? this.#stageSuperFrame(datagram, gso, this.#hostMac) : this.#stageForDelivery(datagram, this.#hostMac);
+    if (!staged || this.#flushQueued) return;
     this.#flushQueued = true;
     queueMicrotask(() => {
       this.#flushQueued = false;
@@ -210,23 +232,65 @@ export class PseudoAdapter {
     }
     emitEthernetHeader(hostMac, this.#gatewayMac, etherType, buffer, 0);
     buffer.set(datagram, ETHERNET_HEADER_LENGTH);
+    this.#batchMeta?.fill(0, this.#batch.length * OFFLOAD_META_STRIDE, (this.#batch.length + 1) * OFFLOAD_META_STRIDE);
     this.#batch.push(buffer.subarray(0, ETHERNET_HEADER_LENGTH + datagram.length));
     return true;
   }
 
+  /** A super-frame from the tunnel: staged whole with its metadata, or as segments when the device has no offload. */
+  #stageSuperFrame(datagram: Uint8Array, gso: GsoInfo, hostMac: Uint8Array): boolean {
+    const problem = checkGso(datagram, gso);
+    if (problem !== undefined) {
+      this.#count('deliver:drop:bad-gso');
+      this.#logger?.debug({ problem }, 'pseudo adapter: super-frame from the tunnel dropped');
+      return false;
+    }
+    if (!this.#batchMeta) return this.#stageSegments(datagram, gso, hostMac);
+    if (this.#superUsed === SUPER_FRAME_BUFFERS || this.#batch.length === this.#pool.length) this.#flushDeliveries();
+    const buffer = (this.#superBuffers[this.#superUsed] ??= new Uint8Array(MAX_SUPER_FRAME_LENGTH));
+    this.#superUsed++;
+    emitEthernetHeader(hostMac, this.#gatewayMac, deliveryEtherType(datagram), buffer, 0);
+    buffer.set(datagram, ETHERNET_HEADER_LENGTH);
+    const row = this.#batch.length * OFFLOAD_META_STRIDE;
+    const meta = this.#batchMeta;
+    meta[row + OffloadMeta.FLAGS] = GSO_FLAG_NEEDS_CSUM;
+    meta[row + OffloadMeta.GSO_TYPE] = gso.gsoType;
+    meta[row + OffloadMeta.HDR_LEN] = ETHERNET_HEADER_LENGTH + gso.hdrLen;
+    meta[row + OffloadMeta.GSO_SIZE] = gso.gsoSize;
+    meta[row + OffloadMeta.CSUM_START] = ETHERNET_HEADER_LENGTH + gso.csumStart;
+    meta[row + OffloadMeta.CSUM_OFFSET] = gso.csumOffset;
+    this.#batch.push(buffer.subarray(0, ETHERNET_HEADER_LENGTH + datagram.length));
+    this.#count('deliver:super-frames');
+    return true;
+  }
+
+  #stageSegments(datagram: Uint8Array, gso: GsoInfo, hostMac: Uint8Array): boolean {
+    const scratch = (this.#segmentScratch ??= new Uint8Array(MAX_SUPER_FRAME_LENGTH));
+    let staged = false;
+    segmentTcp(datagram, gso, scratch, (segment) => {
+      if (this.#batch.length === this.#pool.length) this.#flushDeliveries();
+      staged = this.#stageForDelivery(segment, hostMac) || staged;
+    });
+    this.#count('deliver:segmented');
+    return staged;
+  }
+
   #flushDeliveries(): number {
     if (this.#batch.length === 0) return 0;
-    const accepted = this.#device.writeFrames(this.#batch);
+    const accepted = this.#device.writeFrames(this.#batch, this.#batchMeta);
     this.#count('deliver:frames', accepted);
     if (accepted < this.#batch.length) this.#count('deliver:drop:write-rejected', this.#batch.length - accepted);
     this.#batch.length = 0;
+    this.#superUsed = 0;
     return accepted;
   }
 
-  #onFrames(frames: readonly Uint8Array[]): void {
-    for (const frame of frames) {
+  #onFrames(frames: readonly Uint8Array[], meta: Uint16Array | undefined): void {
+    for (let i = 0; i < frames.length; i++) {
+      const frame = frames[i]!;
       try {
-        this.#handleFrame(frame);
+        if (meta !== undefined && meta[i * OFFLOAD_META_STRIDE + OffloadMeta.GSO_TYPE] !== 0) this.#handleSuperFrame(frame, meta, i * OFFLOAD_META_STRIDE);
+        else this.#handleFrame(frame);
       } catch (error) {
         this.#count('error:internal');
         this.#logger?.debug({ err: error }, 'pseudo adapter: unexpected error handling a frame');
@@ -234,8 +298,33 @@ export class PseudoAdapter {
     }
   }
 
-  #handleFrame(frame: Uint8Array): void {
-    const verdict = this.#classifier.classify(frame);
+  /**
+   * A TCP super-frame from the host: classified like its segments would be
+   * (the MTU applies to headers + gso size), then handed on whole. Its
+   * hdr_len from the kernel is only a hint of the linear part: recomputed.
+   */
+  #handleSuperFrame(frame: Uint8Array, meta: Uint16Array, row: number): void {
+    const gso = this.#readGso;
+    gso.flags = meta[row + OffloadMeta.FLAGS]!;
+    gso.gsoType = meta[row + OffloadMeta.GSO_TYPE]!;
+    gso.gsoSize = meta[row + OffloadMeta.GSO_SIZE]!;
+    gso.csumStart = meta[row + OffloadMeta.CSUM_START]! - ETHERNET_HEADER_LENGTH;
+    gso.csumOffset = meta[row + OffloadMeta.CSUM_OFFSET]!;
+    const datagram = frame.subarray(ETHERNET_HEADER_LENGTH);
+    gso.hdrLen = gsoHeaderLength(datagram, gso.csumStart);
+    const verdict = this.#classifier.classify(frame, gso.hdrLen + gso.gsoSize);
+    if (verdict !== Verdict.TUNNEL) return this.#handleFrame(frame, verdict);
+    const result = this.#classifier.result;
+    const superDatagram = frame.subarray(result.datagramStart, result.datagramEnd);
+    const problem = checkGso(superDatagram, gso);
+    if (problem !== undefined) return this.#dropped(frame, 'bad-gso', problem);
+    this.#count('rx:tunnel');
+    this.#count('rx:super-frames');
+    this.#onDatagram(superDatagram, result.etherType, gso);
+  }
+
+  #handleFrame(frame: Uint8Array, classified?: Verdict): void {
+    const verdict = classified ?? this.#classifier.classify(frame);
     const result = this.#classifier.result;
     switch (verdict) {
       case Verdict.TUNNEL:

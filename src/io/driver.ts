@@ -10,6 +10,7 @@
  * Sides: an endpoint has one connection — `previous` when accepted (server),
  * `next` when dialled (initiator); a relay has both.
  */
+import type { GsoInfo } from '../wire/gso.js';
 import { FrameType } from '../protocol/frames/header.js';
 import { MAX_FRAME_LENGTH, MAX_PREAUTH_FRAME_LENGTH } from '../protocol/frames/limits.js';
 import type { ProtocolError } from '../protocol/frames/errors.js';
@@ -22,7 +23,8 @@ import { FrameSocket, type DataCounters, type DataSink } from './frame-socket.js
 
 export type DrivenMachine = InitiatorMachine | ServerMachine | RelayMachine;
 export type CloseAction = Extract<Action, { type: 'close' }>;
-export type DatagramHandler = (etherType: number, datagram: Uint8Array) => void;
+/** A verified datagram from the tunnel; `gso` for a TCP super-frame (negotiated OFFLOAD). */
+export type DatagramHandler = (etherType: number, datagram: Uint8Array, gso?: GsoInfo) => void;
 
 export interface DriverHooks {
   /** The clock for machine events (default Date.now). */
@@ -140,13 +142,13 @@ export class MachineDriver {
    * batch; false when dropped (counted). A field, so an adapter can be handed
    * it as its datagram handler and stay valid across reconnects.
    */
-  readonly sendDatagram = (etherType: number, datagram: Uint8Array): boolean => {
+  readonly sendDatagram = (etherType: number, datagram: Uint8Array, gso?: GsoInfo): boolean => {
     const socket = this.sides[this.main];
-    return socket ? socket.sendDatagram(etherType, datagram) : false;
+    return socket ? socket.sendDatagram(etherType, datagram, gso) : false;
   };
 
-  /** sendDatagram in the PseudoAdapter's onDatagram order (datagram, etherType), to hand it directly. */
-  readonly sendFromAdapter = (datagram: Uint8Array, etherType: number): void => void this.sendDatagram(etherType, datagram);
+  /** sendDatagram in the PseudoAdapter's onDatagram order (datagram, etherType, gso), to hand it directly. */
+  readonly sendFromAdapter = (datagram: Uint8Array, etherType: number, gso?: GsoInfo): void => void this.sendDatagram(etherType, datagram, gso);
 
   flush(): void {
     this.sides.previous?.flush();

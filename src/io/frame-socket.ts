@@ -25,6 +25,7 @@ import { Socket } from 'node:net';
 import type { ByteStream } from './byte-stream.js';
 import { applyCarrierOptions } from './carrier-options.js';
 import { processQueueing } from './queueing.js';
+import { checkGso, segmentTcp, type GsoInfo } from '../wire/gso.js';
 
 export interface FrameSocketEvents {
   /** A whole frame for the control machine; a view valid during the call. */
@@ -37,8 +38,8 @@ export interface FrameSocketEvents {
 
 /** Where opened datagrams go, and what happens when one fails to open. */
 export interface DataSink {
-  /** A verified datagram; the view is valid only during the call. */
-  onDatagram(etherType: number, datagram: Uint8Array): void;
+  /** A verified datagram; the view is valid only during the call. `gso`: a TCP super-frame's descriptor (negotiated OFFLOAD), reused likewise. */
+  onDatagram(etherType: number, datagram: Uint8Array, gso?: GsoInfo): void;
   /** A DATA frame did not verify: the data plane is detached; the machine must close. */
   onDataError(error: ProtocolError): void;
 }
@@ -55,6 +56,8 @@ export interface DataCounters {
   datagramsReceived: number;
   /** Datagrams dropped before sealing: not authorized, the queue was full, or the session refused them. */
   sendDrops: number;
+  /** Super-frames cut into segments here because the peer did not negotiate OFFLOAD. */
+  superFramesSegmented: number;
 }
 
 /**
@@ -68,11 +71,11 @@ export const CLOSE_LINGER_MS = 2_000;
 export const DEFAULT_MAX_QUEUED_BYTES = processQueueing.sendQueueBytes;
 /** Room for many 1500-byte DATA frames; a batch that outgrows it is flushed early. */
 const BATCH_BUFFER_BYTES = 256 * 1024;
-const MAX_DATA_OVERHEAD = 12 + 64 + 255 + 64; // DATA header + digest + padding + a REKEY in front
+const MAX_DATA_OVERHEAD = 12 + 10 + 64 + 255 + 64; // DATA header + GSO descriptor + digest + padding + a REKEY in front
 
 export class FrameSocket {
   readonly decoder: FrameDecoder;
-  readonly counters: DataCounters = { datagramsSent: 0, datagramsReceived: 0, sendDrops: 0 };
+  readonly counters: DataCounters = { datagramsSent: 0, datagramsReceived: 0, sendDrops: 0, superFramesSegmented: 0 };
   bytesIn = 0;
   bytesOut = 0;
   /**
@@ -142,20 +145,39 @@ export class FrameSocket {
     this.#sink = undefined;
   }
 
-  /** Seals one datagram into the batch; false when dropped (no session, congested, or refused by the session). */
-  sendDatagram(etherType: number, datagram: Uint8Array): boolean {
+  /**
+   * Seals one datagram into the batch; false when dropped (no session,
+   * congested, refused by the session, or a malformed super-frame). A TCP
+   * super-frame (`gso`) goes whole when the session negotiated OFFLOAD, else
+   * as the segments the kernel would have sent.
+   */
+  sendDatagram(etherType: number, datagram: Uint8Array, gso?: GsoInfo): boolean {
     const session = this.#session;
     if (!session || !this.isOpen || this.congested) {
       this.counters.sendDrops++;
       return false;
     }
+    if (gso === undefined || session.offload) return this.#seal(session, etherType, datagram, gso);
+    if (checkGso(datagram, gso) !== undefined) {
+      this.counters.sendDrops++;
+      return false;
+    }
+    this.counters.superFramesSegmented++;
+    let sent = false;
+    segmentTcp(datagram, gso, (segmentScratch ??= new Uint8Array(MAX_DATAGRAM_LENGTH)), (segment) => {
+      sent = this.#seal(session, etherType, segment, undefined) || sent;
+    });
+    return sent;
+  }
+
+  #seal(session: TunnelSession, etherType: number, datagram: Uint8Array, gso: GsoInfo | undefined): boolean {
     const need = datagram.length + MAX_DATA_OVERHEAD;
     if (this.#batch && this.#batchLength + need > this.#batch.length) this.flush();
     if (!this.#batch) {
       this.#batch = Buffer.allocUnsafe(Math.max(BATCH_BUFFER_BYTES, need));
       this.#batchLength = 0;
     }
-    const written = session.sealDatagram(etherType, datagram, this.#batch, this.#batchLength, this.#now());
+    const written = session.sealDatagram(etherType, datagram, this.#batch, this.#batchLength, this.#now(), 0, gso);
     if (written === 0) {
       this.counters.sendDrops++;
       return false;
@@ -268,7 +290,7 @@ export class FrameSocket {
     }
     this.lastReceivedMs = this.#chunkMs;
     this.counters.datagramsReceived++;
-    this.#sink!.onDatagram(readU16(frame, 6), plaintext.subarray(ETHERNET_HEADROOM, ETHERNET_HEADROOM + length));
+    this.#sink!.onDatagram(readU16(frame, 6), plaintext.subarray(ETHERNET_HEADROOM, ETHERNET_HEADROOM + length), session.openedSuperFrame ? session.openedGso : undefined);
   };
 
   #finish(error: Error | undefined): void {
@@ -286,3 +308,5 @@ export class FrameSocket {
  * 64 KiB per connected client). Headroom in front for an Ethernet header.
  */
 const plaintext = new Uint8Array(ETHERNET_HEADROOM + MAX_DATAGRAM_LENGTH + MAX_PADDING_LENGTH);
+/** Segments of a super-frame for a peer without OFFLOAD, one at a time (shared like `plaintext`). */
+let segmentScratch: Uint8Array | undefined;

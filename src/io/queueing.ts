@@ -34,6 +34,11 @@ export interface QueueingSettings {
   backpressure: boolean;
   /** User-space queued bytes at which reads pause (backpressure on). */
   backpressureBytes: number;
+  /**
+   * TCP super-frames (TAP offload and the OFFLOAD capability) where the
+   * config allows them; false turns them off whatever the config says.
+   */
+  offload: boolean;
 }
 
 /**
@@ -55,6 +60,7 @@ export const DEFAULT_QUEUEING: Readonly<QueueingSettings> = Object.freeze({
   rcvbufBytes: 0,
   backpressure: true,
   backpressureBytes: 64 * 1024,
+  offload: true,
 });
 
 const KEYS: Record<string, keyof QueueingSettings> = {
@@ -65,6 +71,7 @@ const KEYS: Record<string, keyof QueueingSettings> = {
   rcvbuf: 'rcvbufBytes',
   backpressure: 'backpressure',
   backpressure_bytes: 'backpressureBytes',
+  offload: 'offload',
 };
 const MAX_SETTING = 1 << 30;
 
@@ -83,11 +90,12 @@ export function parseQueueing(text: string | undefined, base: Readonly<QueueingS
       throw new QueueingConfigError(`TAPVPN_QUEUEING: "${entry}" is not key=value with a key among ${Object.keys(KEYS).join(', ')}`);
     }
     const number = Number(value);
-    if (!/^\d+$/.test(value) || number > MAX_SETTING || (field === 'txqueuelen' && number < 1) || (field === 'backpressure' && number > 1)) {
-      const expected = field === 'backpressure' ? '0 or 1' : field === 'txqueuelen' ? `an integer 1..${MAX_SETTING}` : `an integer 0..${MAX_SETTING}`;
+    const flag = field === 'backpressure' || field === 'offload';
+    if (!/^\d+$/.test(value) || number > MAX_SETTING || (field === 'txqueuelen' && number < 1) || (flag && number > 1)) {
+      const expected = flag ? '0 or 1' : field === 'txqueuelen' ? `an integer 1..${MAX_SETTING}` : `an integer 0..${MAX_SETTING}`;
       throw new QueueingConfigError(`TAPVPN_QUEUEING: ${key} must be ${expected}, got "${value}"`);
     }
-    if (field === 'backpressure') settings.backpressure = number === 1;
+    if (field === 'backpressure' || field === 'offload') settings[field] = number === 1;
     else settings[field] = number;
   }
   return settings;

@@ -26,7 +26,8 @@ import { ProtocolError } from './frames/errors.js';
 import { FrameType, emitHeader } from './frames/header.js';
 import { readU16 } from '../wire/bytes.js';
 import { DATA_HEADER_LENGTH, HEADER_LENGTH, MAX_DATAGRAM_LENGTH, MAX_PADDING_LENGTH } from './frames/limits.js';
-import { dataFrameLength, emitDataHeader } from './frames/data.js';
+import { DATA_FLAG_OFFLOAD, DATA_OFFLOAD_HEADER_LENGTH, dataFrameLength, emitDataHeader } from './frames/data.js';
+import { emitGsoDescriptor, newGsoInfo, parseGsoDescriptor, type GsoInfo } from '../wire/gso.js';
 import { SEALED_CONTROL_HEADER_LENGTH, emitSealedControlHeader, sealedControlLength } from './frames/sealed-control.js';
 import { SEALED_CLOSE_HEADER_LENGTH, encodeCloseBody, parseCloseBody, sealedCloseLength } from './frames/sealed-close.js';
 import type { CloseRepr } from './frames/close.js';
@@ -83,6 +84,11 @@ export class TunnelSession {
   readonly suite: SuiteName;
   readonly digestLength: number;
   readonly inBandRekey: boolean;
+  /** Both ends negotiated OFFLOAD: DATA may carry TCP super-frames with their GSO descriptor, both ways. */
+  readonly offload: boolean;
+  /** The descriptor of the last datagram openDataInto returned, when `openedSuperFrame` (reused). */
+  readonly openedGso: GsoInfo = newGsoInfo();
+  openedSuperFrame = false;
   readonly stats: SessionStats = { framesSent: 0, bytesSent: 0, framesReceived: 0, bytesReceived: 0, rekeysSent: 0, rekeysReceived: 0, dropsTooLarge: 0, dropsKeyExhausted: 0 };
   private readonly lifetime: KeyLifetime;
   private readonly schedule: DataKeySchedule;
@@ -96,9 +102,10 @@ export class TunnelSession {
   private readonly empty = new Uint8Array(0);
   #destroyed = false;
 
-  constructor(opts: { crypto: ProtocolCrypto; suite: SuiteName; keys: SessionKeys; nowMs: number; inBandRekey: boolean; lifetime?: Partial<KeyLifetime> }) {
+  constructor(opts: { crypto: ProtocolCrypto; suite: SuiteName; keys: SessionKeys; nowMs: number; inBandRekey: boolean; offload?: boolean; lifetime?: Partial<KeyLifetime> }) {
     this.suite = opts.suite;
     this.inBandRekey = opts.inBandRekey;
+    this.offload = opts.offload ?? false;
     this.lifetime = { ...DEFAULT_KEY_LIFETIME, ...opts.lifetime };
     this.schedule = opts.crypto.createDataKeySchedule(opts.suite, opts.keys);
     opts.keys.sendKey.fill(0); // the schedule holds its own chains now
@@ -120,9 +127,9 @@ export class TunnelSession {
     return this.receiveUse.keyId;
   }
 
-  /** Bytes `sealDatagram` may write for a datagram: a REKEY frame in front plus the DATA frame. */
-  maxSealedLength(datagramLength: number, paddingLength = 0): number {
-    return sealedControlLength(this.digestLength) + dataFrameLength(datagramLength, this.digestLength, paddingLength);
+  /** Bytes `sealDatagram` may write for a datagram: a REKEY frame in front plus the DATA frame (with a GSO descriptor for a super-frame). */
+  maxSealedLength(datagramLength: number, paddingLength = 0, superFrame = false): number {
+    return sealedControlLength(this.digestLength) + dataFrameLength(datagramLength, this.digestLength, paddingLength, superFrame);
   }
 
   /** Where the send key stands against its lifetime: soft (expired → rekey) and hard (exhausted → refuse). */
@@ -145,11 +152,13 @@ export class TunnelSession {
    * Writes a DATA frame carrying `datagram` (an Ethernet payload) at
    * `out[offset]`, preceded by a REKEY frame when in-band rekeying is on and
    * the send key has expired. Returns the bytes written, or 0 when the
-   * datagram is dropped (too large, or the key is exhausted without rekey).
+   * datagram is dropped (too large, a super-frame without OFFLOAD negotiated —
+   * the caller segments those — or the key is exhausted without rekey).
+   * `gso`: the datagram is a TCP super-frame; its descriptor goes with it.
    * Throws ProtocolError BUFFER_TOO_SMALL if `out` cannot hold maxSealedLength.
    */
-  sealDatagram(etherType: number, datagram: Uint8Array, out: Uint8Array, offset: number, nowMs: number, paddingLength = 0): number {
-    if (datagram.length > MAX_DATAGRAM_LENGTH || paddingLength > MAX_PADDING_LENGTH) {
+  sealDatagram(etherType: number, datagram: Uint8Array, out: Uint8Array, offset: number, nowMs: number, paddingLength = 0, gso?: GsoInfo): number {
+    if (datagram.length > MAX_DATAGRAM_LENGTH || paddingLength > MAX_PADDING_LENGTH || (gso !== undefined && !this.offload)) {
       this.stats.dropsTooLarge++;
       return 0;
     }
@@ -161,8 +170,11 @@ export class TunnelSession {
       return 0;
     }
     const d = this.digestLength;
-    emitDataHeader({ etherType, keyId: this.sendUse.keyId & 255, paddingLength, digestLength: d, datagramLength: datagram.length }, out, at);
-    const payloadAt = at + DATA_HEADER_LENGTH + d;
+    const headerLength = gso ? DATA_OFFLOAD_HEADER_LENGTH : DATA_HEADER_LENGTH;
+    emitDataHeader({ etherType, keyId: this.sendUse.keyId & 255, paddingLength, digestLength: d, datagramLength: datagram.length }, out, at, gso ? DATA_FLAG_OFFLOAD : 0);
+    if (gso) emitGsoDescriptor(gso, out, at + DATA_HEADER_LENGTH);
+    const digestAt = at + headerLength;
+    const payloadAt = digestAt + d;
     const payloadLength = datagram.length + paddingLength;
     const payload = out.subarray(payloadAt, payloadAt + payloadLength);
     let plaintext = datagram;
@@ -171,7 +183,7 @@ export class TunnelSession {
       payload.fill(0, datagram.length);
       plaintext = payload;
     }
-    this.sealer.seal(out.subarray(at, at + DATA_HEADER_LENGTH), plaintext, payload, out.subarray(at + DATA_HEADER_LENGTH, payloadAt));
+    this.sealer.seal(out.subarray(at, digestAt), plaintext, payload, out.subarray(digestAt, payloadAt));
     this.countSent(payloadLength);
     return payloadAt + payloadLength - offset;
   }
@@ -252,11 +264,16 @@ export class TunnelSession {
   /**
    * openData for the data plane, without a result object per frame: returns
    * the datagram's length at `out[outOffset..]`, or -1 with `openError` set.
-   * The etherType is the frame's bytes 6..7.
+   * The etherType is the frame's bytes 6..7; for a super-frame (flag
+   * OFFLOAD, when negotiated) `openedSuperFrame` is true and `openedGso`
+   * holds its descriptor (authenticated with the header; checkGso judges it).
    */
   openDataInto(frame: Uint8Array, nowMs: number, out: Uint8Array = this.plainBuffer, outOffset = ETHERNET_HEADROOM): number {
     const d = this.digestLength;
-    const payloadAt = DATA_HEADER_LENGTH + d;
+    // The layout follows the flag only if we agreed to it; a flipped flag then fails the digest (the flag is in the header it covers).
+    const superFrame = this.offload && frame.length > 9 && frame[9] === DATA_FLAG_OFFLOAD;
+    const headerLength = superFrame ? DATA_OFFLOAD_HEADER_LENGTH : DATA_HEADER_LENGTH;
+    const payloadAt = headerLength + d;
     if (frame.length < payloadAt) return this.failOpen('INTEGRITY', `DATA of ${frame.length} bytes cannot hold a ${d}-byte digest`);
     const early = this.checkSealedHeader(frame[8]!, frame[11]!, nowMs);
     if (early) return (this.openError = early), -1;
@@ -265,13 +282,15 @@ export class TunnelSession {
       return this.failOpen('BUFFER_TOO_SMALL', `openData: need ${ciphertext.length} bytes at ${outOffset}, buffer has ${out.length}`);
     }
     const plaintext = out.subarray(outOffset, outOffset + ciphertext.length);
-    if (!this.opener.open(frame.subarray(0, DATA_HEADER_LENGTH), ciphertext, frame.subarray(DATA_HEADER_LENGTH, payloadAt), plaintext)) {
+    if (!this.opener.open(frame.subarray(0, headerLength), ciphertext, frame.subarray(headerLength, payloadAt), plaintext)) {
       return this.failOpen('INTEGRITY', `DATA digest mismatch at receive frame ${this.receiveUse.frames} of key ${this.receiveUse.keyId}`);
     }
     this.countReceived(ciphertext.length);
     // Authenticated from here: a bad value is the peer's bug, not tampering.
     const paddingLength = frame[10]!;
-    if (frame[9] !== 0) return this.failOpen('BAD_VALUE', `DATA flags: expected 0, got 0x${frame[9]!.toString(16)}`);
+    if (frame[9] !== 0 && !superFrame) return this.failOpen('BAD_VALUE', `DATA flags: expected 0${this.offload ? ' or OFFLOAD (1)' : ' (OFFLOAD was not negotiated)'}, got 0x${frame[9]!.toString(16)}`);
+    this.openedSuperFrame = superFrame;
+    if (superFrame) parseGsoDescriptor(frame, DATA_HEADER_LENGTH, this.openedGso);
     if (paddingLength > ciphertext.length) return this.failOpen('BAD_LENGTH', `DATA paddingLength ${paddingLength} exceeds the ${ciphertext.length}-byte payload`);
     return ciphertext.length - paddingLength;
   }

@@ -18,6 +18,7 @@
  * itself is not on the datagram path: each tunnel's FrameSocket hands its
  * datagrams to the Router, which hands them on.
  */
+import type { GsoInfo } from '../wire/gso.js';
 import type { FrameDevice } from '../../adapter/device.js';
 import type { ServerConfig } from '../config/schema.js';
 import { Counters } from '../engine/counters.js';
@@ -97,6 +98,8 @@ export interface ServerCoreOptions {
   /** Handshake flood limits; defaults from config.handshake_limits (tests may override). */
   handshakeLimits?: Partial<HandshakeLimits>;
   /** How long a connection may take to authorize before it is closed and freed (default: the machine's 10 s). */
+  /** Negotiate OFFLOAD (TCP super-frames) with clients that offer it, when the config allows it; default false. */
+  offload?: boolean;
   handshakeTimeoutMs?: number;
   /** How long a replaced tunnel still receives before it is closed (default REPLACED_GRACE_MS). */
   replacedGraceMs?: number;
@@ -158,7 +161,7 @@ export class ServerCore {
     const router6 = pool6 && new Router6<ClientTunnel>(pool6, router.tunnels, this.counters, (name) => router.tunnelNamed(name));
     this.sites6 = siteNetworks6Of(config);
     router6?.setSites(this.sites6);
-    const toClient = (datagram: Uint8Array, etherType: number): void => (etherType === ETHERTYPE_IPV6 ? router6?.toClient(datagram) : router.toClient(datagram));
+    const toClient = (datagram: Uint8Array, etherType: number, gso?: GsoInfo): void => (etherType === ETHERTYPE_IPV6 ? router6?.toClient(datagram, gso) : router.toClient(datagram, gso));
     this.adapter = new PseudoAdapter({ device: opts.device, lease: this.serverLease(config), dhcp: NO_DHCP, forwarding: true, logger: opts.log, counters: this.counters, onDatagram: toClient });
     this.adapter.setHostMac(opts.hostMac);
     router.adapter = this.adapter;
@@ -249,6 +252,7 @@ export class ServerCore {
       },
       ...(config.name ? { names: [config.name] } : {}),
       ...(config.suites ? { suites: config.suites } : {}),
+      offload: config.adapter.offload && this.opts.offload === true,
       timing: {
         keepaliveIntervalMs: config.keepalive.interval * 1000,
         deadPeerTimeoutMs: config.keepalive.timeout * 1000,

@@ -29,18 +29,19 @@
 import { inSubnet, prefixToMask } from '../wire/addr.js';
 import { checkIpv4, ipv4Destination, ipv4Source } from '../wire/ipv4.js';
 import { EtherType } from '../wire/ethernet.js';
+import type { GsoInfo } from '../wire/gso.js';
 
 export const ETHERTYPE_IPV4 = 0x0800;
 
 /** Where a client's datagrams leave: its tunnel's data plane (src/io/frame-socket.ts). */
 export interface DatagramLink {
-  /** Seals and queues; false when dropped (congested, closed). */
-  sendDatagram(etherType: number, datagram: Uint8Array): boolean;
+  /** Seals and queues (a super-frame whole, or segmented for a peer without OFFLOAD); false when dropped (congested, closed). */
+  sendDatagram(etherType: number, datagram: Uint8Array, gso?: GsoInfo): boolean;
 }
 
 /** Where datagrams for the server's own host go (src/engine/pseudo-adapter.ts). */
 export interface AdapterPort {
-  deliverSoon(datagram: Uint8Array): void;
+  deliverSoon(datagram: Uint8Array, gso?: GsoInfo): void;
 }
 
 /** A dropped datagram, counted under its reason. */
@@ -137,7 +138,7 @@ export class Router<T extends RouteEntry> {
   /** Set once the server's adapter exists (it needs the router first). */
   adapter: AdapterPort | undefined;
   /** The IPv6 router over the same table (router6.ts), when the server has an IPv6 pool. */
-  v6: { fromClient(from: T, datagram: Uint8Array): void } | undefined;
+  v6: { fromClient(from: T, datagram: Uint8Array, gso?: GsoInfo): void } | undefined;
   private readonly networkAddress: number;
   private readonly broadcastAddress: number;
 
@@ -182,24 +183,29 @@ export class Router<T extends RouteEntry> {
    * `from`'s tunnel: made here so that between the session and the adapter
    * (or the peer's tunnel) the router is the only module a datagram crosses.
    */
-  receiverFor(from: T): (etherType: number, datagram: Uint8Array) => void {
-    return (etherType, datagram) => (etherType === EtherType.IPV6 && this.v6 ? this.v6.fromClient(from, datagram) : this.fromClient(from, etherType, datagram));
+  receiverFor(from: T): (etherType: number, datagram: Uint8Array, gso?: GsoInfo) => void {
+    return (etherType, datagram, gso) => (etherType === EtherType.IPV6 && this.v6 ? this.v6.fromClient(from, datagram, gso) : this.fromClient(from, etherType, datagram, gso));
   }
 
-  /** Carries out routeFromClient's verdict for a verified datagram from `from`. */
-  fromClient(from: T, etherType: number, datagram: Uint8Array): void {
+  /**
+   * Carries out routeFromClient's verdict for a verified datagram from `from`.
+   * A super-frame (`gso`) is judged by its headers like any datagram and
+   * passed on with its descriptor: the adapter or the peer's link decides
+   * whether it goes whole or segmented.
+   */
+  fromClient(from: T, etherType: number, datagram: Uint8Array, gso?: GsoInfo): void {
     const verdict = this.routeFromClient(from, etherType, datagram);
-    if (verdict === 'adapter') return this.adapter?.deliverSoon(datagram);
+    if (verdict === 'adapter') return this.adapter?.deliverSoon(datagram, gso);
     if (verdict !== 'client') return countDrop(this.counters, from, DROP_KEYS[verdict]);
-    if (!this.peer!.link.sendDatagram(etherType, datagram)) return countDrop(this.counters, from, DROP_KEYS.congested);
+    if (!this.peer!.link.sendDatagram(etherType, datagram, gso)) return countDrop(this.counters, from, DROP_KEYS.congested);
     this.counters.increment('route:client-to-client');
   }
 
   /** Carries out routeToClient's verdict for a datagram from the server's kernel. */
-  toClient(datagram: Uint8Array): void {
+  toClient(datagram: Uint8Array, gso?: GsoInfo): void {
     const verdict = this.routeToClient(datagram);
     if (verdict !== 'client') return this.counters.increment(DROP_KEYS[verdict]);
-    if (!this.peer!.link.sendDatagram(ETHERTYPE_IPV4, datagram)) this.counters.increment(DROP_KEYS.congested);
+    if (!this.peer!.link.sendDatagram(ETHERTYPE_IPV4, datagram, gso)) this.counters.increment(DROP_KEYS.congested);
   }
 
   /** The verdict for a verified datagram from `from`'s tunnel; `peer` is set for `client`. */

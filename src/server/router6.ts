@@ -16,6 +16,7 @@
  * tunnel owning the destination's /64, else the client whose site network
  * holds it (longest prefix).
  */
+import type { GsoInfo } from '../wire/gso.js';
 import { ipv4ToNumber, prefixToMask } from '../wire/addr.js';
 import { ipv6ToBytes, isLinkLocalIpv6, isMulticastIpv6, isUnspecifiedIpv6, samePrefix6 } from '../wire/addr6.js';
 import { checkIpv6, Ipv6Field } from '../wire/ipv6.js';
@@ -106,19 +107,19 @@ export class Router6<T extends Route6Entry> {
   }
 
   /** Carries out routeFromClient's verdict for a verified IPv6 datagram from `from`. */
-  fromClient(from: T, datagram: Uint8Array): void {
+  fromClient(from: T, datagram: Uint8Array, gso?: GsoInfo): void {
     const verdict = this.routeFromClient(from, datagram);
-    if (verdict === 'adapter') return this.adapter?.deliverSoon(datagram);
+    if (verdict === 'adapter') return this.adapter?.deliverSoon(datagram, gso);
     if (verdict !== 'client') return countDrop(this.counters, from, DROP_KEYS[verdict]);
-    if (!this.peer!.link.sendDatagram(ETHERTYPE_IPV6, datagram)) return countDrop(this.counters, from, DROP_KEYS.congested);
+    if (!this.peer!.link.sendDatagram(ETHERTYPE_IPV6, datagram, gso)) return countDrop(this.counters, from, DROP_KEYS.congested);
     this.counters.increment('route6:client-to-client');
   }
 
   /** Carries out routeToClient's verdict for an IPv6 datagram from the server's kernel. */
-  toClient(datagram: Uint8Array): void {
+  toClient(datagram: Uint8Array, gso?: GsoInfo): void {
     const verdict = this.routeToClient(datagram);
     if (verdict !== 'client') return this.counters.increment(DROP_KEYS[verdict]);
-    if (!this.peer!.link.sendDatagram(ETHERTYPE_IPV6, datagram)) this.counters.increment(DROP_KEYS.congested);
+    if (!this.peer!.link.sendDatagram(ETHERTYPE_IPV6, datagram, gso)) this.counters.increment(DROP_KEYS.congested);
   }
 
   /** The verdict for a verified datagram from `from`'s tunnel; `peer` is set for `client`. */

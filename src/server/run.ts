@@ -57,7 +57,9 @@ interface Prepared {
 /** The privileged phase's network work; on failure nothing it made is left behind. */
 async function prepareNetwork(config: ServerConfig, log: Logger): Promise<Prepared> {
   const { network } = config.tunnel;
-  const tap = await openTap({ name: config.adapter.name, mtu: config.adapter.mtu, txQueueLength: processQueueing.txqueuelen });
+  const offload = config.adapter.offload && processQueueing.offload;
+  const tap = await openTap({ name: config.adapter.name, mtu: config.adapter.mtu, txQueueLength: processQueueing.txqueuelen, offload });
+  if (offload && !tap.offload) log.warn({ adapter: tap.name }, 'the kernel refused TAP offload (IFF_VNET_HDR, TUNSETOFFLOAD): super-frames from clients are segmented here');
   const siteRoutes = new SiteRoutes(tap.name);
   let bound: BoundPort | undefined;
   try {
@@ -112,7 +114,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Se
     leases = await LeaseStore.open(leasePoolOf(config), config.lease_file, (message) => log.error(message));
     listener = await listenTcp(config.listen.address, bound.port, (error) => log.error({ error: error.message }, 'listener error'), bound);
     listening = true;
-    core = new ServerCore({ config, local, crypto: realCrypto, replayGuard: new LeaseReplayGuard(leases), leases, device: tap, hostMac, connections: listener, log });
+    core = new ServerCore({ config, local, crypto: realCrypto, replayGuard: new LeaseReplayGuard(leases), leases, device: tap, hostMac, connections: listener, log, offload: config.adapter.offload && processQueueing.offload });
     const liveCore = core;
     if (config.status.enabled) status = await startStatusListener({ address: config.status.address, port: config.status.port, key: await readPrivateKeyFile(config.status.key_file!) }, () => ({ activeTunnels: liveCore.activeTunnels }), log);
   } catch (error) {

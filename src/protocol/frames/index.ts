@@ -15,3 +15,4 @@ export * from './sealed-close.js';
 export * from './keepalive.js';
 export * from './rekey.js';
 export * from './lease-codec.js';
+export * from './capabilities.js';

@@ -20,7 +20,9 @@ const TAI64N_LENGTH = 12;
 
 /** Response flag: the server refuses the client; `suite` is 0 and clientData is the refusal (status u16 ‖ reasonLength u8 ‖ reason). */
 export const FLAG_REFUSED = 0x80;
-const KNOWN_RESPONSE_FLAGS = KNOWN_FLAGS | FLAG_REFUSED;
+/** Response flag: OFFLOAD is on for this tunnel (set only for an initiator that offered it, capabilities.ts). */
+export const FLAG_OFFLOAD = 0x02;
+const KNOWN_RESPONSE_FLAGS = KNOWN_FLAGS | FLAG_OFFLOAD | FLAG_REFUSED;
 
 export interface ResponseRepr {
   /** Noise IK message 2 (opaque here). A view into the frame when parsed. */

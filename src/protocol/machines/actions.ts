@@ -14,6 +14,8 @@ export interface AuthorizedInfo {
   suite: SuiteName;
   /** Both sides agreed to switch keys with REKEY instead of reconnecting. */
   inBandRekey: boolean;
+  /** Both sides agreed to DATA carrying TCP super-frames (OFFLOAD). */
+  offload?: boolean;
   lease: Lease;
   /** The peer's static public key (the server's on the initiator, the client's on the server). */
   peerPublicKey: Uint8Array;

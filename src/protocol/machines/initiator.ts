@@ -27,7 +27,8 @@ import { FrameType, frameType } from '../frames/header.js';
 import { parseClose } from '../frames/close.js';
 import { encodeRelay } from '../frames/relay.js';
 import { FLAG_IN_BAND_REKEY, encodeRequest, encodeRequestBody } from '../frames/request.js';
-import { parseRefusal, parseResponse, parseResponseBody } from '../frames/response.js';
+import { FLAG_OFFLOAD, parseRefusal, parseResponse, parseResponseBody } from '../frames/response.js';
+import { encodeCapabilities } from '../frames/capabilities.js';
 import { parseCookie } from '../frames/cookie.js';
 import type { CookieGenerator, HandshakeInitiator, ProtocolCrypto, StaticKeyPair, SuiteName } from '../../crypto/port.js';
 import { handshakePrologue } from '../prologue.js';
@@ -72,6 +73,8 @@ export interface InitiatorOptions {
   suites?: readonly SuiteName[];
   /** Offer in-band rekeying (default true). */
   inBandRekey?: boolean;
+  /** Offer OFFLOAD (DATA with TCP super-frames, capabilities.ts); default false. Ignored when clientData is given. */
+  offload?: boolean;
   clientData?: Uint8Array;
   lifetime?: Partial<KeyLifetime>;
   timing?: Partial<Timing>;
@@ -182,7 +185,7 @@ export class InitiatorMachine extends EndpointMachine<InitiatorState, InitiatorE
       flags: this.opts.inBandRekey === false ? 0 : FLAG_IN_BAND_REKEY,
       initiatorName: this.opts.name,
       suites: this.offeredSuites().map((s) => crypto.suiteId(s)),
-      clientData: this.opts.clientData ?? new Uint8Array(0),
+      clientData: this.opts.clientData ?? (this.opts.offload ? encodeCapabilities({ offload: true }) : new Uint8Array(0)),
     });
     const request = encodeRequest({ destination: this.destination, handshake: this.handshake.writeRequest(body) });
     this.cookies ??= crypto.createCookieGenerator(this.serverPublicKey);
@@ -228,7 +231,9 @@ export class InitiatorMachine extends EndpointMachine<InitiatorState, InitiatorE
       if (!suite || !this.offeredSuites().includes(suite)) throw new ProtocolError('BAD_VALUE', `server chose suite ${body.suite}, which was not offered`);
       const inBandRekey = (body.flags & FLAG_IN_BAND_REKEY) !== 0 && this.opts.inBandRekey !== false;
       const lease = decodeLease(body.clientData);
-      const session = new TunnelSession({ crypto: this.opts.crypto, suite, keys, nowMs, inBandRekey, lifetime: this.opts.lifetime });
+      if ((body.flags & FLAG_OFFLOAD) !== 0 && !this.opts.offload) throw new ProtocolError('BAD_VALUE', 'server turned OFFLOAD on, which was not offered');
+      const offload = (body.flags & FLAG_OFFLOAD) !== 0;
+      const session = new TunnelSession({ crypto: this.opts.crypto, suite, keys, nowMs, inBandRekey, offload, lifetime: this.opts.lifetime });
       this.established = new Established(session, this.timing, nowMs, 'expired');
       this.handshake = undefined;
       this.staleBefore = false;
@@ -238,7 +243,7 @@ export class InitiatorMachine extends EndpointMachine<InitiatorState, InitiatorE
       // A first sealed frame at once: the server lets a new connection replace our live one only after one (a replayed
       // REQUEST cannot produce it), so a reconnect after a dead connection is not held up until the keepalive interval.
       actions.push({ type: 'send', frame: session.sealKeepalive() });
-      actions.push({ type: 'authorized', info: { suite, inBandRekey, lease, peerPublicKey: this.serverPublicKey } });
+      actions.push({ type: 'authorized', info: { suite, inBandRekey, offload, lease, peerPublicKey: this.serverPublicKey } });
     } catch (error) {
       this.closeLocalError(actions, error, nowMs, 'RESPONSE');
     }

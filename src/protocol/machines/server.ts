@@ -27,7 +27,8 @@ import { canonicalHop } from '../frames/names.js';
 import { encodeLease } from '../frames/lease-codec.js';
 import { parseRelay, type RelayRepr } from '../frames/relay.js';
 import { FLAG_IN_BAND_REKEY, parseRequest, parseRequestBody } from '../frames/request.js';
-import { encodeRefusalBody, encodeResponse, encodeResponseBody, type RefusalRepr } from '../frames/response.js';
+import { FLAG_OFFLOAD, encodeRefusalBody, encodeResponse, encodeResponseBody, type RefusalRepr } from '../frames/response.js';
+import { decodeCapabilities } from '../frames/capabilities.js';
 import { encodeCookie } from '../frames/cookie.js';
 import type { CookieChecker, HandshakeResponder, ProtocolCrypto, ReplayGuard, StaticKeyPair, SuiteName } from '../../crypto/port.js';
 import { handshakePrologue } from '../prologue.js';
@@ -88,6 +89,8 @@ export interface ServerOptions {
   suites?: readonly SuiteName[];
   /** Allow in-band rekeying (default true). */
   inBandRekey?: boolean;
+  /** Accept OFFLOAD from initiators that offer it (DATA with TCP super-frames); default false. */
+  offload?: boolean;
   lifetime?: Partial<KeyLifetime>;
   timing?: Partial<Timing>;
   /** mac1/mac2 checks and COOKIE replies; one per server (its secret rotates). Default: one of this machine's own. */
@@ -252,17 +255,19 @@ export class ServerMachine extends EndpointMachine<ServerState, ServerEvent> {
       return this.refuse(responder, { status: CloseCode.NO_COMMON_SUITE, reason }, `client "${body.initiatorName}": ${reason}`, 'policy', nowMs, actions);
     }
     const inBandRekey = (body.flags & FLAG_IN_BAND_REKEY) !== 0 && this.opts.inBandRekey !== false && verdict.inBandRekey !== false;
-    const responseBody = encodeResponseBody({ flags: inBandRekey ? FLAG_IN_BAND_REKEY : 0, suite: crypto.suiteId(suite), clientData: encodeLease(verdict.lease) });
+    const offload = this.opts.offload === true && decodeCapabilities(body.clientData).offload;
+    const flags = (inBandRekey ? FLAG_IN_BAND_REKEY : 0) | (offload ? FLAG_OFFLOAD : 0);
+    const responseBody = encodeResponseBody({ flags, suite: crypto.suiteId(suite), clientData: encodeLease(verdict.lease) });
     const { message, keys } = responder.writeResponse(responseBody);
     actions.push({ type: 'send', frame: encodeResponse({ handshake: message }) });
-    const session = new TunnelSession({ crypto, suite, keys, nowMs, inBandRekey, lifetime: this.opts.lifetime });
+    const session = new TunnelSession({ crypto, suite, keys, nowMs, inBandRekey, offload, lifetime: this.opts.lifetime });
     // Without in-band rekey the initiator reconnects at the soft limit; we close only at the hard one.
     this.established = new Established(session, this.timing, nowMs, 'exhausted');
     this.authorizedAtMs = nowMs;
     this.go('authorized', 'sent RESPONSE');
     actions.push({
       type: 'authorized',
-      info: { suite, inBandRekey, lease: verdict.lease, peerPublicKey: opened.remoteStaticPublic, peerName: body.initiatorName, path: this.path!, policy: verdict.policy },
+      info: { suite, inBandRekey, offload, lease: verdict.lease, peerPublicKey: opened.remoteStaticPublic, peerName: body.initiatorName, path: this.path!, policy: verdict.policy },
     });
   }
 

@@ -65,7 +65,7 @@ test('examples/server.toml: the values it documents are the ones parsed', async 
 test('server defaults are applied', () => {
   const config = server(SERVER_MIN);
   assert.deepEqual(config.listen, { address: '0.0.0.0', port: 5555 });
-  assert.deepEqual(config.adapter, { name: 'tapvpn0', mtu: 1400 });
+  assert.deepEqual(config.adapter, { name: 'tapvpn0', mtu: 1400, offload: true });
   assert.equal(config.lease_file, '/var/lib/tapvpn/leases.json');
   assert.equal(config.client_to_client, false);
   assert.equal(config.masquerade.enabled, false);

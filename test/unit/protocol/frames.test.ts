@@ -125,9 +125,9 @@ describe('frame validation', () => {
     throwsProtocol(() => splitHostPort('x:0'), 'BAD_VALUE');
     throwsProtocol(() => splitHostPort('x:65536'), 'BAD_VALUE');
   });
-  it('rejects DATA with flags set or padding longer than the payload', () => {
+  it('rejects DATA with unknown flags or padding longer than the payload', () => {
     const flagged = fixture('data.hex');
-    flagged[9] = 1;
+    flagged[9] = 2;
     throwsProtocol(() => parseData(flagged), 'BAD_VALUE');
     const padded = fixture('data.hex');
     padded[10] = 30;

@@ -11,6 +11,7 @@ import type { RelayMachine } from '../../../src/protocol/machines/relay.js';
 import { FakeTimestampGuard, fakeKeyPair } from './fake-crypto.js';
 import { LEASE, SERVER, makePipe } from './setup.js';
 import { hex } from './fixtures.js';
+import { GsoType } from '../../../src/wire/gso.js';
 
 const datagram = Uint8Array.from({ length: 60 }, (_, i) => i);
 
@@ -213,5 +214,70 @@ describe('handshake and tunnel over an in-memory pipe', () => {
     pipe.tamper = () => undefined; // the link goes silent both ways (no FIN)
     for (let t = 11_000; t <= 15_000; t += 1000) pipe.tick(t);
     assert.equal(pipe.server.closeCode, CloseCode.TIMEOUT);
+  });
+});
+
+describe('OFFLOAD: TCP super-frames in DATA', () => {
+  // A 3000-byte TCP payload behind IPv4 and TCP headers, as the host's stack hands it to a TAP with TSO.
+  const superFrame = (() => {
+    const d = new Uint8Array(20 + 20 + 3000);
+    d.set([0x45, 0, (d.length >> 8) & 0xff, d.length & 0xff, 0, 1, 0x40, 0, 64, 6], 0);
+    d.set([10, 77, 0, 7, 10, 77, 0, 1], 12);
+    let sum = 0;
+    for (let i = 0; i < 20; i += 2) sum += (d[i]! << 8) | d[i + 1]!;
+    while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+    d[10] = (~sum >> 8) & 0xff;
+    d[11] = ~sum & 0xff;
+    d[32] = 5 << 4;
+    d[33] = 0x18; // PSH ACK
+    for (let i = 40; i < d.length; i++) d[i] = i & 0xff;
+    return d;
+  })();
+  const gso = { flags: 1, gsoType: GsoType.TCPV4, hdrLen: 40, gsoSize: 1000, csumStart: 20, csumOffset: 16 };
+
+  it('is on only when the client offers it and the server accepts it', () => {
+    for (const [client, server, on] of [[true, true, true], [true, false, false], [false, true, false], [false, false, false]] as const) {
+      const pipe = makePipe({ client: { offload: client }, server: { offload: server } });
+      pipe.event(0, { type: 'start' });
+      assert.equal(pipe.client.session!.offload, on, `client ${client}, server ${server}`);
+      assert.equal(pipe.server.session!.offload, on);
+      const auth = pipe.actions[0]!.find((a) => a.type === 'authorized');
+      assert.ok(auth?.type === 'authorized' && auth.info.offload === on);
+    }
+  });
+
+  it('carries a super-frame whole with its descriptor when negotiated, both ways', () => {
+    const pipe = makePipe({ client: { offload: true }, server: { offload: true } });
+    pipe.event(0, { type: 'start' });
+    assert.equal(pipe.sendDatagram(0, 0x0800, superFrame, gso), 1);
+    assert.equal(pipe.sendDatagram(1, 0x0800, superFrame, gso), 1);
+    for (const side of [0, 1]) {
+      assert.equal(pipe.delivered[side]!.length, 1);
+      assert.equal(hex(pipe.delivered[side]![0]!.datagram), hex(superFrame));
+      assert.deepEqual(pipe.delivered[side]![0]!.gso, gso);
+    }
+    assert.equal(pipe.sendDatagram(0, 0x0800, datagram), 1);
+    assert.equal(pipe.delivered[1]![1]!.gso, undefined, 'a plain datagram stays plain');
+  });
+
+  it('segments a super-frame for a peer that did not negotiate it, as the kernel would', () => {
+    const pipe = makePipe({ client: { offload: true }, server: { offload: false } });
+    pipe.event(0, { type: 'start' });
+    assert.equal(pipe.sendDatagram(0, 0x0800, superFrame, gso), 1);
+    const got = pipe.delivered[1]!;
+    assert.deepEqual(got.map((d) => [d.datagram.length, d.gso]), [[1040, undefined], [1040, undefined], [1040, undefined]]);
+    assert.deepEqual(got.map((d) => d.datagram[33]), [0x10, 0x10, 0x18], 'PSH on the last segment only');
+    assert.equal(got.map((d) => hex(d.datagram.subarray(40))).join(''), hex(superFrame.subarray(40)));
+    assert.equal(pipe.client.closeCode, undefined);
+  });
+
+  it('a DATA frame flagged OFFLOAD on a tunnel without it closes the tunnel', () => {
+    const pipe = makePipe({ client: { offload: true }, server: { offload: true } });
+    pipe.event(0, { type: 'start' });
+    // Force the server side to believe OFFLOAD is off: its session was built with it on, so flip the receiver's view.
+    Object.defineProperty(pipe.server.session!, 'offload', { value: false });
+    pipe.sendDatagram(0, 0x0800, superFrame, gso);
+    assert.equal(pipe.delivered[1]!.length, 0);
+    assert.notEqual(pipe.server.closeCode, undefined);
   });
 });

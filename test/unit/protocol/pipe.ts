@@ -14,12 +14,14 @@ import type { InitiatorMachine } from '../../../src/protocol/machines/initiator.
 import type { RelayMachine } from '../../../src/protocol/machines/relay.js';
 import type { ServerMachine } from '../../../src/protocol/machines/server.js';
 
+import type { GsoInfo } from '../../../src/wire/gso.js';
+
 type Node = InitiatorMachine | RelayMachine | ServerMachine;
 
 export class Pipe {
   readonly drivers: MachineDriver[];
   readonly actions: Action[][];
-  readonly delivered: { etherType: number; datagram: Uint8Array }[][];
+  readonly delivered: { etherType: number; datagram: Uint8Array; gso?: GsoInfo }[][];
   nowMs = 0;
   /** Rewrites bytes on the wire: (link, towardRight, frame) → frame to deliver (or undefined to drop). */
   tamper: ((link: number, towardRight: boolean, frame: Uint8Array) => Uint8Array | undefined) | undefined;
@@ -33,7 +35,7 @@ export class Pipe {
         new MachineDriver(node, {
           now: () => this.nowMs,
           dial: (_address, done) => this.queue.push(() => this.connect(i, done)),
-          onDatagram: (etherType, datagram) => this.delivered[i]!.push({ etherType, datagram: datagram.slice() }),
+          onDatagram: (etherType, datagram, gso) => this.delivered[i]!.push({ etherType, datagram: datagram.slice(), ...(gso ? { gso: { ...gso } } : {}) }),
           trace: (action) => this.actions[i]!.push(action),
         }),
     );
@@ -61,8 +63,8 @@ export class Pipe {
   }
 
   /** Node i sends a datagram through the data plane; 1 when sealed and sent, 0 when dropped. */
-  sendDatagram(i: number, etherType: number, datagram: Uint8Array): number {
-    const sent = this.drivers[i]!.sendDatagram(etherType, datagram);
+  sendDatagram(i: number, etherType: number, datagram: Uint8Array, gso?: GsoInfo): number {
+    const sent = this.drivers[i]!.sendDatagram(etherType, datagram, gso);
     this.drivers[i]!.flush();
     this.run();
     return sent ? 1 : 0;
