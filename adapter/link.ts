@@ -52,6 +52,14 @@ export async function setTxQueueLength(device: string, frames: number, netns?: s
   await ip(device, ['link', 'set', 'dev', device, 'txqueuelen', String(frames)], netns);
 }
 
+/** The largest GSO super-frame the stack hands the device (bytes; the kernel's default is 65536). */
+export async function setGsoMaxSize(device: string, bytes: number, netns?: string): Promise<void> {
+  if (!Number.isInteger(bytes) || bytes < 1 || bytes > 65536) {
+    throw new LinkError(device, `ip link set dev ${device} gso_max_size ${bytes}`, `gso_max_size must be an integer 1..65536, got ${bytes}`);
+  }
+  await ip(device, ['link', 'set', 'dev', device, 'gso_max_size', String(bytes)], netns);
+}
+
 export async function setMac(device: string, mac: string, netns?: string): Promise<void> {
   await ip(device, ['link', 'set', 'dev', device, 'address', mac], netns);
 }

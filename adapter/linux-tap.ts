@@ -9,7 +9,7 @@
  * (IFF_VNET_HDR; the addon keeps the virtio-net header out of the frames).
  */
 import { newDeviceCounters, OFFLOAD_META_STRIDE, type CountingDevice, type DeviceCounters } from './device.js';
-import { setMtu, setTxQueueLength } from './link.js';
+import { setGsoMaxSize, setMtu, setTxQueueLength } from './link.js';
 import { AddonMissingError, loadTapBinding, type TapBinding } from './native-binding.js';
 
 export type TapOpenErrorCode = 'NO_TUN_DEVICE' | 'PERMISSION_DENIED' | 'NAME_IN_USE' | 'BAD_NAME' | 'ADDON_MISSING' | 'OPEN_FAILED';
@@ -45,6 +45,8 @@ export interface TapOptions {
    * (docs/ADAPTER.md "Offload"). A kernel that refuses it gets a plain TAP.
    */
   offload?: boolean;
+  /** With offload: cap the super-frames the host hands over (bytes, `gso_max_size`); absent: the kernel's 64 KiB. */
+  gsoMaxSize?: number;
 }
 
 const DEFAULT_MTU = 1500;
@@ -80,6 +82,7 @@ export async function openTap(options: TapOptions = {}): Promise<LinuxTap> {
   try {
     if (options.mtu !== undefined) await setMtu(opened.name, options.mtu);
     if (options.txQueueLength !== undefined) await setTxQueueLength(opened.name, options.txQueueLength);
+    if (offload && options.gsoMaxSize) await setGsoMaxSize(opened.name, options.gsoMaxSize);
   } catch (error) {
     await tap.close();
     throw error;

@@ -39,6 +39,12 @@ export interface QueueingSettings {
    * config allows them; false turns them off whatever the config says.
    */
   offload: boolean;
+  /**
+   * With offload: the largest super-frame the host may hand the TAP
+   * (`ip link set gso_max_size`; 0: the kernel's 64 KiB). Every frame in the
+   * TAP's ring may be this big, so ring bytes = txqueuelen × this at worst.
+   */
+  gsoMaxSize: number;
 }
 
 /**
@@ -61,6 +67,7 @@ export const DEFAULT_QUEUEING: Readonly<QueueingSettings> = Object.freeze({
   backpressure: true,
   backpressureBytes: 64 * 1024,
   offload: true,
+  gsoMaxSize: 0,
 });
 
 const KEYS: Record<string, keyof QueueingSettings> = {
@@ -72,6 +79,7 @@ const KEYS: Record<string, keyof QueueingSettings> = {
   backpressure: 'backpressure',
   backpressure_bytes: 'backpressureBytes',
   offload: 'offload',
+  gso_max_size: 'gsoMaxSize',
 };
 const MAX_SETTING = 1 << 30;
 
