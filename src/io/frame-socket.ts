@@ -137,12 +137,14 @@ export class FrameSocket {
   attachSession(session: TunnelSession, sink: DataSink): void {
     this.#session = session;
     this.#sink = sink;
+    this.decoder.reuseAssembly = true; // every frame is now opened or handled before the next arrives
   }
 
   detachSession(): void {
     this.flush();
     this.#session = undefined;
     this.#sink = undefined;
+    this.decoder.reuseAssembly = false;
   }
 
   /**

@@ -9,7 +9,11 @@
  *   exact length allocated when its length is known. The decoder never
  *   writes to a yielded frame again, so a frame may be kept (queued for a
  *   socket write, say) as long as the caller does not reuse the chunk memory
- *   (Node's socket chunks are never reused);
+ *   (Node's socket chunks are never reused) — unless `reuseAssembly` is set:
+ *   then a spanning frame is assembled in one buffer the decoder keeps, and
+ *   is valid only during onFrame (the data plane, which opens each DATA frame
+ *   at once: with 64 KiB super-frames nearly every frame spans chunks, and an
+ *   allocation per frame was the GC's main food);
  * - after an error the decoder is poisoned: every later push throws the same
  *   ProtocolError (the connection must be closed with its closeCode).
  * - `maxFrameLength` (at most MAX_FRAME_LENGTH) bounds frames from here on:
@@ -30,6 +34,9 @@ export class FrameDecoder {
   private held = 0;
   private failure: ProtocolError | undefined;
   framesDecoded = 0;
+  /** Assemble spanning frames in one kept buffer (frames valid only during onFrame); see the header. */
+  reuseAssembly = false;
+  private assembly: Uint8Array | undefined;
 
   constructor(
     /** The largest frame accepted now; raise it once the peer is trusted with more. */
@@ -65,7 +72,7 @@ export class FrameDecoder {
       this.checkLength(length);
       if (available >= HEADER_LENGTH) checkVersion(chunk[at + 5]!);
       if (available < length) {
-        this.partial = new Uint8Array(length);
+        this.partial = this.assemblyBuffer(length);
         this.partial.set(chunk.subarray(at), 0);
         this.held = available;
         return;
@@ -83,6 +90,13 @@ export class FrameDecoder {
     }
   }
 
+  /** Where a frame of `length` bytes spanning chunks is assembled: the kept buffer, or a new one of exactly that size. */
+  private assemblyBuffer(length: number): Uint8Array {
+    if (!this.reuseAssembly) return new Uint8Array(length);
+    this.assembly ??= new Uint8Array(MAX_FRAME_LENGTH);
+    return this.assembly.subarray(0, length);
+  }
+
   /** Continues a frame held from earlier chunks; returns how many bytes of `chunk` were used. */
   private continuePartial(chunk: Uint8Array, onFrame: (frame: Uint8Array) => void): number {
     let at = 0;
@@ -94,7 +108,7 @@ export class FrameDecoder {
       if (this.held < 4) return at;
       const length = readU32(this.lengthScratch, 0);
       this.checkLength(length);
-      this.partial = new Uint8Array(length);
+      this.partial = this.assemblyBuffer(length);
       this.partial.set(this.lengthScratch, 0);
     }
     const partial = this.partial;

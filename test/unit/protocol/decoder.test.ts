@@ -19,8 +19,9 @@ function concat(parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
-function decodeSplit(stream: Uint8Array, cuts: number[]): string[] {
+function decodeSplit(stream: Uint8Array, cuts: number[], reuseAssembly = false): string[] {
   const decoder = new FrameDecoder();
+  decoder.reuseAssembly = reuseAssembly;
   const got: string[] = [];
   let last = 0;
   for (const cut of [...cuts, stream.length]) {
@@ -49,6 +50,18 @@ describe('FrameDecoder', () => {
     fc.assert(fc.property(fc.uniqueArray(fc.integer({ min: 1, max: stream.length - 1 }), { maxLength: 40 }), (cuts) => {
       assert.deepEqual(decodeSplit(stream, cuts.sort((a, b) => a - b)), expected);
     }), { numRuns: 500 });
+  });
+  it('with reuseAssembly, frames spanning chunks come out right from one kept buffer (valid during onFrame)', () => {
+    fc.assert(fc.property(fc.uniqueArray(fc.integer({ min: 1, max: stream.length - 1 }), { maxLength: 40 }), (cuts) => {
+      assert.deepEqual(decodeSplit(stream, cuts.sort((a, b) => a - b), true), expected);
+    }), { numRuns: 300 });
+    const decoder = new FrameDecoder();
+    decoder.reuseAssembly = true;
+    const buffers = new Set<ArrayBufferLike>();
+    const doubled = concat([stream, stream]);
+    for (let at = 0; at < doubled.length; at += 7) decoder.push(doubled.subarray(at, at + 7), (f) => buffers.add(f.buffer));
+    buffers.delete(doubled.buffer);
+    assert.equal(buffers.size, 1, 'every spanning frame was assembled in the same buffer');
   });
   it('handles a maximal frame split in two', () => {
     const big = encodeData({ etherType: 0x86dd, keyId: 0, paddingLength: 0, digest: new Uint8Array(16), ciphertext: new Uint8Array(65535).fill(7) });
