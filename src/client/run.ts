@@ -100,7 +100,9 @@ async function acceptRouterAdvertisements(device: string, lease: Lease, forward:
 
 /** The TAP for `lease`; started, it is up with the lease set (static) or taken by the host's DHCP client. */
 async function openDevice(config: ClientConfig, lease: Lease, host: ClientHost, log: Logger): Promise<ClientDevice> {
-  const tap = await openTap({ name: config.adapter.name, mtu: lease.mtu, txQueueLength: processQueueing.txqueuelen, gsoMaxSize: processQueueing.gsoMaxSize, offload: config.adapter.offload && processQueueing.offload });
+  const offload = config.adapter.offload && processQueueing.offload;
+  const txQueueLength = offload ? processQueueing.offloadTxqueuelen : processQueueing.txqueuelen;
+  const tap = await openTap({ name: config.adapter.name, mtu: lease.mtu, txQueueLength, gsoMaxSize: processQueueing.gsoMaxSize, offload });
   const backpressure = processQueueing.backpressure ? new ReadBackpressure(tap, processQueueing.backpressureBytes) : undefined;
   const mac = await readLinkMac(tap.name).catch(() => undefined);
   return {

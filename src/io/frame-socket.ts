@@ -71,6 +71,8 @@ export const CLOSE_LINGER_MS = 2_000;
 export const DEFAULT_MAX_QUEUED_BYTES = processQueueing.sendQueueBytes;
 /** Room for many 1500-byte DATA frames; a batch that outgrows it is flushed early. */
 const BATCH_BUFFER_BYTES = 256 * 1024;
+/** A flushed batch buffer's unused tail is kept for the next batch while at least this long (one super-frame). */
+const MIN_BATCH_TAIL_BYTES = 64 * 1024 + 1024;
 const MAX_DATA_OVERHEAD = 12 + 10 + 64 + 255 + 64; // DATA header + GSO descriptor + digest + padding + a REKEY in front
 
 export class FrameSocket {
@@ -200,7 +202,11 @@ export class FrameSocket {
   flush(): void {
     if (!this.#batch || this.#batchLength === 0) return;
     const batch = this.#batch.subarray(0, this.#batchLength);
-    this.#batch = undefined; // the stream holds a reference until written: never reuse it
+    // The stream holds the written bytes until they are out: never touch them again. The
+    // unused tail is ours, though: the next batch starts there (a TAP batch of one 64 KiB
+    // super-frame would otherwise cost a fresh 256 KiB buffer per flush).
+    const tail = this.#batch.subarray(this.#batchLength);
+    this.#batch = tail.length >= MIN_BATCH_TAIL_BYTES ? tail : undefined;
     this.#batchLength = 0;
     this.#write(batch);
   }

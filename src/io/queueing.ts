@@ -40,6 +40,12 @@ export interface QueueingSettings {
    */
   offload: boolean;
   /**
+   * The TAP's txqueuelen when it carries super-frames: the ring counts frames,
+   * and each may be 64 KiB, so it must be far shorter than `txqueuelen`
+   * (8 × ~60 KB ≈ the bytes 256 frames of 1400 B held).
+   */
+  offloadTxqueuelen: number;
+  /**
    * With offload: the largest super-frame the host may hand the TAP
    * (`ip link set gso_max_size`; 0: the kernel's 64 KiB). Every frame in the
    * TAP's ring may be this big, so ring bytes = txqueuelen × this at worst.
@@ -67,6 +73,7 @@ export const DEFAULT_QUEUEING: Readonly<QueueingSettings> = Object.freeze({
   backpressure: true,
   backpressureBytes: 64 * 1024,
   offload: true,
+  offloadTxqueuelen: 8,
   gsoMaxSize: 0,
 });
 
@@ -79,6 +86,7 @@ const KEYS: Record<string, keyof QueueingSettings> = {
   backpressure: 'backpressure',
   backpressure_bytes: 'backpressureBytes',
   offload: 'offload',
+  offload_txqueuelen: 'offloadTxqueuelen',
   gso_max_size: 'gsoMaxSize',
 };
 const MAX_SETTING = 1 << 30;
@@ -99,8 +107,8 @@ export function parseQueueing(text: string | undefined, base: Readonly<QueueingS
     }
     const number = Number(value);
     const flag = field === 'backpressure' || field === 'offload';
-    if (!/^\d+$/.test(value) || number > MAX_SETTING || (field === 'txqueuelen' && number < 1) || (flag && number > 1)) {
-      const expected = flag ? '0 or 1' : field === 'txqueuelen' ? `an integer 1..${MAX_SETTING}` : `an integer 0..${MAX_SETTING}`;
+    if (!/^\d+$/.test(value) || number > MAX_SETTING || ((field === 'txqueuelen' || field === 'offloadTxqueuelen') && number < 1) || (flag && number > 1)) {
+      const expected = flag ? '0 or 1' : field === 'txqueuelen' || field === 'offloadTxqueuelen' ? `an integer 1..${MAX_SETTING}` : `an integer 0..${MAX_SETTING}`;
       throw new QueueingConfigError(`TAPVPN_QUEUEING: ${key} must be ${expected}, got "${value}"`);
     }
     if (field === 'backpressure' || field === 'offload') settings[field] = number === 1;

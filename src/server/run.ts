@@ -58,7 +58,8 @@ interface Prepared {
 async function prepareNetwork(config: ServerConfig, log: Logger): Promise<Prepared> {
   const { network } = config.tunnel;
   const offload = config.adapter.offload && processQueueing.offload;
-  const tap = await openTap({ name: config.adapter.name, mtu: config.adapter.mtu, txQueueLength: processQueueing.txqueuelen, gsoMaxSize: processQueueing.gsoMaxSize, offload });
+  const txQueueLength = offload ? processQueueing.offloadTxqueuelen : processQueueing.txqueuelen;
+  const tap = await openTap({ name: config.adapter.name, mtu: config.adapter.mtu, txQueueLength, gsoMaxSize: processQueueing.gsoMaxSize, offload });
   if (offload && !tap.offload) log.warn({ adapter: tap.name }, 'the kernel refused TAP offload (IFF_VNET_HDR, TUNSETOFFLOAD): super-frames from clients are segmented here');
   const siteRoutes = new SiteRoutes(tap.name);
   let bound: BoundPort | undefined;

@@ -9,7 +9,7 @@ test('empty or absent keeps the defaults', () => {
 });
 
 test('each key sets its field; the rest keep the defaults', () => {
-  const settings = parseQueueing('txqueuelen=128, send_queue=262144,notsent_lowat=131072,sndbuf=0,rcvbuf=65536,backpressure=1,backpressure_bytes=32768,offload=0,gso_max_size=16384');
+  const settings = parseQueueing('txqueuelen=128, send_queue=262144,notsent_lowat=131072,sndbuf=0,rcvbuf=65536,backpressure=1,backpressure_bytes=32768,offload=0,offload_txqueuelen=4,gso_max_size=16384');
   assert.deepEqual(settings, {
     txqueuelen: 128,
     sendQueueBytes: 262144,
@@ -19,6 +19,7 @@ test('each key sets its field; the rest keep the defaults', () => {
     backpressure: true,
     backpressureBytes: 32768,
     offload: false,
+    offloadTxqueuelen: 4,
     gsoMaxSize: 16384,
   });
   assert.equal(parseQueueing('backpressure=0', { ...DEFAULT_QUEUEING, backpressure: true }).backpressure, false);
