@@ -11,6 +11,8 @@
  *   bounding set and no_new_privs on its main thread.
  * - It serves (a junk frame gets a CLOSE), reloads on SIGHUP as nobody, and
  *   stops cleanly on SIGTERM (the TAP gone).
+ * - A relay with `user = "nobody"` on port 444: the same probe, the same
+ *   /proc check, a clean stop (relay.test.ts carries tunnels through one).
  * Root and /dev/net/tun needed.
  */
 import { after, before, describe, test } from 'node:test';
@@ -37,20 +39,20 @@ let prober: ChildProcess;
 let proberOutput = '';
 
 /** Connects every 2 ms until one connection is accepted; prints when (ms since the epoch). Bounded: 60 s. */
-const PROBER = `
+const proberScript = (port: number): string => `
 const net = require('node:net');
 const deadline = Date.now() + 60000;
 (function attempt() {
   if (Date.now() > deadline) return console.log(JSON.stringify({ timedOut: true }));
-  const socket = net.connect(${PORT}, '127.0.0.1');
+  const socket = net.connect(${port}, '127.0.0.1');
   socket.once('connect', () => { console.log(JSON.stringify({ acceptedAtMs: Date.now() })); socket.destroy(); });
   socket.once('error', () => setTimeout(attempt, 2));
 })();
 console.log('probing');
 `;
 
-function logLines(): Array<{ msg?: string; time?: number; [key: string]: unknown }> {
-  return output
+function logLines(text = output): Array<{ msg?: string; time?: number; [key: string]: unknown }> {
+  return text
     .split('\n')
     .filter((line) => line.startsWith('{'))
     .map((line) => JSON.parse(line) as { msg?: string; time?: number });
@@ -72,7 +74,7 @@ describe('server privilege drop', { timeout: 180_000 }, () => {
     // The daemon's files belong to the user it runs as (the key-file checks want that, and it writes the lease file).
     for (const path of [dir, join(dir, 'server.key'), config]) await chown(path, nobody.uid, nobody.gid);
 
-    prober = spawn('ip', ['netns', 'exec', netns, process.execPath, '-e', PROBER], { stdio: ['ignore', 'pipe', 'inherit'] });
+    prober = spawn('ip', ['netns', 'exec', netns, process.execPath, '-e', proberScript(PORT)], { stdio: ['ignore', 'pipe', 'inherit'] });
     children.push(prober);
     prober.stdout!.on('data', (chunk: Buffer) => (proberOutput += chunk.toString()));
     await eventually('the prober to start', () => proberOutput.includes('probing'), 30_000);
@@ -123,5 +125,58 @@ describe('server privilege drop', { timeout: 180_000 }, () => {
     assert.equal(await exited, 0, output);
     const links = await run('ip', ['-n', netns, '-o', 'link', 'show'], { allowFailure: true });
     assert.ok(!links.stdout.includes(adapter), 'the TAP is gone');
+  });
+});
+
+/**
+ * The relay, the same way: `user = "nobody"`, port 444 bound as root, a
+ * prober from before the start whose first accepted connection comes after
+ * the drop's log line; then nobody with no capability, and a clean stop.
+ */
+describe('relay privilege drop', { timeout: 120_000 }, () => {
+  const RELAY_PORT = 444;
+  const relayNetns = `pv-r${process.pid % 10000}`;
+  const relayChildren: ChildProcess[] = [];
+  let relayDir: string;
+  let relay: ChildProcess;
+  let relayOutput = '';
+  let relayProberOutput = '';
+
+  before(async () => {
+    await run('ip', ['netns', 'add', relayNetns]);
+    await run('ip', ['-n', relayNetns, 'link', 'set', 'lo', 'up']);
+    relayDir = await mkdtemp('/tmp/tapvpn-pv-relay-');
+    const config = join(relayDir, 'relay.toml');
+    await writeFile(config, `name = "relay.pv:${RELAY_PORT}"\nuser = "nobody"\n[listen]\naddress = "127.0.0.1"\nport = ${RELAY_PORT}\n[control]\nsocket = "${join(relayDir, 'relay.sock')}"\n`);
+    const relayProber = spawn('ip', ['netns', 'exec', relayNetns, process.execPath, '-e', proberScript(RELAY_PORT)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    relayChildren.push(relayProber);
+    relayProber.stdout!.on('data', (chunk: Buffer) => (relayProberOutput += chunk.toString()));
+    await eventually('the prober to start', () => relayProberOutput.includes('probing'), 30_000);
+    process.env.TAPVPN_LOG_JSON = '1';
+    relay = spawnTapvpn(relayNetns, ['relay', '--config', config], 'relay', relayChildren, true);
+    relay.stdout!.on('data', (chunk: Buffer) => (relayOutput += chunk.toString()));
+    relay.stderr!.on('data', (chunk: Buffer) => (relayOutput += chunk.toString()));
+    await eventually('the relay to listen', () => relayOutput.includes('relay ready') || relay.exitCode !== null, 60_000);
+    assert.equal(relay.exitCode, null, `the relay exited: ${relayOutput}`);
+  });
+
+  after(async () => {
+    await stopChildren(relayChildren);
+    await run('ip', ['netns', 'del', relayNetns], { allowFailure: true });
+    if (relayDir) await rm(relayDir, { recursive: true, force: true });
+  });
+
+  test('no connection is accepted before the drop; the relay runs as nobody with no capability; it stops cleanly', async () => {
+    await eventually('the prober to get through', () => relayProberOutput.includes('acceptedAtMs') || relayProberOutput.includes('timedOut'), 30_000);
+    const accepted = JSON.parse(relayProberOutput.split('\n').find((line) => line.includes('acceptedAtMs'))!) as { acceptedAtMs: number };
+    const dropped = logLines(relayOutput).find((line) => line.msg?.startsWith('dropped privileges'));
+    assert.ok(dropped?.time, `the drop is logged: ${relayOutput}`);
+    assert.ok(accepted.acceptedAtMs >= dropped.time, `first connection accepted at ${accepted.acceptedAtMs}, ${dropped.time - accepted.acceptedAtMs} ms before the drop was logged`);
+    assert.equal(dropped.boundingSetDropped, true);
+    await assertDropped(relay.pid!, await idsOf('nobody'));
+
+    const exited = new Promise<number | null>((resolve) => relay.once('exit', (code) => resolve(code)));
+    relay.kill('SIGTERM');
+    assert.equal(await exited, 0, relayOutput);
   });
 });
