@@ -10,10 +10,14 @@
  *   it by SLAAC), the whole tunnel network (on-link only: the host asks for
  *   other clients and the server by NS, answered below), the MTU, one route
  *   information option (RFC 4191) per pushed route, RDNSS/DNSSL (RFC 8106).
- *   Lifetimes are infinite: the lease does not expire under a host (the same
- *   reasoning as the DHCP emulator's fixed lease), and nothing is sent
- *   periodically; a default router (lifetime 65535 s, the RFC 8319 maximum)
- *   only when the lease pushes ::/0 — the IPv6 twin of DHCP's full tunnel.
+ *   Prefix, route and DNS lifetimes are infinite: the lease does not expire
+ *   under a host (the same reasoning as the DHCP emulator's fixed lease). A
+ *   default router only when the lease pushes ::/0 — the IPv6 twin of DHCP's
+ *   full tunnel — with RFC 4861's default router lifetime, 3 ×
+ *   MaxRtrAdvInterval (1800 s): the same advertisement is repeated
+ *   unsolicited every 198–600 s (ra-schedule.ts, sent by the pseudo
+ *   adapter's IPv6 responder), which keeps the host's default route alive for
+ *   as long as the tunnel stays up, and lets it lapse once nobody advertises.
  * - Neighbour solicitation for the gateway's link-local address or any
  *   address of the tunnel network outside the client's prefix → a solicited
  *   advertisement with the reserved MAC (router, override).
@@ -41,11 +45,13 @@ import {
 } from '../src/wire/addr6.js';
 import type { NdpMessage, NeighborAdvertisement, RouterAdvertisement } from '../src/wire/ndp.js';
 import type { NdpOption } from '../src/wire/ndp-options.js';
+import { MAX_RTR_ADV_INTERVAL_MS } from './ra-schedule.js';
 
 /** RFC 4861 §6.1.1, §7.1.1: NDP from the link always arrives with hop limit 255. */
 export const NDP_HOP_LIMIT = 255;
 const INFINITE_LIFETIME = 0xffffffff;
-const DEFAULT_ROUTER_LIFETIME_SEC = 0xffff; // RFC 8319 raised the limit to 65535 s
+/** RFC 4861 §6.2.1 AdvDefaultLifetime default: three unsolicited advertisements may be lost before the default route goes. */
+export const DEFAULT_ROUTER_LIFETIME_SEC = (3 * MAX_RTR_ADV_INTERVAL_MS) / 1000;
 const RA_CUR_HOP_LIMIT = 64;
 
 /** A message from the host with the IPv6 fields the receiver's checks need. */
@@ -140,7 +146,7 @@ function prefixInformation(prefix: Uint8Array, prefixLength: number, autonomous:
 
 const ALL_NODES_MAC = multicastMac(ALL_NODES_IPV6);
 
-/** The router advertisement for this lease, to all-nodes: the answer to an RS and the unsolicited one after a lease change. */
+/** The router advertisement for this lease, to all-nodes: the answer to an RS, and the unsolicited one (after a lease change, and periodically). */
 export function routerAdvertisementVerdict(config: CompiledNdpConfig): NdpReply {
   return { kind: 'reply', message: config.advertisement, source: config.routerAddress, destination: ALL_NODES_IPV6, destinationMac: ALL_NODES_MAC };
 }
@@ -214,7 +220,7 @@ export class NdpEmulator {
     return this.#hostMac;
   }
 
-  /** The unsolicited advertisement for the current lease (after a lease change), or undefined without IPv6. */
+  /** The unsolicited advertisement for the current lease (after a lease change, and periodically), or undefined without IPv6. */
   advertisement(): NdpReply | undefined {
     return this.#config && routerAdvertisementVerdict(this.#config);
   }

@@ -183,7 +183,10 @@ export class ClientCore {
     while (drivers.some((d) => d.socket?.isOpen) && Date.now() < deadline) await new Promise((r) => setTimeout(r, STOP_POLL_MS));
     for (const driver of drivers) driver.destroy();
     const adapter = this.adapter;
-    if (adapter.kind === 'up') await adapter.device.close(); // the kernel removes the device, its address and its routes
+    if (adapter.kind === 'up') {
+      adapter.adapter.close(); // no more router advertisements
+      await adapter.device.close(); // the kernel removes the device, its address and its routes
+    }
     this.opts.log.info({ counters: adapter.kind === 'up' ? adapter.adapter.counters.snapshot() : undefined, link: this.driver.counters }, 'client stopped');
     this.lifecycle = { kind: 'stopped' };
     this.finish();
@@ -329,6 +332,7 @@ export class ClientCore {
     this.current.tick();
     this.successor?.tick();
     this.tickRetiring(nowMs);
+    if (this.adapter.kind === 'up') this.adapter.adapter.tick(); // the periodic router advertisements
     if (this.renewAtMs !== undefined && nowMs >= this.renewAtMs && !this.successor && this.lifecycle.kind === 'running' && this.machine.state === 'authorized') this.renew();
     if (this.retryOwed && this.lifecycle.kind === 'running' && this.machine.state === 'dead') this.scheduleReconnect(this.backoff.next());
   }

@@ -1,14 +1,17 @@
 /**
  * The pseudo adapter's IPv6 control plane: NDP from the host answered by the
- * NDP emulator, unsolicited router advertisements after a lease change, and
+ * NDP emulator, unsolicited router advertisements after a lease change and
+ * periodically while the host is known (`tick`, RFC 4861 §6.2.4 timing from
+ * emulators/ra-schedule.ts; the caller drives the time), and
  * ICMPv6 Packet Too Big for datagrams over the tunnel MTU, rate-limited as
  * RFC 4443 §2.4 (f) requires and never for an ICMPv6 error (§2.4 (e)). It
  * only builds frames and hands them to `write`; counting goes through
  * `count` under the adapter's keys (`ndp:reply`, `ndp:ignored:<reason>`,
- * `ndp:malformed:<code>`, `icmpv6:packet-too-big` with `:rate-limited` and
- * `:not-sent-for-this`).
+ * `ndp:malformed:<code>`, `ndp:unsolicited-ra`, `ndp:periodic-ra`,
+ * `icmpv6:packet-too-big` with `:rate-limited` and `:not-sent-for-this`).
  */
 import { NdpEmulator, type NdpReply, type NdpVerdict } from '../../emulators/ndp.js';
+import { RouterAdvertisementSchedule, type RaIntervals } from '../../emulators/ra-schedule.js';
 import type { Lease } from '../lease.js';
 import type { MacAddress } from '../wire/addr.js';
 import { ipv6ToBytes } from '../wire/addr6.js';
@@ -30,6 +33,10 @@ export interface Ipv6ResponderOptions {
   nowMs: () => number;
   /** Packet Too Big messages per second (burst the same), as the IPv4 frag-needed limit. */
   packetTooBigPerSecond: number;
+  /** For the periodic advertisements' jitter (default Math.random). */
+  random?: () => number;
+  /** Their interval bounds (default RFC 4861's 198–600 s). */
+  raIntervals?: RaIntervals;
 }
 
 export class Ipv6Responder {
@@ -41,6 +48,7 @@ export class Ipv6Responder {
   #gateway6: Uint8Array | undefined;
   #mtu: number;
   readonly #tooBigLimit: TokenBucket;
+  readonly #raSchedule: RouterAdvertisementSchedule;
 
   constructor(options: Ipv6ResponderOptions) {
     this.#ndp = new NdpEmulator(options.lease, options.forwarding ?? false);
@@ -50,6 +58,7 @@ export class Ipv6Responder {
     this.#mtu = options.lease.mtu;
     this.#tooBigLimit = new TokenBucket(options.packetTooBigPerSecond, options.packetTooBigPerSecond);
     this.#gateway6 = options.lease.ipv6 && ipv6ToBytes(options.lease.ipv6.gateway);
+    this.#raSchedule = new RouterAdvertisementSchedule(options.random, options.raIntervals);
   }
 
   get hostMac(): MacAddress | undefined {
@@ -62,7 +71,27 @@ export class Ipv6Responder {
     this.#mtu = lease.mtu;
     this.#gateway6 = lease.ipv6 && ipv6ToBytes(lease.ipv6.gateway);
     const advertisement = this.#ndp.advertisement();
-    if (advertisement && hostKnown) this.#reply(advertisement, gatewayMac, 'ndp:unsolicited-ra');
+    if (!advertisement) return this.#raSchedule.stop();
+    if (hostKnown) this.#advertise(advertisement, gatewayMac, 'ndp:unsolicited-ra');
+  }
+
+  /**
+   * Time passes: the periodic unsolicited advertisement when it is due. It
+   * runs only while the lease has IPv6 and the host is known (`hostKnown`
+   * false — also once the adapter is closed — stops it; the next start is a
+   * new beginning, with the quick first few).
+   */
+  tick(gatewayMac: Uint8Array, hostKnown: boolean): void {
+    const advertisement = this.#ndp.advertisement();
+    if (!advertisement || !hostKnown) return this.#raSchedule.stop();
+    const nowMs = this.#nowMs();
+    this.#raSchedule.start(nowMs);
+    if (this.#raSchedule.due(nowMs)) this.#advertise(advertisement, gatewayMac, 'ndp:periodic-ra');
+  }
+
+  /** When the next periodic advertisement is due (undefined: none scheduled). */
+  get nextAdvertisementAtMs(): number | undefined {
+    return this.#raSchedule.nextAtMs;
   }
 
   /** An NDP datagram (bounds from the classifier) in `frame`. */
@@ -83,6 +112,7 @@ export class Ipv6Responder {
       return this.#count(`ndp:malformed:${error.code}`);
     }
     if (verdict.kind === 'ignored') return this.#count(`ndp:ignored:${verdict.reason}`);
+    if (verdict.message.kind === 'router-advertisement') return this.#advertise(verdict, gatewayMac, 'ndp:reply');
     this.#reply(verdict, gatewayMac, 'ndp:reply');
   }
 
@@ -94,6 +124,12 @@ export class Ipv6Responder {
     const length = framePacketTooBig(datagram, this.#mtu, this.#gateway6, gatewayMac, hostMac, this.#buffer);
     this.#count('icmpv6:packet-too-big');
     this.#write(this.#buffer.subarray(0, length));
+  }
+
+  /** Every advertisement goes to all-nodes, so each one (solicited too) restarts the periodic wait (RFC 4861 §6.2.6). */
+  #advertise(advertisement: NdpReply, gatewayMac: Uint8Array, key: string): void {
+    this.#reply(advertisement, gatewayMac, key);
+    this.#raSchedule.advertised(this.#nowMs());
   }
 
   #reply(verdict: NdpReply, gatewayMac: Uint8Array, key: string): void {

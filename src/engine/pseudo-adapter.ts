@@ -5,7 +5,9 @@
  * by the emulators, tunnel datagrams (IPv4 and IPv6) go to `onDatagram` with
  * their Ethernet header removed and their EtherType, an IPv6 datagram over
  * the MTU is answered with ICMPv6 Packet Too Big, everything else is dropped
- * and counted. `deliver` does the reverse for datagrams from
+ * and counted. `tick` (called by the app's timer, about once a second) sends
+ * the periodic router advertisements of a lease with IPv6; `close` ends
+ * them. `deliver` does the reverse for datagrams from
  * the tunnel: Ethernet header (reserved MAC → host MAC) added in a
  * preallocated buffer pool and written to the device in one batch.
  *
@@ -38,6 +40,7 @@ import { DropWarnings, explainDrop } from './drop-warnings.js';
 import { deservesFragNeeded, emitFragNeeded, FRAG_NEEDED_FRAME_MAX_LENGTH } from './frag-needed.js';
 import { TokenBucket } from './token-bucket.js';
 import { Ipv6Responder } from './ipv6-responder.js';
+import type { RaIntervals } from '../../emulators/ra-schedule.js';
 import { IPV6_HEADER_LENGTH } from '../wire/ipv6.js';
 import { checkGso, GSO_FLAG_NEEDS_CSUM, gsoHeaderLength, newGsoInfo, segmentTcp, type GsoInfo } from '../wire/gso.js';
 
@@ -75,6 +78,10 @@ export interface PseudoAdapterOptions {
   fragNeededPerSecond?: number;
   /** At most one warning line per drop reason per this interval; default DROP_WARNING_INTERVAL_MS. */
   dropWarningIntervalMs?: number;
+  /** For the periodic router advertisements' jitter (default Math.random). */
+  random?: () => number;
+  /** Their interval bounds (default RFC 4861's, emulators/ra-schedule.ts). */
+  raIntervals?: RaIntervals;
 }
 
 /** Like Linux's icmp_ratelimit with its burst: enough for path-MTU discovery, too few to flood the host. */
@@ -121,6 +128,7 @@ export class PseudoAdapter {
   #hostMac: Uint8Array | undefined;
   #hostMacText: MacAddress | undefined;
   #ipIdentification = 0;
+  #closed = false;
 
   constructor(options: PseudoAdapterOptions) {
     this.#device = options.device;
@@ -139,6 +147,8 @@ export class PseudoAdapter {
       count: (key) => this.#count(key),
       nowMs: this.#nowMs,
       packetTooBigPerSecond: options.fragNeededPerSecond ?? FRAG_NEEDED_PER_SECOND,
+      ...(options.random && { random: options.random }),
+      ...(options.raIntervals && { raIntervals: options.raIntervals }),
     });
     this.#gatewayMac = macToBytes(options.lease.gatewayMac);
     this.#gateway = ipv4ToNumber(options.lease.gateway);
@@ -173,7 +183,26 @@ export class PseudoAdapter {
     this.#gatewayMac = macToBytes(lease.gatewayMac);
     this.#gateway = ipv4ToNumber(lease.gateway);
     this.#mtu = lease.mtu;
-    this.#ipv6.setLease(lease, this.#gatewayMac, this.#hostMac !== undefined);
+    this.#ipv6.setLease(lease, this.#gatewayMac, this.#hostMac !== undefined && !this.#closed);
+  }
+
+  /**
+   * Time passes (the app calls this from its timer; the time itself comes
+   * from `nowMs`): the periodic router advertisement when one is due.
+   */
+  tick(): void {
+    this.#ipv6.tick(this.#gatewayMac, this.#hostMac !== undefined && !this.#closed);
+  }
+
+  /** The device is going away: no more periodic advertisements (ticks after this send nothing). */
+  close(): void {
+    this.#closed = true;
+    this.tick();
+  }
+
+  /** When the next periodic router advertisement is due (undefined: none scheduled). */
+  get nextAdvertisementAtMs(): number | undefined {
+    return this.#ipv6.nextAdvertisementAtMs;
   }
 
   /** A forwarding host (the server) also resolves the networks its lease routes through the adapter. */

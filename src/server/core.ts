@@ -198,6 +198,7 @@ export class ServerCore {
 
   tick(): void {
     for (const driver of this.drivers) driver.tick();
+    this.adapter.tick(); // the periodic router advertisements to the server's own kernel
   }
 
   /** SIGHUP: the new client list; tunnels of clients no longer allowed are closed. */
@@ -225,6 +226,7 @@ export class ServerCore {
   /** CLOSE SHUTTING_DOWN to everyone, a grace period for the CLOSEs to leave, then every stream closed. */
   async stop(): Promise<void> {
     clearInterval(this.ticker);
+    this.adapter.close();
     this.monitor.stop();
     for (const driver of [...this.drivers]) driver.handle({ type: 'closeRequested', code: CloseCode.SHUTTING_DOWN, reason: 'server shutting down' });
     const deadline = Date.now() + SHUTDOWN_GRACE_MS;

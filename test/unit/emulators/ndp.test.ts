@@ -79,7 +79,7 @@ test('a pushed ::/0 makes the gateway a default router (the full tunnel), withou
   const full = compileNdpConfig({ ...TEST_LEASE6, ipv6: { ...TEST_LEASE6.ipv6!, routes: [{ prefix: '::', prefixLength: 0 }] } })!;
   const ra = onTheWire(answerNdp(fromFrame(RS_FRAME), full));
   assert.ok(ra.kind === 'router-advertisement');
-  assert.equal(ra.routerLifetimeSec, 65535);
+  assert.equal(ra.routerLifetimeSec, 1800, 'RFC 4861 AdvDefaultLifetime: 3 × MaxRtrAdvInterval, refreshed by the periodic advertisements');
   assert.ok(!ra.options.some((o) => o.kind === 'route-information'));
 });
 

@@ -178,3 +178,101 @@ test('a lease change re-advertises at once to a known host; an IPv4-only lease a
   assert.equal(parseNdp(read(toHost[0]!).icmp).kind, 'router-advertisement');
   assert.equal(adapter.counters.get('ndp:unsolicited-ra'), 1);
 });
+
+/** A small seeded PRNG (mulberry32), so the jitter is the same on every run. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The app's timer, simulated: a tick every TICK_MS of injected time, for `ms`; the frames written meanwhile with when. */
+const TICK_MS = 1_000;
+async function runTicks(adapter: PseudoAdapter, advance: (ms: number) => number, toHost: Uint8Array[], ms: number) {
+  const sent: Array<{ atMs: number; frame: Uint8Array }> = [];
+  for (let elapsed = 0; elapsed < ms; elapsed += TICK_MS) {
+    const now = advance(TICK_MS);
+    const before = toHost.length;
+    adapter.tick();
+    await new Promise((resolve) => setImmediate(resolve));
+    for (const frame of toHost.slice(before)) sent.push({ atMs: now, frame });
+  }
+  return sent;
+}
+
+function setupPeriodic(lease: Lease = TEST_LEASE6, seed = 7) {
+  const [adapterSide, hostSide] = createMemoryPair();
+  const toHost: Uint8Array[] = [];
+  hostSide.onFrames((frames) => frames.forEach((f) => toHost.push(f.slice())));
+  let now = 1_000;
+  const adapter = new PseudoAdapter({ device: adapterSide, lease, dhcp: noDhcp, nowMs: () => now, random: seeded(seed), onDatagram: () => {} });
+  return { hostSide, adapter, toHost, advance: (ms: number) => (now += ms), now: () => now };
+}
+
+const HOUR_MS = 3_600_000;
+
+test('periodic RAs once the host is known: the first three within 16 s, then every 198-600 s, each the solicited answer byte for byte', async () => {
+  const { hostSide, adapter, toHost, advance, now } = setupPeriodic();
+  hostSide.writeFrames([RS_FRAME]);
+  await settle();
+  assert.equal(toHost.length, 1);
+  const solicited = toHex(toHost[0]!);
+  const solicitedAt = now();
+  const sent = await runTicks(adapter, advance, toHost, 3 * HOUR_MS);
+  assert.ok(sent.length >= 3 + Math.floor((3 * HOUR_MS - 48_000) / 600_000), `only ${sent.length} in 3 h`);
+  for (const { frame } of sent) assert.equal(toHex(frame), solicited, 'the same advertisement, to all-nodes as the solicited one');
+  const times = [solicitedAt, ...sent.map((s) => s.atMs)];
+  const gaps = times.slice(1).map((at, i) => at - times[i]!);
+  // One tick late at most: a due advertisement goes out at the first tick at or after its time.
+  for (const gap of gaps.slice(0, 2)) assert.ok(gap > 0 && gap <= 16_000 + TICK_MS, `initial gap ${gap}`);
+  for (const gap of gaps.slice(2)) assert.ok(gap >= 198_000 && gap <= 600_000 + TICK_MS, `gap ${gap}`);
+  assert.ok(new Set(gaps.slice(2)).size > 1, 'randomised, not one fixed interval');
+  assert.equal(adapter.counters.get('ndp:periodic-ra'), sent.length);
+});
+
+test('the lease refreshed before the router lifetime runs out: a full-tunnel host never goes 1800 s without an RA', async () => {
+  const full: Lease = { ...TEST_LEASE6, ipv6: { ...TEST_LEASE6.ipv6!, routes: [{ prefix: '::', prefixLength: 0 }] } };
+  for (const seed of [1, 2, 3]) {
+    const { adapter, toHost, advance, now } = setupPeriodic(full, seed);
+    adapter.setHostMac(HOST_MAC);
+    const start = now();
+    const sent = await runTicks(adapter, advance, toHost, 2 * HOUR_MS);
+    const ra = parseNdp(read(sent[0]!.frame).icmp);
+    assert.ok(ra.kind === 'router-advertisement');
+    const times = [start, ...sent.map((s) => s.atMs), now()];
+    const longest = Math.max(...times.slice(1).map((at, i) => at - times[i]!));
+    assert.ok(longest * 3 <= ra.routerLifetimeSec * 1000 + 3 * TICK_MS, `longest gap ${longest} against lifetime ${ra.routerLifetimeSec} s`);
+  }
+});
+
+test('no periodic RA without an IPv6 lease, nor before the host is known', async () => {
+  const v4 = setupPeriodic(TEST_LEASE);
+  v4.adapter.setHostMac(HOST_MAC);
+  assert.equal((await runTicks(v4.adapter, v4.advance, v4.toHost, HOUR_MS)).length, 0, 'IPv4-only lease');
+  const unknown = setupPeriodic();
+  assert.equal((await runTicks(unknown.adapter, unknown.advance, unknown.toHost, HOUR_MS)).length, 0, 'host unknown');
+  assert.equal(unknown.adapter.nextAdvertisementAtMs, undefined);
+  unknown.adapter.setHostMac(HOST_MAC);
+  assert.ok((await runTicks(unknown.adapter, unknown.advance, unknown.toHost, 20_000)).length >= 1, 'starts once the host is known');
+});
+
+test('periodic RAs stop when the adapter closes and when the lease loses IPv6', async () => {
+  const closed = setupPeriodic();
+  closed.adapter.setHostMac(HOST_MAC);
+  assert.ok((await runTicks(closed.adapter, closed.advance, closed.toHost, HOUR_MS)).length > 3);
+  closed.adapter.close();
+  assert.equal(closed.adapter.nextAdvertisementAtMs, undefined);
+  assert.equal((await runTicks(closed.adapter, closed.advance, closed.toHost, HOUR_MS)).length, 0, 'after close');
+
+  const lost = setupPeriodic();
+  lost.adapter.setHostMac(HOST_MAC);
+  assert.ok((await runTicks(lost.adapter, lost.advance, lost.toHost, HOUR_MS)).length > 3);
+  lost.adapter.setLease(TEST_LEASE);
+  assert.equal(lost.adapter.nextAdvertisementAtMs, undefined);
+  assert.equal((await runTicks(lost.adapter, lost.advance, lost.toHost, HOUR_MS)).length, 0, 'after the lease lost IPv6');
+});
