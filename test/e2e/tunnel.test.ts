@@ -106,7 +106,10 @@ describe('tunnel end to end', { timeout: 10 * STEP_TIMEOUT_MS }, () => {
     proxy.stdout!.on('data', (chunk: Buffer) => (proxyOutput += chunk.toString()));
     children.push(proxy);
     server = start(topology.server, ['server', '--config', configs.server]);
-    await eventually('the server to listen', () => server.output().includes('tunnel server ready') && proxyOutput.includes('listening'), 60_000); // a loaded machine takes its time to start Node twice
+    await eventually('the server to listen', () => server.output().includes('tunnel server ready') && proxyOutput.includes('listening'), 60_000).catch((error: unknown) => {
+      console.log(`# server output:\n${server.output()}`); // a server that exits at start (e.g. a stale native addon) says why here
+      throw error;
+    }); // a loaded machine takes its time to start Node twice
     await assertDropped(server.child.pid!, serverIds); // it serves every step below as its user, with no capability
   });
 
@@ -245,5 +248,24 @@ for payload in (os.urandom(4096), bytes.fromhex('40000000' + '0401')):
     assert.equal(await waitForAddress(topology.clients[0]!, 'tapvpn0'), a);
     assert.equal(await waitForAddress(topology.clients[1]!, 'tapvpn0'), b);
     assert.equal(await pingOk(topology.clients[0]!, b.split('/')[0]!), false, 'client-to-client is now denied by policy');
+  });
+
+  test('session renewal: with session_max_age = 3 s a ping stream keeps flowing across two fresh handshakes, on the same adapter and address', { timeout: STEP_TIMEOUT_MS }, async () => {
+    const address = await waitForAddress(topology.clients[0]!, 'tapvpn0');
+    await stopChildren([clients[0]!.child]);
+    const renewing = join(dir, 'alice-renewing.toml');
+    await writeFile(renewing, `session_max_age = 3\n${await readFile(configs.clients[0]!, 'utf8')}`); // top-level key: before any table
+    clients[0] = start(topology.clients[0]!, ['client', '--config', renewing]);
+    assert.equal(await waitForAddress(topology.clients[0]!, 'tapvpn0'), address);
+    const opened = (): number => clients[0]!.output().split('tunnel opened').length - 1;
+    const renewed = (): number => clients[0]!.output().split('tunnel renewed by a fresh handshake').length - 1;
+    await eventually('the tunnel up', () => opened() === 1, 30_000);
+    const ping = await run('ping', ['-c', '48', '-i', '0.25', '-W', '2', LAN_HOST_ADDRESS], { netns: topology.clients[0]!, allowFailure: true, timeoutMs: 40_000 });
+    const [, sent, received] = /(\d+) packets transmitted, (\d+) received/.exec(ping.stdout) ?? [];
+    console.log(`# session renewal: ${received} of ${sent} pings answered across ${renewed()} renewals`);
+    assert.ok(renewed() >= 2, `at least two renewals during the stream (saw ${renewed()})`);
+    assert.ok(Number(sent) - Number(received) <= 2, `at most 2 of ${sent} pings lost across the renewals (${received} received)`);
+    assert.equal(opened(), 1, 'renewals are not reconnects: the tunnel was opened once');
+    assert.equal(await waitForAddress(topology.clients[0]!, 'tapvpn0'), address);
   });
 });
