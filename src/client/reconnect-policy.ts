@@ -101,6 +101,9 @@ export class ReconnectPolicy {
     }
     if (close.code === CloseCode.STALE_TIMESTAMP) return `${close.reason}${kept}`;
     if (close.code === CloseCode.SHUTTING_DOWN) return `the server is shutting down or restarting (${close.reason}); reconnecting${kept}`;
+    if (close.code === CloseCode.REPLACED && close.by === 'peer' && close.wasAuthorized) { // sealed: unauthenticated closes come "by network"
+      return `another connection with this client's key took the tunnel over (${close.reason}): a second device or copy of this client using the same key — give each device its own key; reconnecting in 30 s or more, not at once, so the two do not knock each other off every second${kept}`;
+    }
     return `the server closed the tunnel (${code}: ${close.reason}); reconnecting${kept} — when another copy of this client connects elsewhere, the server keeps only the newer tunnel`;
   }
 

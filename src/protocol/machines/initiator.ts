@@ -87,6 +87,16 @@ export const COOKIE_REUSE_MS = 115_000;
 
 export const DEFAULT_RECONNECT: { minDelayMs: number; maxDelayMs: number; random?: () => number } = { minDelayMs: 1_000, maxDelayMs: 60_000 };
 
+/**
+ * How long we wait after the server closed our current tunnel with a sealed
+ * REPLACED. Our own reconnects and renewals never see it on the connection
+ * they use (the old connection is dead or no longer ours), so a sealed
+ * REPLACED means another connection holding our key took over — usually a
+ * second device given the same key. Reconnecting after the ordinary backoff
+ * would knock that one off in turn, and the two would flap every second.
+ */
+export const REPLACED_HOLD_OFF_MS = 30_000;
+
 /** Where the next connection goes: the server's pinned key and the path to it (failover changes it). */
 export interface InitiatorTarget {
   serverPublicKey: Uint8Array;
@@ -106,6 +116,8 @@ export class InitiatorMachine extends EndpointMachine<InitiatorState, InitiatorE
   /** The last attempt was refused as STALE_TIMESTAMP (cleared once authorized): a second one in a row backs off. */
   private staleBefore = false;
   private retryAtOnce = false;
+  /** The server closed our tunnel with a sealed REPLACED: the next reconnect waits at least REPLACED_HOLD_OFF_MS. */
+  private replacedBySealedClose = false;
   /** This connection's REQUEST as first sent (its mac1 is what a COOKIE is sealed to). */
   private request: { frame: Uint8Array; mac1: Uint8Array; cookieAnswered: boolean } | undefined;
   private cookies: CookieGenerator | undefined;
@@ -278,6 +290,7 @@ export class InitiatorMachine extends EndpointMachine<InitiatorState, InitiatorE
     if (decision.by === 'local') return void this.closeLocal(actions, decision.code, decision.reason, nowMs, 'frame');
     if (!decision.authenticated) return void this.closedUnauthenticated(decision.code, decision.reason, nowMs, actions);
     this.closeIsFinal = !isRetryable(decision.code);
+    this.replacedBySealedClose = decision.code === CloseCode.REPLACED;
     this.closedBy(actions, 'peer', decision.code, decision.reason, nowMs, 'SEALED_CLOSE received', 'dying');
   }
 
@@ -362,7 +375,9 @@ export class InitiatorMachine extends EndpointMachine<InitiatorState, InitiatorE
     const atOnce = code === CloseCode.KEY_EXPIRED || this.retryAtOnce;
     this.retryAtOnce = false;
     if (atOnce) return void actions.push({ type: 'reconnect', delayMs: 0 });
-    actions.push({ type: 'reconnect', delayMs: this.backoff.next() });
+    const holdOffMs = this.replacedBySealedClose ? REPLACED_HOLD_OFF_MS : 0;
+    this.replacedBySealedClose = false;
+    actions.push({ type: 'reconnect', delayMs: Math.max(holdOffMs, this.backoff.next()) });
   }
 
   protected closeOnError(actions: Action[], code: number, reason: string, nowMs: number, event: string): void {

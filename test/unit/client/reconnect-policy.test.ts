@@ -36,6 +36,16 @@ test('BUSY (a handshake budget spent, a server under load) is retried however of
   assert.equal(p.onClose(refusal).message.includes('1 of 3'), true, 'BUSY counted no strike');
 });
 
+test('a sealed REPLACED names the likely cause (one key on two devices) and the hold-off; a forged one reads as the path failing', () => {
+  const p = policy();
+  const sealed = p.onClose({ code: CloseCode.REPLACED, reason: 'replaced by a newer connection of the same client', by: 'peer', wasAuthorized: true });
+  assert.equal(sealed.kind, 'retry');
+  assert.match(sealed.message, /same key .* give each device its own key; reconnecting in 30 s/);
+  const forged = p.onClose({ code: CloseCode.REPLACED, reason: 'unauthenticated CLOSE REPLACED', by: 'network', wasAuthorized: true });
+  assert.equal(forged.kind, 'retry');
+  assert.doesNotMatch(forged.message, /30 s/);
+});
+
 test('an unauthenticated refusal (a flipped handshake byte, a forged CLOSE) is retried, and counted', () => {
   const p = policy();
   const verdict = p.onClose(refusal);

@@ -17,7 +17,7 @@ import { CookieGenerator } from '../../../src/crypto/cookie.js';
 import { DEFAULT_GATEWAY_MAC, type Lease } from '../../../src/lease.js';
 import { CloseCode, FrameType, PROTOCOL_VERSION, encodeClose, parseClose, parseRelay } from '../../../src/protocol/frames/index.js';
 import type { Action } from '../../../src/protocol/machines/actions.js';
-import { InitiatorMachine } from '../../../src/protocol/machines/initiator.js';
+import { InitiatorMachine, REPLACED_HOLD_OFF_MS } from '../../../src/protocol/machines/initiator.js';
 import { ServerMachine, type AuthorizeResult } from '../../../src/protocol/machines/server.js';
 import type { ReplayGuard } from '../../../src/crypto/port.js';
 import { Pipe } from './pipe.js';
@@ -206,6 +206,26 @@ describe('the closing rules: only an authenticated refusal is final', () => {
       assert.equal(close?.final === true, final, `code ${code}`);
       assert.equal(pipe.actions[0]!.some((a) => a.type === 'reconnect'), !final);
     }
+  });
+
+  it('a sealed REPLACED holds the next reconnect off for REPLACED_HOLD_OFF_MS (two devices with one key must not flap); other retryable closes and a forged REPLACED use the ordinary backoff', () => {
+    const reconnectDelay = (pipe: Pipe): number | undefined => {
+      const reconnect = pipe.actions[0]!.find((a): a is Extract<Action, { type: 'reconnect' }> => a.type === 'reconnect');
+      return reconnect?.delayMs;
+    };
+    for (const [code, held] of [[CloseCode.REPLACED, true], [CloseCode.SHUTTING_DOWN, false]] as const) {
+      const pipe = makePipe();
+      pipe.event(0, { type: 'start' });
+      pipe.event(1, { type: 'closeRequested', code, reason: 'replaced by a newer connection of the same client' });
+      const delay = reconnectDelay(pipe);
+      assert.ok(delay !== undefined, `code ${code}: a reconnect is scheduled`);
+      assert.equal(delay >= REPLACED_HOLD_OFF_MS, held, `code ${code}: delay ${delay} ms`);
+    }
+    const forged = makePipe();
+    forged.event(0, { type: 'start' });
+    forged.event(0, { type: 'frame', frame: encodeClose({ status: CloseCode.REPLACED, reason: 'replaced' }) });
+    const delay = reconnectDelay(forged);
+    assert.ok(delay !== undefined && delay < REPLACED_HOLD_OFF_MS, `forged REPLACED: delay ${delay} ms`);
   });
 });
 
