@@ -42,7 +42,9 @@ export interface QueueingSettings {
   /**
    * The TAP's txqueuelen when it carries super-frames: the ring counts frames,
    * and each may be 64 KiB, so it must be far shorter than `txqueuelen`
-   * (8 × ~60 KB ≈ the bytes 256 frames of 1400 B held).
+   * (4 × ~60 KB ≈ 240 KB, less than the 360 KB 256 frames of 1400 B held).
+   * Measured against 8 (docs/PERFORMANCE.md, 2026-12-02 run D): lower loaded
+   * RTT client→server and higher throughput.
    */
   offloadTxqueuelen: number;
   /**
@@ -73,7 +75,7 @@ export const DEFAULT_QUEUEING: Readonly<QueueingSettings> = Object.freeze({
   backpressure: true,
   backpressureBytes: 64 * 1024,
   offload: true,
-  offloadTxqueuelen: 8,
+  offloadTxqueuelen: 4,
   gsoMaxSize: 0,
 });
 
