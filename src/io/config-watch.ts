@@ -23,6 +23,8 @@ export interface ConfigWatchOptions {
   onChange(): Promise<void> | void;
   /** The watch could not be set up (the poll still runs). */
   onWatchError?(error: Error): void;
+  /** Use the file system's notifications (default true); false leaves the poll alone (tests of the fallback). */
+  notifications?: boolean;
 }
 
 export interface ConfigWatcher {
@@ -61,15 +63,17 @@ export async function watchConfigFile(file: string, options: ConfigWatchOptions)
 
   const name = basename(file);
   let watcher: FSWatcher | undefined;
-  try {
-    watcher = watch(dirname(file), { persistent: false }, (_event, changed) => {
-      if (changed !== null && changed !== name) return;
-      clearTimeout(debounce);
-      debounce = setTimeout(requestCheck, DEBOUNCE_MS);
-    });
-    watcher.on('error', (error) => options.onWatchError?.(error));
-  } catch (error) {
-    options.onWatchError?.(error as Error);
+  if (options.notifications !== false) {
+    try {
+      watcher = watch(dirname(file), { persistent: false }, (_event, changed) => {
+        if (changed !== null && changed !== name) return;
+        clearTimeout(debounce);
+        debounce = setTimeout(requestCheck, DEBOUNCE_MS);
+      });
+      watcher.on('error', (error) => options.onWatchError?.(error));
+    } catch (error) {
+      options.onWatchError?.(error as Error);
+    }
   }
   const poll = setInterval(requestCheck, options.pollIntervalMs);
   poll.unref();
