@@ -16,7 +16,7 @@ export interface DaemonHandle {
 }
 
 export interface RunModules {
-  server(): Promise<{ startServer(config: ServerConfig, log: Logger): Promise<DaemonHandle & { reload(config: ServerConfig): void }> }>;
+  server(): Promise<{ startServer(config: ServerConfig, log: Logger): Promise<DaemonHandle & { readonly config: ServerConfig; reload(config: ServerConfig): void }> }>;
   /** The handle's `done` resolves when the client stops for good on its own (a refusal retrying cannot fix). */
   client(): Promise<{ startClient(config: ClientConfig, log: Logger): Promise<DaemonHandle & { done: Promise<void> }> }>;
   relay(): Promise<{ startRelay(config: RelayConfig, log: Logger): Promise<DaemonHandle> }>;

@@ -126,6 +126,8 @@ export class ServerCore {
   /** Authorized tunnels waiting for their peer's first authenticated frame to take over a live one (register). */
   private readonly pendingTunnels = new Set<ClientTunnel>();
   private handshakes = 0;
+  /** The last reload's configuration; the start one (opts.config) until then. */
+  #applied: ServerConfig | undefined;
   readonly counters: Counters;
   readonly policy: ServerPolicy;
   /** The tunnels joined with their identity, for status, metrics and the tunnel events. */
@@ -201,8 +203,14 @@ export class ServerCore {
     this.adapter.tick(); // the periodic router advertisements to the server's own kernel
   }
 
+  /** The configuration in force: the start one, then the last reload's (src/server/reload-plan.ts keeps restart-only keys as they started). */
+  get config(): ServerConfig {
+    return this.#applied ?? this.opts.config;
+  }
+
   /** SIGHUP: the new client list; tunnels of clients no longer allowed are closed. */
   reload(config: ServerConfig): void {
+    this.#applied = config;
     this.policy.reload(config);
     const sites = siteNetworksOf(config);
     const sites6 = siteNetworks6Of(config);

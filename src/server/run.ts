@@ -42,6 +42,8 @@ export interface ServerHandle {
   readonly counters: Counters;
   /** Authorized tunnels right now (what the status endpoint reports). */
   readonly activeTunnels: number;
+  /** The configuration in force (what a reload is compared with). */
+  readonly config: ServerConfig;
   reload(config: ServerConfig): void;
   stop(): Promise<void>;
 }
@@ -135,6 +137,9 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Se
     counters: running.core.counters,
     get activeTunnels() {
       return running.core.activeTunnels;
+    },
+    get config() {
+      return running.core.config;
     },
     reload: (next) => {
       running.core.reload(next);
