@@ -7,8 +7,8 @@
  * (NFS, some overlay and container mounts). A change is a new SHA-256 of the
  * content: touching the file, or writing it unchanged, reports nothing.
  *
- * Bound: a change is reported at most pollIntervalMs (plus the read) after
- * the write, and usually DEBOUNCE_MS after it.
+ * Bound: a change is reported at most pollIntervalMs + SETTLE_MS (plus the
+ * read) after the last write, and usually DEBOUNCE_MS + SETTLE_MS after it.
  */
 import { createHash } from 'node:crypto';
 import { watch, type FSWatcher } from 'node:fs';
@@ -16,6 +16,13 @@ import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 
 export const DEBOUNCE_MS = 100;
+/**
+ * A version of the file must hold still this long before it is read: a
+ * write in place truncates first, and a check between the truncate and the
+ * write saw an empty or half file as a change (then the whole one as a
+ * second), so the server reloaded twice and logged a bogus error between.
+ */
+export const SETTLE_MS = 50;
 
 export interface ConfigWatchOptions {
   pollIntervalMs: number;
@@ -41,6 +48,8 @@ export async function watchConfigFile(file: string, options: ConfigWatchOptions)
   const check = async (): Promise<void> => {
     const key = await statKey(file);
     if (key === undefined || key === lastStat) return; // gone for a moment (a rename under way), or not touched
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+    if ((await statKey(file)) !== key) return; // still being written: the next notification or poll looks again
     lastStat = key;
     const hash = await hashOf(file);
     if (hash === undefined || hash === lastHash) return;

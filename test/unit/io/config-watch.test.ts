@@ -4,7 +4,7 @@
  * writing the same bytes, is not; a file replaced by rename is followed.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rename, rm, utimes, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rename, rm, truncate, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -29,6 +29,27 @@ test('polling only: content changes are reported once each, touches and identica
     await writeFile(`${file}.new`, 'a = 3\n');
     await rename(`${file}.new`, file);
     await eventually('the replaced file seen', () => changes === 2, 5_000);
+  } finally {
+    watcher.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a file written in place (truncate, then the bytes) is reported whole, never empty or half-written', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'tapvpn-poll-'));
+  const file = join(dir, 'server.toml');
+  await writeFile(file, 'a = 0\n');
+  const seen: string[] = [];
+  const watcher = await watchConfigFile(file, { pollIntervalMs: 10, notifications: false, onChange: async () => void seen.push(await readFile(file, 'utf8')) });
+  try {
+    for (let i = 1; i <= 20; i++) {
+      await truncate(file, 0); // what an editor saving in place does first
+      await sleep(5);
+      await writeFile(file, `a = ${i}\n`);
+      await sleep(5);
+    }
+    await eventually('the last version seen', () => seen.at(-1) === 'a = 20\n', 5_000);
+    assert.deepEqual(seen.filter((text) => !/^a = \d+\n$/.test(text)), [], 'no empty or partial version reported');
   } finally {
     watcher.close();
     await rm(dir, { recursive: true, force: true });
