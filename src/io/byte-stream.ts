@@ -4,7 +4,10 @@
  * in-memory pair (memory-stream.ts) implements it for tests that need no
  * network. Contract, as for a socket:
  * - `data` chunks arrive in write order; the driver never keeps a chunk past
- *   the frame views it yields (Node never reuses socket chunks);
+ *   the frame views it yields. A chunk is valid only during the listener
+ *   call when the stream was marked with markChunksReused (the client's
+ *   dialled socket reads into one reusable buffer: onread); otherwise it is
+ *   never reused (Node's default: a fresh buffer per read);
  * - `write` keeps a reference to its argument until written: never reuse it;
  * - `close` fires exactly once, after `end()` by both sides, `destroy()`, or
  *   an error (which fires `error` first);
@@ -37,6 +40,18 @@ export interface ByteStream {
   once(event: 'drain', listener: () => void): this;
   /** After end(): every queued byte has been handed on (to the kernel, for a socket). */
   once(event: 'finish', listener: () => void): this;
+}
+
+const reusingStreams = new WeakSet<ByteStream>();
+
+/** Marks `stream` as one whose `data` chunks are views of a buffer the next read overwrites. */
+export function markChunksReused(stream: ByteStream): void {
+  reusingStreams.add(stream);
+}
+
+/** True when `stream`'s chunks (and views of them) must not be kept past the `data` listener call. */
+export function chunksReused(stream: ByteStream): boolean {
+  return reusingStreams.has(stream);
 }
 
 /**

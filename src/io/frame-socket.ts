@@ -22,7 +22,7 @@ import { readU16 } from '../wire/bytes.js';
 import { MAX_DATAGRAM_LENGTH, MAX_PADDING_LENGTH } from '../protocol/frames/limits.js';
 import { ETHERNET_HEADROOM, type TunnelSession } from '../protocol/session.js';
 import { Socket } from 'node:net';
-import type { ByteStream } from './byte-stream.js';
+import { chunksReused, type ByteStream } from './byte-stream.js';
 import { applyCarrierOptions } from './carrier-options.js';
 import { processQueueing } from './queueing.js';
 import { checkGso, segmentTcp, type GsoInfo } from '../wire/gso.js';
@@ -102,6 +102,8 @@ export class FrameSocket {
   #closing = false;
   readonly #now: () => number;
   readonly #maxQueuedBytes: number;
+  /** The stream's chunks are overwritten by its next read: a control frame is handed on as a copy (the machines may keep one). */
+  readonly #copyControlFrames: boolean;
 
   constructor(
     readonly stream: ByteStream,
@@ -111,6 +113,7 @@ export class FrameSocket {
     this.#now = options.now ?? Date.now;
     this.#maxQueuedBytes = options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES;
     this.decoder = new FrameDecoder(options.maxFrameLength);
+    this.#copyControlFrames = chunksReused(stream);
     this.lastReceivedMs = this.lastSentMs = this.#chunkMs = this.#now();
     if (stream instanceof Socket) {
       stream.setNoDelay(true);
@@ -288,7 +291,8 @@ export class FrameSocket {
     const session = this.#session;
     if (session === undefined || frame[4] !== FrameType.DATA) {
       this.lastReceivedMs = this.#chunkMs; // the machine verifies (or refuses) it now
-      return this.events.onControl(frame);
+      // Rare (handshake, keepalive, rekey, close): a copy costs nothing here, and a machine (or a relay's forward) may hold the frame.
+      return this.events.onControl(this.#copyControlFrames ? new Uint8Array(frame) : frame);
     }
     const length = session.openDataInto(frame, this.#chunkMs, plaintext, ETHERNET_HEADROOM);
     if (length < 0) {

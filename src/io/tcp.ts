@@ -5,9 +5,11 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { loadTapBinding } from '../../adapter/native-binding.js';
 import { splitHostPort } from '../protocol/frames/names.js';
-import { unmappedAddress, type ByteStream, type ConnectionSource, type Dial, type Peer } from './byte-stream.js';
+import { markChunksReused, unmappedAddress, type ByteStream, type ConnectionSource, type Dial, type Peer } from './byte-stream.js';
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+/** A dialled socket's one read buffer: Node's own per-read allocation size. */
+const READ_BUFFER_BYTES = 64 * 1024;
 
 export interface TcpListener extends ConnectionSource {
   readonly port: number;
@@ -73,7 +75,7 @@ export function dialTcp(timeoutMs = DEFAULT_CONNECT_TIMEOUT_MS): Dial {
     } catch (error) {
       return queueMicrotask(() => done({ ok: false, reason: (error as Error).message }));
     }
-    const socket = connect({ host, port });
+    const socket = connectReusingReads(host, port);
     let settled = false;
     const fail = (reason: string): void => {
       if (settled) return; // a later error belongs to the stream's owner, which listens too
@@ -90,4 +92,25 @@ export function dialTcp(timeoutMs = DEFAULT_CONNECT_TIMEOUT_MS): Dial {
       done({ ok: true, stream: socket, address });
     });
   };
+}
+
+/**
+ * A socket that reads into one buffer of its own (net's `onread`) instead of
+ * a fresh 64 KiB per read, which under load was most of the client's garbage.
+ * With onread Node emits no `data`; the callback emits it, so the socket is
+ * still a ByteStream (and pause/resume still stop and start the reads). Each
+ * chunk is a view that the next read overwrites: the stream is marked, and
+ * its reader must consume or copy a chunk before the listener returns.
+ * Only dialled sockets: net.createServer has no onread for accepted ones.
+ */
+function connectReusingReads(host: string, port: number): Socket {
+  const buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
+  const socket: Socket = connect({
+    host,
+    port,
+    // true: keep reading; a listener that paused the socket has already stopped the reads (Socket.pause).
+    onread: { buffer, callback: (bytes: number) => (socket.emit('data', buffer.subarray(0, bytes)), true) },
+  });
+  markChunksReused(socket);
+  return socket;
 }

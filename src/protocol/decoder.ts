@@ -9,11 +9,16 @@
  *   exact length allocated when its length is known. The decoder never
  *   writes to a yielded frame again, so a frame may be kept (queued for a
  *   socket write, say) as long as the caller does not reuse the chunk memory
- *   (Node's socket chunks are never reused) — unless `reuseAssembly` is set:
+ *   (Node's default socket chunks are never reused; a socket that reads into
+ *   one buffer (onread, the client's) does: its reader copies what it keeps,
+ *   FrameSocket its control frames) — unless `reuseAssembly` is set:
  *   then a spanning frame is assembled in one buffer the decoder keeps, and
  *   is valid only during onFrame (the data plane, which opens each DATA frame
  *   at once: with 64 KiB super-frames nearly every frame spans chunks, and an
  *   allocation per frame was the GC's main food);
+ * - the decoder keeps no view of a chunk past push(): a partial frame is
+ *   copied out (lengthScratch, partial), so the chunk's memory may be
+ *   overwritten as soon as push() returns;
  * - after an error the decoder is poisoned: every later push throws the same
  *   ProtocolError (the connection must be closed with its closeCode).
  * - `maxFrameLength` (at most MAX_FRAME_LENGTH) bounds frames from here on:

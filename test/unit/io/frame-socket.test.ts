@@ -9,6 +9,9 @@ import { test } from 'node:test';
 import { FrameSocket } from '../../../src/io/frame-socket.js';
 import { memoryStreamPair } from '../../../src/io/memory-stream.js';
 import { encodeClose } from '../../../src/protocol/frames/close.js';
+import { createServer, type Socket } from 'node:net';
+import { chunksReused, type DialOutcome } from '../../../src/io/byte-stream.js';
+import { dialTcp } from '../../../src/io/tcp.js';
 
 const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -44,4 +47,30 @@ test('bytes of a frame that never completes (a corrupted length) do not move the
   assert.equal(frames.length, 0, 'the inflated frame is still incomplete');
   assert.ok(socket.bytesIn > whole.length * 29, 'bytes did arrive');
   assert.equal(socket.lastReceivedMs, 1_000, 'but the clock still says when the last whole frame came');
+});
+
+test('over a dialled socket that reads into one reused buffer, the control frames handed on stay intact after later reads', async () => {
+  const reasons = Array.from({ length: 8 }, (_, i) => `reason ${i} `.repeat(i + 1));
+  const sent = reasons.map((reason) => encodeClose({ status: 0, reason }));
+  let peer: Socket | undefined;
+  const server = createServer((socket) => void (peer = socket));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  try {
+    const outcome = await new Promise<DialOutcome>((resolve) => dialTcp(2_000)(`127.0.0.1:${port}`, resolve));
+    assert.ok(outcome.ok);
+    assert.ok(chunksReused(outcome.stream), 'the dialled socket reads into one buffer (onread)');
+    const kept: Uint8Array[] = []; // kept as handed on, no copy: a machine may do the same
+    const socket = new FrameSocket(outcome.stream, { onControl: (f) => void kept.push(f), onDecodeError: () => undefined, onClose: () => undefined });
+    for (let i = 0; i < 100 && !peer; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    for (const [i, frame] of sent.entries()) {
+      peer!.write(frame); // one read each: the next overwrites the buffer the previous frame came in
+      for (let wait = 0; wait < 200 && kept.length <= i; wait++) await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    assert.deepEqual(kept.map((f) => Buffer.from(f).toString('hex')), sent.map((f) => Buffer.from(f).toString('hex')));
+    socket.destroy();
+  } finally {
+    peer?.destroy();
+    server.close();
+  }
 });

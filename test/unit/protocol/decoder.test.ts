@@ -63,6 +63,28 @@ describe('FrameDecoder', () => {
     buffers.delete(doubled.buffer);
     assert.equal(buffers.size, 1, 'every spanning frame was assembled in the same buffer');
   });
+  it('decodes byte-exact from one read buffer overwritten after every push (socket onread): it keeps no view of a chunk', () => {
+    // Frames up to a 64 KiB super-frame, so that many span several reads, as on the client's socket.
+    const frameArb = fc.tuple(fc.integer({ min: 0, max: 65_535 }), fc.integer({ min: 0, max: 255 })).map(([length, fill]) =>
+      encodeData({ etherType: 0x0800, keyId: 1, paddingLength: 0, digest: new Uint8Array(16).fill(fill ^ 0x5a), ciphertext: new Uint8Array(length).fill(fill) }));
+    const readArb = fc.array(fc.integer({ min: 1, max: 65_536 }), { minLength: 1, maxLength: 64 });
+    fc.assert(fc.property(fc.array(frameArb, { minLength: 1, maxLength: 6 }), readArb, fc.boolean(), (frames, reads, reuseAssembly) => {
+      const wire = concat([...frames, ...FRAMES]);
+      const decoder = new FrameDecoder();
+      decoder.reuseAssembly = reuseAssembly;
+      const readBuffer = new Uint8Array(65_536);
+      const got: string[] = [];
+      for (let at = 0, i = 0; at < wire.length; i++) {
+        const take = Math.min(reads[i % reads.length]!, wire.length - at);
+        readBuffer.set(wire.subarray(at, at + take));
+        decoder.push(readBuffer.subarray(0, take), (f) => got.push(hex(f)));
+        readBuffer.fill(0xee); // the next read overwrites it: any view kept past push now holds garbage
+        at += take;
+      }
+      assert.ok(decoder.atBoundary);
+      assert.deepEqual(got, [...frames, ...FRAMES].map(hex));
+    }), { numRuns: 60 });
+  });
   it('handles a maximal frame split in two', () => {
     const big = encodeData({ etherType: 0x86dd, keyId: 0, paddingLength: 0, digest: new Uint8Array(16), ciphertext: new Uint8Array(65535).fill(7) });
     assert.ok(big.length <= MAX_FRAME_LENGTH);
