@@ -222,7 +222,8 @@ test('server: dispatches to startServer, stops with 0 on SIGTERM, reloads on SIG
     server: {
       startServer: async (config: { tunnel: { gateway: string } }) => {
         calls.push(`start ${config.tunnel.gateway}`);
-        return { stop: async () => void calls.push('stop'), reload: (c: { clients: unknown[] }) => void calls.push(`reload ${c.clients.length}`) };
+        // `config`: the configuration in force, which a reload compares the file with (restart-only keys).
+        return { config, stop: async () => void calls.push('stop'), reload: (c: { clients: unknown[] }) => void calls.push(`reload ${c.clients.length}`) };
       },
     },
   };
