@@ -185,6 +185,19 @@ function overlaps(a: Cidr, b: Cidr): boolean {
   return inSubnet(ipv4Number(a.address), ipv4Number(b.address), Math.min(a.prefixLength, b.prefixLength));
 }
 
+/** What differs between the IPv4 and the IPv6 site networks of a client; the rules are the same. */
+interface SiteFamily {
+  key: 'networks' | 'networks6';
+  overlaps(a: Cidr, b: Cidr): boolean;
+  /** The tunnel's own network (undefined: this family is not in the tunnel, so no site networks of it). */
+  tunnelNetwork: Cidr | undefined;
+  tunnelKey: string;
+  /** The pushed routes, with where each is configured. */
+  pushed: Array<{ route: Cidr; where: string }>;
+  reserved: readonly Cidr[];
+  reservedText: string;
+}
+
 /**
  * Site networks (issue 14, site-to-site): each outside the tunnel network,
  * the addresses no client may reach, every other client's networks, and the
@@ -193,25 +206,47 @@ function overlaps(a: Cidr, b: Cidr): boolean {
  */
 function checkSiteNetworks(config: RawServer, ctx: z.RefinementCtx): void {
   const { tunnel } = config;
-  const pushed = [
-    ...tunnel.routes.map((route, j) => ({ route, where: `tunnel.routes[${j}]` })),
-    ...config.clients.flatMap((c, i) => (c.routes ?? []).map((route, j) => ({ route, where: `clients[${i}].routes[${j}]` }))),
-  ];
+  checkSiteNetworksOf(config, ctx, {
+    key: 'networks',
+    overlaps,
+    tunnelNetwork: tunnel.network,
+    tunnelKey: 'tunnel.network',
+    pushed: [
+      ...tunnel.routes.map((route, j) => ({ route, where: `tunnel.routes[${j}]` })),
+      ...config.clients.flatMap((c, i) => (c.routes ?? []).map((route, j) => ({ route, where: `clients[${i}].routes[${j}]` }))),
+    ],
+    reserved: NOT_SITE_NETWORKS,
+    reservedText: '0/8, 127/8, 169.254/16 and 224/3 are never routed to a client',
+  });
+  checkSiteNetworksOf(config, ctx, {
+    key: 'networks6',
+    overlaps: overlaps6,
+    tunnelNetwork: tunnel.network6,
+    tunnelKey: 'tunnel.network6',
+    pushed: tunnel.routes6.map((route, j) => ({ route, where: `tunnel.routes6[${j}]` })),
+    reserved: NOT_SITE_NETWORKS6,
+    reservedText: '::/8, fe80::/10 and ff00::/8 are never routed to a client',
+  });
+}
+
+function checkSiteNetworksOf(config: RawServer, ctx: z.RefinementCtx, family: SiteFamily): void {
+  const { overlaps: overlap, tunnelNetwork } = family;
   const seen: Array<{ network: Cidr; where: string }> = [];
   config.clients.forEach((client, i) => {
-    client.networks.forEach((network, j) => {
-      const path = ['clients', i, 'networks', j];
+    client[family.key].forEach((network, j) => {
+      const path = ['clients', i, family.key, j];
       const problem = (message: string): void => ctx.addIssue({ code: 'custom', path, message: `${message}, got ${text(network)}` });
-      if (overlaps(network, tunnel.network)) return problem(`expected a network outside tunnel.network ${text(tunnel.network)}`);
-      const reserved = NOT_SITE_NETWORKS.find((r) => overlaps(network, r));
-      if (reserved) return problem(`expected a unicast network outside ${text(reserved)} (0/8, 127/8, 169.254/16 and 224/3 are never routed to a client)`);
-      const other = seen.find((s) => overlaps(network, s.network));
+      if (!tunnelNetwork) return problem('expected no IPv6 site networks without [tunnel] network6 (IPv6 in the tunnel)');
+      if (overlap(network, tunnelNetwork)) return problem(`expected a network outside ${family.tunnelKey} ${text(tunnelNetwork)}`);
+      const reserved = family.reserved.find((r) => overlap(network, r));
+      if (reserved) return problem(`expected a unicast network outside ${text(reserved)} (${family.reservedText})`);
+      const other = seen.find((s) => overlap(network, s.network));
       if (other) return problem(`expected a network no other site network overlaps (${other.where} is ${text(other.network)})`);
-      seen.push({ network, where: `clients[${i}].networks[${j}]` });
-      for (const { route, where } of pushed) {
-        if (!overlaps(network, route)) continue;
+      seen.push({ network, where: `clients[${i}].${family.key}[${j}]` });
+      for (const { route, where } of family.pushed) {
+        if (!overlap(network, route)) continue;
         if (route.prefixLength >= network.prefixLength) return problem(`expected a network that does not contain the pushed route ${where} ${text(route)} (the LAN behind the server)`);
-        if (!tunnel.routes_may_cover_networks) return problem(`expected a network outside the pushed route ${where} ${text(route)}, or tunnel.routes_may_cover_networks = true to let a summary or default route cover site networks (the more specific network wins)`);
+        if (!config.tunnel.routes_may_cover_networks) return problem(`expected a network outside the pushed route ${where} ${text(route)}, or tunnel.routes_may_cover_networks = true to let a summary or default route cover site networks (the more specific network wins)`);
       }
     });
   });
@@ -226,31 +261,6 @@ const NOT_SITE_NETWORKS6: readonly Cidr[] = [
 
 function overlaps6(a: Cidr, b: Cidr): boolean {
   return samePrefix6(ipv6ToBytes(a.address), 0, ipv6ToBytes(b.address), 0, Math.min(a.prefixLength, b.prefixLength));
-}
-
-/** networks6: as checkSiteNetworks for IPv4, against network6, routes6 and each other; only with [tunnel] network6. */
-function checkSiteNetworks6(config: RawServer, ctx: z.RefinementCtx): void {
-  const { tunnel } = config;
-  const pushed = tunnel.routes6.map((route, j) => ({ route, where: `tunnel.routes6[${j}]` }));
-  const seen: Array<{ network: Cidr; where: string }> = [];
-  config.clients.forEach((client, i) => {
-    client.networks6.forEach((network, j) => {
-      const path = ['clients', i, 'networks6', j];
-      const problem = (message: string): void => ctx.addIssue({ code: 'custom', path, message: `${message}, got ${text(network)}` });
-      if (!tunnel.network6) return problem('expected no IPv6 site networks without [tunnel] network6 (IPv6 in the tunnel)');
-      if (overlaps6(network, tunnel.network6)) return problem(`expected a network outside tunnel.network6 ${text(tunnel.network6)}`);
-      const reserved = NOT_SITE_NETWORKS6.find((r) => overlaps6(network, r));
-      if (reserved) return problem(`expected a unicast network outside ${text(reserved)} (::/8, fe80::/10 and ff00::/8 are never routed to a client)`);
-      const other = seen.find((s) => overlaps6(network, s.network));
-      if (other) return problem(`expected a network no other site network overlaps (${other.where} is ${text(other.network)})`);
-      seen.push({ network, where: `clients[${i}].networks6[${j}]` });
-      for (const { route, where } of pushed) {
-        if (!overlaps6(network, route)) continue;
-        if (route.prefixLength >= network.prefixLength) return problem(`expected a network that does not contain the pushed route ${where} ${text(route)} (the LAN behind the server)`);
-        if (!tunnel.routes_may_cover_networks) return problem(`expected a network outside the pushed route ${where} ${text(route)}, or tunnel.routes_may_cover_networks = true to let a summary or default route cover site networks (the more specific network wins)`);
-      }
-    });
-  });
 }
 
 function checkClients(config: RawServer, ctx: z.RefinementCtx): void {
@@ -290,7 +300,6 @@ export const serverConfigSchema = serverObject
     checkAddresses(config, ctx);
     checkClients(config, ctx);
     checkSiteNetworks(config, ctx);
-    checkSiteNetworks6(config, ctx);
     checkServices(config, ctx);
   })
   .transform((config) => {
