@@ -10,7 +10,7 @@ import type { Lease } from '../lease.js';
 import type { Logger } from '../log.js';
 import { packageVersion } from '../version.js';
 import { logTunnelEvent, type TunnelIdentity } from './events.js';
-import { NO_TRAFFIC, type ClientSnapshot, type ClientState, type Traffic } from './snapshot.js';
+import { NO_TRAFFIC, addTraffic, type ClientSnapshot, type ClientState, type Traffic } from './snapshot.js';
 
 export const REKEY_POLL_MS = 1000;
 
@@ -25,15 +25,6 @@ export interface ClientMonitorOptions {
   /** The hops of the current attempt, relays first, the server last (it changes on failover). */
   path: () => readonly string[];
   log: Logger;
-}
-
-function add(a: Traffic, b: Traffic): Traffic {
-  return {
-    bytesReceived: a.bytesReceived + b.bytesReceived,
-    bytesSent: a.bytesSent + b.bytesSent,
-    datagramsReceived: a.datagramsReceived + b.datagramsReceived,
-    datagramsSent: a.datagramsSent + b.datagramsSent,
-  };
 }
 
 export class ClientMonitor {
@@ -81,7 +72,7 @@ export class ClientMonitor {
 
   /** The session was renewed by a fresh handshake on a second connection; the tunnel stayed up (no closed event). */
   renewed(lease: Lease, suite: string, counters: () => ConnectionCounters, nowMs = Date.now()): void {
-    this.#previous = add(this.#previous, this.#current?.().traffic ?? NO_TRAFFIC);
+    this.#previous = addTraffic(this.#previous, this.#current?.().traffic ?? NO_TRAFFIC);
     this.#renewals++;
     this.#lease = { lease, grantedAtMs: nowMs };
     this.#suite = suite;
@@ -93,7 +84,7 @@ export class ClientMonitor {
   closed(code: string, reason: string, by: string, nowMs = Date.now()): void {
     const wasUp = this.#current !== undefined;
     const traffic = this.#current?.().traffic ?? NO_TRAFFIC;
-    this.#previous = add(this.#previous, traffic);
+    this.#previous = addTraffic(this.#previous, traffic);
     this.#current = undefined;
     this.#lastClose = { code, reason, by, atMs: nowMs };
     const since = this.#connectedSinceMs ?? nowMs;
@@ -146,7 +137,7 @@ export class ClientMonitor {
       ...(this.#suite && this.#state === 'up' ? { suite: this.#suite } : {}),
       ...(this.#connectedSinceMs === undefined ? {} : { connectedSinceMs: this.#connectedSinceMs }),
       ...(live?.rttMs === undefined ? {} : { rttMs: live.rttMs }),
-      traffic: add(this.#previous, current),
+      traffic: addTraffic(this.#previous, current),
       reconnects: this.#reconnects,
       renewals: this.#renewals,
       ...(this.#lastClose ? { lastClose: this.#lastClose } : {}),

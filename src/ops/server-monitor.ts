@@ -11,7 +11,7 @@
 import type { Logger } from '../log.js';
 import { logTunnelEvent, type TunnelIdentity } from './events.js';
 import { TokenBucket } from '../engine/token-bucket.js';
-import { NO_TRAFFIC, type ClientTotals, type ServerSnapshot, type Traffic, type TunnelRow } from './snapshot.js';
+import { NO_TRAFFIC, addTraffic, type ClientTotals, type ServerSnapshot, type Traffic, type TunnelRow } from './snapshot.js';
 
 export const REKEY_POLL_MS = 1000;
 
@@ -42,15 +42,6 @@ interface Totals {
   tunnelsOpened: number;
   rekeys: number;
   traffic: Traffic;
-}
-
-function add(a: Traffic, b: Traffic): Traffic {
-  return {
-    bytesReceived: a.bytesReceived + b.bytesReceived,
-    bytesSent: a.bytesSent + b.bytesSent,
-    datagramsReceived: a.datagramsReceived + b.datagramsReceived,
-    datagramsSent: a.datagramsSent + b.datagramsSent,
-  };
 }
 
 function identityOf(view: TunnelView): TunnelIdentity {
@@ -115,7 +106,7 @@ export class ServerMonitor {
     this.#keyGenerations.delete(view);
     const counters = view.counters();
     const totals = this.#totals(view.name);
-    totals.traffic = add(totals.traffic, counters.traffic);
+    totals.traffic = addTraffic(totals.traffic, counters.traffic);
     totals.rekeys += counters.rekeys;
     logTunnelEvent(this.log, identityOf(view), {
       event: 'tunnel.closed', code, reason, by, durationMs: nowMs - view.connectedSinceMs, bytesReceived: counters.traffic.bytesReceived, bytesSent: counters.traffic.bytesSent,
@@ -167,7 +158,7 @@ export class ServerMonitor {
         connected: now !== undefined,
         tunnelsOpened: closed?.tunnelsOpened ?? 0,
         rekeys: (closed?.rekeys ?? 0) + (now?.rekeys ?? 0),
-        traffic: add(closed?.traffic ?? NO_TRAFFIC, now?.row.traffic ?? NO_TRAFFIC),
+        traffic: addTraffic(closed?.traffic ?? NO_TRAFFIC, now?.row.traffic ?? NO_TRAFFIC),
       };
     });
   }

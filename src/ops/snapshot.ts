@@ -18,6 +18,16 @@ export interface Traffic {
 
 export const NO_TRAFFIC: Readonly<Traffic> = { bytesReceived: 0, bytesSent: 0, datagramsReceived: 0, datagramsSent: 0 };
 
+/** The sum of two traffic counts (a closed tunnel's and the live one's, a client's connections). */
+export function addTraffic(a: Traffic, b: Traffic): Traffic {
+  return {
+    bytesReceived: a.bytesReceived + b.bytesReceived,
+    bytesSent: a.bytesSent + b.bytesSent,
+    datagramsReceived: a.datagramsReceived + b.datagramsReceived,
+    datagramsSent: a.datagramsSent + b.datagramsSent,
+  };
+}
+
 /** One authorized tunnel on the server. */
 export interface TunnelRow {
   name: string;
