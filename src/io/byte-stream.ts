@@ -8,7 +8,9 @@
  *   call when the stream was marked with markChunksReused (the client's
  *   dialled socket reads into one reusable buffer: onread); otherwise it is
  *   never reused (Node's default: a fresh buffer per read);
- * - `write` keeps a reference to its argument until written: never reuse it;
+ * - `write` keeps a reference to its argument until written: never reuse it
+ *   before `written` is called (once, in write order, after the bytes were
+ *   handed on — to the kernel, for a socket — or the write failed);
  * - `close` fires exactly once, after `end()` by both sides, `destroy()`, or
  *   an error (which fires `error` first);
  * - `cork()`/`uncork()` gather writes into one (a `writev` on a socket).
@@ -16,7 +18,7 @@
 import type { Refusal } from '../protocol/machines/actions.js';
 
 export interface ByteStream {
-  write(chunk: Uint8Array): boolean;
+  write(chunk: Uint8Array, written?: (error?: Error | null) => void): boolean;
   /** Half-closes after the queued writes (a FIN); the stream closes when the peer ends too. */
   end(): void;
   /** Closes now, discarding queued writes. */

@@ -7,9 +7,12 @@
  *   event, no action object, no state machine. Every other frame (and every
  *   frame before authorization) goes to `onControl` for the machine;
  * - out: `sendDatagram` seals straight into a batch buffer; every datagram
- *   sealed in one event-loop turn leaves in one write (one allocation per
- *   batch, none per frame). A control frame flushes the batch first, so the
- *   peer sees frames in the order they were sealed.
+ *   sealed in one event-loop turn leaves in one write. Batch buffers come
+ *   back to a process-wide pool once the socket has written them, so a busy
+ *   tunnel allocates nothing per frame or per batch (a fresh 256 KiB buffer
+ *   per flush was most of the daemons' peak memory: garbage waiting for a
+ *   GC). A control frame flushes the batch first, so the peer sees frames in
+ *   the order they were sealed.
  *
  * Back-pressure: past `maxQueuedBytes` waiting to be written, `congested` is
  * true and datagrams are dropped (and counted) BEFORE sealing — a sealed frame
@@ -93,8 +96,12 @@ export class FrameSocket {
   #chunkMs: number;
   #session: TunnelSession | undefined;
   #sink: DataSink | undefined;
-  #batch: Uint8Array | undefined;
+  /** The buffer DATA frames are sealed into; `#batchStart` is where the unflushed batch begins. */
+  #batch: BatchBuffer | undefined;
+  #batchStart = 0;
   #batchLength = 0;
+  /** The batch buffer behind each batch write the stream has not finished, oldest first (writes finish in order). */
+  readonly #writing: BatchBuffer[] = [];
   #flushScheduled = false;
   #corked = false;
   #closed = false;
@@ -179,12 +186,12 @@ export class FrameSocket {
 
   #seal(session: TunnelSession, etherType: number, datagram: Uint8Array, gso: GsoInfo | undefined): boolean {
     const need = datagram.length + MAX_DATA_OVERHEAD;
-    if (this.#batch && this.#batchLength + need > this.#batch.length) this.flush();
+    if (this.#batch && this.#batchStart + this.#batchLength + need > this.#batch.bytes.length) this.flush();
     if (!this.#batch) {
-      this.#batch = Buffer.allocUnsafe(Math.max(BATCH_BUFFER_BYTES, need));
-      this.#batchLength = 0;
+      this.#batch = takeBatchBuffer(need);
+      this.#batchStart = this.#batchLength = 0;
     }
-    const written = session.sealDatagram(etherType, datagram, this.#batch, this.#batchLength, this.#now(), 0, gso);
+    const written = session.sealDatagram(etherType, datagram, this.#batch.bytes, this.#batchStart + this.#batchLength, this.#now(), 0, gso);
     if (written === 0) {
       this.counters.sendDrops++;
       return false;
@@ -203,15 +210,32 @@ export class FrameSocket {
 
   /** Writes the batched DATA frames now. */
   flush(): void {
-    if (!this.#batch || this.#batchLength === 0) return;
-    const batch = this.#batch.subarray(0, this.#batchLength);
-    // The stream holds the written bytes until they are out: never touch them again. The
-    // unused tail is ours, though: the next batch starts there (a TAP batch of one 64 KiB
-    // super-frame would otherwise cost a fresh 256 KiB buffer per flush).
-    const tail = this.#batch.subarray(this.#batchLength);
-    this.#batch = tail.length >= MIN_BATCH_TAIL_BYTES ? tail : undefined;
+    const buffer = this.#batch;
+    if (!buffer || this.#batchLength === 0) return;
+    const batch = buffer.bytes.subarray(this.#batchStart, this.#batchStart + this.#batchLength);
+    // The stream holds the written bytes until it has written them: never touch them before
+    // (#onBatchWritten). The unused tail is ours, though: the next batch starts there (a TAP
+    // batch of one 64 KiB super-frame would otherwise take a whole buffer per flush).
+    this.#batchStart += this.#batchLength;
     this.#batchLength = 0;
-    this.#write(batch);
+    if (buffer.bytes.length - this.#batchStart < MIN_BATCH_TAIL_BYTES) this.#batch = undefined;
+    if (!this.isOpen) {
+      this.#batch = undefined;
+      return this.#release(buffer);
+    }
+    buffer.writes++;
+    this.#writing.push(buffer);
+    this.#write(batch, this.#onBatchWritten);
+  }
+
+  /** The stream finished the oldest batch write (or failed it, closing): its buffer is free once nothing else of it is queued or being filled. */
+  readonly #onBatchWritten = (): void => {
+    const buffer = this.#writing.shift();
+    if (buffer && --buffer.writes === 0 && buffer !== this.#batch) this.#release(buffer);
+  };
+
+  #release(buffer: BatchBuffer): void {
+    if (buffer.writes === 0) releaseBatchBuffer(buffer);
   }
 
   /** Flushes, then half-closes (the stream closes when the peer ends too). */
@@ -246,7 +270,7 @@ export class FrameSocket {
     if (stream.isPaused()) stream.resume(); // e.g. paused at a decode error: drain, or the unread bytes would turn our FIN into a RST
   }
 
-  #write(bytes: Uint8Array): void {
+  #write(bytes: Uint8Array, written?: () => void): void {
     if (!this.isOpen) return;
     if (!this.#corked) {
       this.#corked = true;
@@ -258,7 +282,7 @@ export class FrameSocket {
     }
     this.bytesOut += bytes.length;
     this.lastSentMs = this.#now();
-    this.stream.write(bytes);
+    this.stream.write(bytes, written);
   }
 
   /**
@@ -322,3 +346,34 @@ export class FrameSocket {
 const plaintext = new Uint8Array(ETHERNET_HEADROOM + MAX_DATAGRAM_LENGTH + MAX_PADDING_LENGTH);
 /** Segments of a super-frame for a peer without OFFLOAD, one at a time (shared like `plaintext`). */
 let segmentScratch: Uint8Array | undefined;
+
+/** A batch buffer and how many of its writes the stream has not finished. */
+interface BatchBuffer {
+  readonly bytes: Uint8Array;
+  writes: number;
+}
+
+/**
+ * Batch buffers whose writes finished, for any connection of the process to
+ * take: a busy tunnel needs a few at a time (its send queue is bounded), an
+ * idle one none. At most MAX_SPARE_BATCH_BUFFERS are kept (2 MiB).
+ */
+const spareBatchBuffers: BatchBuffer[] = [];
+const MAX_SPARE_BATCH_BUFFERS = 8;
+
+function takeBatchBuffer(need: number): BatchBuffer {
+  if (need <= BATCH_BUFFER_BYTES) {
+    const spare = spareBatchBuffers.pop();
+    if (spare) return spare;
+  }
+  return { bytes: Buffer.allocUnsafe(Math.max(BATCH_BUFFER_BYTES, need)), writes: 0 };
+}
+
+function releaseBatchBuffer(buffer: BatchBuffer): void {
+  if (buffer.bytes.length === BATCH_BUFFER_BYTES && spareBatchBuffers.length < MAX_SPARE_BATCH_BUFFERS) spareBatchBuffers.push(buffer);
+}
+
+/** How many finished batch buffers wait in the process-wide pool (tests). */
+export function spareBatchBufferCount(): number {
+  return spareBatchBuffers.length;
+}

@@ -1,10 +1,11 @@
 /**
  * Two ByteStreams joined back to back in memory, for tests that need no
  * network. Bytes written on one side arrive at the other's `data` listener
- * later (never inside `write`), in write order, one chunk per write (cork
- * is accepted and ignored: a test's queue has no event-loop turn to wait
- * for). `end()` on either side closes both after the
- * bytes already written arrive, as a socket pair without half-open would;
+ * later (never inside `write`), in write order, one chunk per write, as a
+ * copy (a network copies: the writer may reuse its buffer once `written`
+ * ran, while the reader still holds what arrived). Cork is accepted and
+ * ignored: a test's queue has no event-loop turn to wait for. `end()` on
+ * either side closes both after the bytes already written arrive, as a socket pair without half-open would;
  * `destroy()` closes both at once and drops what is in flight.
  *
  * `schedule` decides when deliveries run: by default `setImmediate`, like a
@@ -49,9 +50,12 @@ class MemoryStream extends EventEmitter implements ByteStream {
     return this.#inFlightBytes;
   }
 
-  write(chunk: Uint8Array): boolean {
-    if (this.#closed || this.#ended) return false;
-    this.#send(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+  write(chunk: Uint8Array, written?: (error?: Error | null) => void): boolean {
+    if (this.#closed || this.#ended) {
+      if (written) this.#schedule(() => written(new Error('write after the stream closed')));
+      return false;
+    }
+    this.#send(Buffer.from(chunk), written);
     return true;
   }
 
@@ -88,10 +92,11 @@ class MemoryStream extends EventEmitter implements ByteStream {
     return this.#paused;
   }
 
-  #send(bytes: Buffer): void {
+  #send(bytes: Buffer, written: ((error?: Error | null) => void) | undefined): void {
     this.#inFlightBytes += bytes.length;
     this.#schedule(() => {
       this.#inFlightBytes -= bytes.length;
+      written?.(this.#closed ? new Error('the stream closed before the write') : null);
       if (this.#closed) return;
       const delivered = this.options.intercept ? this.options.intercept(this.index, bytes) : bytes;
       if (delivered) this.peer.#receive(delivered);
