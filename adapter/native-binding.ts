@@ -37,8 +37,14 @@ export interface TapBinding {
   /** write()s each frame (with vnetHdr: writev of the header from `meta`, zeros without); returns how many the kernel took whole. */
   writeFrames(fd: number, frames: readonly Uint8Array[], vnetHdr?: boolean, meta?: Uint16Array): number;
   close(fd: number): void;
-  /** A TCP socket bound to an IP literal and port (0: any), not listening; for net.Server.listen({ fd }). */
+  /** A TCP socket bound to an IP literal and port (0: any), not listening; startAccepting (or net.Server.listen({ fd })) listens on it. */
   bindTcp(address: string, port: number): { fd: number; port: number };
+  /** listen()s on a bound socket and accepts on the event loop: `callback` gets each connection's fd (non-blocking, close-on-exec; the callee owns it), or -1 and an error (EMFILE ...). */
+  startAccepting(fd: number, backlog: number, callback: (fd: number, error: NodeJS.ErrnoException | undefined) => void): object;
+  /** Pauses (false: connections wait in the backlog) or resumes accepting. */
+  setAccepting(handle: object, on: boolean): void;
+  /** Stops accepting and closes the listening fd (idempotent). */
+  stopAccepting(handle: object): void;
   /** Calling thread: no_new_privs, and the bounding set emptied (false without CAP_SETPCAP). Before setuid. */
   dropBoundingSet(): boolean;
   /** Calling thread: the ambient, effective, permitted and inheritable sets emptied. After setuid (or without one). */

@@ -40,6 +40,7 @@
  * poll and is reported once; the poll is stopped (and so removed from epoll)
  * before JavaScript closes the fd.
  */
+#define _GNU_SOURCE /* accept4 */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if.h>
@@ -561,8 +562,8 @@ static napi_value tap_close(napi_env env, napi_callback_info info) {
 /*
  * bindTcp(address: IPv4 or IPv6 literal, port) -> { fd, port }: a TCP socket
  * bound, not listening (close-on-exec, SO_REUSEADDR like Node's listeners;
- * "::" dual-stack like Node's). Node's net.Server listens on it with
- * listen({ fd }): until then the kernel completes no handshake on the port.
+ * "::" dual-stack like Node's). startAccepting listens on it: until then
+ * the kernel completes no handshake on the port.
  */
 static napi_value tap_bind_tcp(napi_env env, napi_callback_info info) {
   size_t argc = 2;
@@ -608,6 +609,167 @@ static napi_value tap_bind_tcp(napi_env env, napi_callback_info info) {
   CHECK(napi_set_named_property(env, result, "fd", fd_value));
   CHECK(napi_set_named_property(env, result, "port", port_value));
   return result;
+}
+
+/*
+ * The accept loop of a TCP listener, for JavaScript to wrap each connection
+ * in a net.Socket({ fd, onread }): Node's net.Server accepts only into
+ * sockets that read into a fresh 64 KiB buffer per read, and under load that
+ * garbage was most of the server's peak memory.
+ */
+typedef struct {
+  uv_poll_t poll;
+  napi_env env;
+  napi_ref callback;
+  napi_async_context async_context;
+  int fd;
+  int paused;
+  int closing;
+} acceptor_t;
+
+/* Connections taken per wake-up: the rest wait in the backlog for the next turn, so a flood cannot starve the data path. */
+#define ACCEPTS_PER_WAKEUP 64
+
+static void acceptor_closed(uv_handle_t *handle) {
+  acceptor_t *acceptor = (acceptor_t *)handle->data;
+  napi_delete_reference(acceptor->env, acceptor->callback);
+  napi_async_destroy(acceptor->env, acceptor->async_context);
+  free(acceptor);
+}
+
+/* callback(fd, error|undefined): fd is the new connection's (its owner closes it), or -1 with the error. */
+static void deliver_connection(acceptor_t *acceptor, int fd, int error) {
+  napi_env env = acceptor->env;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) {
+    if (fd >= 0) close(fd);
+    return;
+  }
+  napi_value callback, global, argv[2], result;
+  napi_get_reference_value(env, acceptor->callback, &callback);
+  napi_get_global(env, &global);
+  napi_create_int32(env, fd, &argv[0]);
+  if (error) argv[1] = errno_error(env, error, "accept4", "accepting a connection");
+  else napi_get_undefined(env, &argv[1]);
+  if (napi_make_callback(env, acceptor->async_context, global, callback, 2, argv, &result) != napi_ok) {
+    bool pending = false;
+    napi_is_exception_pending(env, &pending);
+    if (pending) {
+      napi_value exception;
+      napi_get_and_clear_last_exception(env, &exception);
+      napi_fatal_exception(env, exception);
+    }
+  }
+  napi_close_handle_scope(env, scope);
+}
+
+/* Errors of one connection that died in the backlog (accept(2), "Error handling"): skip it, keep accepting. */
+static int connection_error(int err) {
+  return err == ECONNABORTED || err == EPROTO || err == ENETDOWN || err == ENOPROTOOPT || err == EHOSTDOWN ||
+         err == ENONET || err == EHOSTUNREACH || err == EOPNOTSUPP || err == ENETUNREACH || err == EPERM;
+}
+
+static void on_acceptable(uv_poll_t *poll, int status, int events) {
+  (void)events;
+  acceptor_t *acceptor = (acceptor_t *)poll->data;
+  if (acceptor->closing || acceptor->paused) return;
+  if (status < 0) return deliver_connection(acceptor, -1, -status);
+  for (int taken = 0; taken < ACCEPTS_PER_WAKEUP && !acceptor->closing && !acceptor->paused;) {
+    int fd = accept4(acceptor->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd >= 0) {
+      taken++;
+      deliver_connection(acceptor, fd, 0);
+      continue;
+    }
+    if (errno == EINTR || connection_error(errno)) continue;
+    /* EMFILE, ENFILE, ENOBUFS, ENOMEM: reported, and JavaScript pauses us a while (the backlog waits). */
+    if (errno != EAGAIN && errno != EWOULDBLOCK) deliver_connection(acceptor, -1, errno);
+    break;
+  }
+}
+
+/*
+ * startAccepting(fd: a bound TCP socket (bindTcp), backlog, callback(fd, error)) -> handle:
+ * listen(), then accept4 (non-blocking, close-on-exec) on the event loop.
+ */
+static napi_value tap_start_accepting(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t fd, backlog;
+  napi_valuetype callback_type;
+  if (argc < 3 || !get_fd(env, argv[0], &fd) || napi_get_value_int32(env, argv[1], &backlog) != napi_ok || backlog < 1 ||
+      napi_typeof(env, argv[2], &callback_type) != napi_ok || callback_type != napi_function) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "startAccepting(fd, backlog > 0, callback)");
+    return NULL;
+  }
+  int flags = fcntl(fd, F_GETFL);
+  if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) return throw_errno(env, errno, "fcntl", NULL);
+  if (listen(fd, backlog) < 0) return throw_errno(env, errno, "listen", NULL);
+  acceptor_t *acceptor = calloc(1, sizeof *acceptor);
+  if (!acceptor) return throw_errno(env, ENOMEM, "calloc", NULL);
+  acceptor->env = env;
+  acceptor->fd = fd;
+  uv_loop_t *loop;
+  int rc = napi_get_uv_event_loop(env, &loop) == napi_ok ? uv_poll_init(loop, &acceptor->poll, fd) : UV_EINVAL;
+  if (rc != 0) {
+    free(acceptor);
+    return throw_errno(env, -rc, "uv_poll_init", NULL);
+  }
+  napi_value resource_name;
+  napi_create_string_utf8(env, "tapvpn:tcp-accept", NAPI_AUTO_LENGTH, &resource_name);
+  napi_async_init(env, NULL, resource_name, &acceptor->async_context);
+  napi_create_reference(env, argv[2], 1, &acceptor->callback);
+  acceptor->poll.data = acceptor;
+  rc = uv_poll_start(&acceptor->poll, UV_READABLE, on_acceptable);
+  if (rc != 0) {
+    acceptor->closing = 1;
+    uv_close((uv_handle_t *)&acceptor->poll, acceptor_closed);
+    return throw_errno(env, -rc, "uv_poll_start", NULL);
+  }
+  napi_value handle;
+  CHECK(napi_create_external(env, acceptor, NULL, NULL, &handle));
+  return handle;
+}
+
+static acceptor_t *acceptor_argument(napi_env env, napi_callback_info info, size_t want, napi_value *argv, const char *usage) {
+  size_t argc = want;
+  acceptor_t *acceptor;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < want ||
+      napi_get_value_external(env, argv[0], (void **)&acceptor) != napi_ok) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", usage);
+    return NULL;
+  }
+  return acceptor;
+}
+
+/* setAccepting(handle, on): pauses (out of epoll; connections wait in the backlog) or resumes. */
+static napi_value tap_set_accepting(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  acceptor_t *acceptor = acceptor_argument(env, info, 2, argv, "setAccepting(handle, on: boolean)");
+  bool on;
+  if (!acceptor) return NULL;
+  if (napi_get_value_bool(env, argv[1], &on) != napi_ok) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "setAccepting(handle, on: boolean)");
+    return NULL;
+  }
+  if (acceptor->closing || acceptor->paused == !on) return NULL;
+  int rc = on ? uv_poll_start(&acceptor->poll, UV_READABLE, on_acceptable) : uv_poll_stop(&acceptor->poll);
+  if (rc != 0) return throw_errno(env, -rc, on ? "uv_poll_start" : "uv_poll_stop", NULL);
+  acceptor->paused = !on;
+  return NULL;
+}
+
+/* stopAccepting(handle): out of epoll now, then closes the listening fd; idempotent. */
+static napi_value tap_stop_accepting(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  acceptor_t *acceptor = acceptor_argument(env, info, 1, argv, "stopAccepting(handle)");
+  if (!acceptor || acceptor->closing) return NULL;
+  acceptor->closing = 1;
+  uv_poll_stop(&acceptor->poll);
+  close(acceptor->fd);
+  uv_close((uv_handle_t *)&acceptor->poll, acceptor_closed);
+  return NULL;
 }
 
 /*
@@ -664,6 +826,9 @@ static napi_value init(napi_env env, napi_value exports) {
       {"writeFrames", NULL, tap_write_frames, NULL, NULL, NULL, napi_default, NULL},
       {"close", NULL, tap_close, NULL, NULL, NULL, napi_default, NULL},
       {"bindTcp", NULL, tap_bind_tcp, NULL, NULL, NULL, napi_default, NULL},
+      {"startAccepting", NULL, tap_start_accepting, NULL, NULL, NULL, napi_default, NULL},
+      {"setAccepting", NULL, tap_set_accepting, NULL, NULL, NULL, napi_default, NULL},
+      {"stopAccepting", NULL, tap_stop_accepting, NULL, NULL, NULL, napi_default, NULL},
       {"dropBoundingSet", NULL, tap_drop_bounding_set, NULL, NULL, NULL, napi_default, NULL},
       {"clearCapabilities", NULL, tap_clear_capabilities, NULL, NULL, NULL, napi_default, NULL},
   };
