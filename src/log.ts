@@ -14,8 +14,15 @@
  * (`tapvpn-server`), and one child per component with `childLogger(log,
  * 'leases')`, which adds {"component": "leases"} to every line.
  */
+import { createRequire } from 'node:module';
 import { pino, type DestinationStream, type Logger } from 'pino';
-import pretty from 'pino-pretty';
+import type { PrettyOptions, PrettyStream } from 'pino-pretty';
+
+/** pino-pretty, loaded on first use: a daemon logging JSON to journald never carries it. */
+function prettyStream(options: PrettyOptions): PrettyStream {
+  const pretty = createRequire(import.meta.url)('pino-pretty') as (options: PrettyOptions) => PrettyStream;
+  return pretty(options);
+}
 
 export type { Logger };
 
@@ -46,7 +53,7 @@ export function createLogger(component: string, options: LoggerOptions | string 
   const usePretty = opts.pretty ?? (process.env.TAPVPN_LOG_PRETTY === '1' || (process.stdout.isTTY === true && !process.env.TAPVPN_LOG_JSON));
   const config = { name: component, level: resolveLevel(opts.level), redact: { paths: [...REDACT_PATHS], censor: '[redacted]' } };
   if (usePretty) {
-    const stream = pretty({ colorize: opts.destination === undefined, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname', sync: true, ...(opts.destination ? { destination: opts.destination as NodeJS.WritableStream } : {}) });
+    const stream = prettyStream({ colorize: opts.destination === undefined, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname', sync: true, ...(opts.destination ? { destination: opts.destination as NodeJS.WritableStream } : {}) });
     return pino(config, stream);
   }
   return opts.destination ? pino(config, opts.destination) : pino(config);

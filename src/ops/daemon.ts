@@ -8,7 +8,7 @@ import { defaultControlSocket } from '../config/fields.js';
 import type { Logger } from '../log.js';
 import { resolveId } from '../util/privileges.js';
 import { startControlSocket, type ControlSocket } from './control/server.js';
-import { startManagementListener, type ManagementListener } from './management.js';
+import type { ManagementListener } from './management.js';
 import type { DaemonSnapshot, SnapshotProvider } from './snapshot.js';
 
 export interface OpsConfig {
@@ -31,7 +31,8 @@ export async function startDaemonOps(role: DaemonSnapshot['role'], name: string,
     control = await startControlSocket({ path, ...(gid === undefined ? {} : { gid }), commands: { status: () => snapshot() } }, log);
   }
   try {
-    if (config.metrics.enabled) management = await startManagementListener({ address: config.metrics.address, port: config.metrics.port }, snapshot, role, log);
+    // Loaded only when enabled: prom-client and the status page are a few MiB of a daemon's memory it would carry for nothing.
+    if (config.metrics.enabled) management = await (await import('./management.js')).startManagementListener({ address: config.metrics.address, port: config.metrics.port }, snapshot, role, log);
   } catch (error) {
     await control?.close();
     throw error;

@@ -6,13 +6,13 @@
  * faster than @noble/curves here (docs/CRYPTO.md). Raw keys go in through
  * JWK, which OpenSSL imports an order of magnitude faster than DER. A key
  * pair's OpenSSL key object is cached beside its private key bytes, so a
- * server's static key is imported once. @noble/curves derives a public key
- * from a bare private key (a rare, configuration-time operation).
+ * server's static key is imported once. A public key is derived from a bare
+ * private key (a configuration-time operation) through PKCS#8, the one raw
+ * import OpenSSL takes without the public half.
  *
  * Guarantee: DH never returns the all-zero output of a low-order peer key;
  * it throws DhError instead (WireGuard refuses these too).
  */
-import { x25519 } from '@noble/curves/ed25519.js';
 import { createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, type JsonWebKey, type KeyObject } from 'node:crypto';
 
 export const DHLEN = 32;
@@ -55,8 +55,16 @@ export function generateKeypair(): KeyPair {
 /** The X25519 public key of a private key (RFC 7748 §6.1: X25519(k, 9)). */
 export function publicKeyFromPrivate(privateKey: Uint8Array): Uint8Array {
   checkLength('X25519 private key', privateKey);
-  return x25519.getPublicKey(privateKey);
+  const keyObject = createPrivateKey({ key: Buffer.concat([PKCS8_X25519_PREFIX, privateKey]), format: 'der', type: 'pkcs8' });
+  return fromBase64Url(createPublicKey(keyObject).export({ format: 'jwk' }).x!);
 }
+
+/**
+ * PrivateKeyInfo (RFC 5208) of an X25519 key (RFC 8410 §7) up to the key's
+ * 32 bytes: SEQUENCE { version 0, AlgorithmIdentifier { id-X25519
+ * 1.3.101.110 }, OCTET STRING { OCTET STRING (32) } }.
+ */
+const PKCS8_X25519_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
 
 function privateKeyObject(keyPair: KeyPair): KeyObject {
   let keyObject = privateKeyObjects.get(keyPair.privateKey);
