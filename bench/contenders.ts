@@ -50,6 +50,8 @@ export interface TapvpnOptions {
   queueing?: string;
   /** Label instead of the default name. */
   label?: string;
+  /** Node/V8 flags for both daemons instead of the command's own (bin/tapvpn.js's DAEMON_NODE_FLAGS). */
+  nodeFlags?: string[];
   /** Another tapvpn tree (a baseline worktree); default: this one. */
   root?: string;
 }
@@ -73,9 +75,9 @@ export function tapvpn(options: TapvpnOptions): Contender {
       if (options.mtu) await editFile(configs.server, (text) => text.replace(/^mtu = \d+$/m, `mtu = ${options.mtu}`));
       const env = { ...process.env, TAPVPN_QUEUEING: options.queueing ?? '', TAPVPN_LOG_PRETTY: '' };
       const logs = { server: join(sub, 'server.log'), client: join(sub, 'client.log') };
-      const server = startTapvpn(root, topology.server, ['server', '--config', configs.server], env, logs.server, children);
+      const server = startTapvpn(root, topology.server, ['server', '--config', configs.server], env, logs.server, children, options.nodeFlags);
       await new Promise((r) => setTimeout(r, SERVER_START_MS));
-      const client = startTapvpn(root, topology.clients[0]!, ['client', '--config', configs.clients[0]!], env, logs.client, children);
+      const client = startTapvpn(root, topology.clients[0]!, ['client', '--config', configs.clients[0]!], env, logs.client, children, options.nodeFlags);
       if (PROFILE_DIR) console.error(`  profiling ${name}: client pid ${client.pid}, server pid ${server.pid} → ${PROFILE_DIR}`);
       try {
         await waitForAddress(topology.clients[0]!, 'tapvpn0', ADDRESS_WAIT_MS);
@@ -89,9 +91,9 @@ export function tapvpn(options: TapvpnOptions): Contender {
 }
 
 /** `node [--cpu-prof] <root>/bin/tapvpn.js <args>` in the namespace (`ip netns exec` execs, so the PID is node's); output to `logFile`. */
-function startTapvpn(root: string, netns: string, args: string[], env: NodeJS.ProcessEnv, logFile: string, children: ChildProcess[]): ChildProcess {
+function startTapvpn(root: string, netns: string, args: string[], env: NodeJS.ProcessEnv, logFile: string, children: ChildProcess[], nodeFlags: string[] = []): ChildProcess {
   const profile = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
-  const child = spawn('ip', ['netns', 'exec', netns, process.execPath, ...profile, join(root, 'bin/tapvpn.js'), ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
+  const child = spawn('ip', ['netns', 'exec', netns, process.execPath, ...nodeFlags, ...profile, join(root, 'bin/tapvpn.js'), ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
   const log = createWriteStream(logFile);
   child.stdout!.pipe(log);
   child.stderr!.pipe(log);

@@ -3,7 +3,8 @@
  * (UDP) on this machine, in one run, with the same tools (issues 6 and 13).
  *
  *   node --import tsx bench/vpn-bench.ts [--runs N] [--seconds S] [--only name,name]
- *        [--tests up1,down1,up4,down4] [--baseline-ref REF] [--levers "label=spec;label=spec"]   (root)
+ *        [--tests up1,down1,up4,down4] [--baseline-ref REF] [--levers "label=spec;label=spec"]
+ *        [--node-levers "label=flags;label=flags"]   (root)
  *
  * Topology: the demo's namespaces (client0 ── veth ── server), one set per
  * contender (prefix tvt-b<i>-), all up at once so that the runs interleave
@@ -21,6 +22,9 @@
  * for before/after tables; --levers adds tapvpn contenders with queueing
  * levers set (TAPVPN_QUEUEING, src/io/queueing.ts), e.g.
  *   --levers "txq 64=txqueuelen=64;lowat=notsent_lowat=65536"
+ * and --node-levers tapvpn contenders whose daemons get other Node/V8 flags
+ * than the command's own (bin/tapvpn.js), e.g.
+ *   --node-levers "semi 8=--max-semi-space-size=8"
  * Namespaces, worktrees and every process started here are removed in finally.
  */
 import type { ChildProcess } from 'node:child_process';
@@ -102,6 +106,7 @@ interface Options {
   tests: readonly Test[];
   baselineRef: string | undefined;
   levers: Array<{ label: string; spec: string }>;
+  nodeLevers: Array<{ label: string; flags: string[] }>;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -115,12 +120,15 @@ function parseArgs(argv: string[]): Options {
   const testKeys = list(value('--tests'), ',');
   const tests = testKeys ? TESTS.filter((t) => testKeys.includes(t.key)) : TESTS;
   if (testKeys && tests.length !== testKeys.length) throw new Error(`--tests takes ${TESTS.map((t) => t.key).join(',')}, got ${testKeys.join(',')}`);
-  const levers = (list(value('--levers'), ';') ?? []).map((entry) => {
-    const at = entry.indexOf('=');
-    if (at <= 0) throw new Error(`--levers entries are label=spec (spec as in TAPVPN_QUEUEING), got "${entry}"`);
-    return { label: entry.slice(0, at).trim(), spec: entry.slice(at + 1).trim() };
-  });
-  return { runs: Number(value('--runs') ?? 3), seconds, only: list(value('--only'), ',')?.map((s) => s.toLowerCase()), tests, baselineRef: value('--baseline-ref'), levers };
+  const labelled = (flag: string, what: string) =>
+    (list(value(flag), ';') ?? []).map((entry) => {
+      const at = entry.indexOf('=');
+      if (at <= 0) throw new Error(`${flag} entries are label=${what}, got "${entry}"`);
+      return { label: entry.slice(0, at).trim(), rest: entry.slice(at + 1).trim() };
+    });
+  const levers = labelled('--levers', 'spec (spec as in TAPVPN_QUEUEING)').map(({ label, rest }) => ({ label, spec: rest }));
+  const nodeLevers = labelled('--node-levers', 'flags (space-separated Node/V8 flags)').map(({ label, rest }) => ({ label, flags: rest.split(/\s+/).filter(Boolean) }));
+  return { runs: Number(value('--runs') ?? 3), seconds, only: list(value('--only'), ',')?.map((s) => s.toLowerCase()), tests, baselineRef: value('--baseline-ref'), levers, nodeLevers };
 }
 
 async function describeTree(): Promise<string> {
@@ -181,6 +189,7 @@ async function main(): Promise<void> {
     let contenders = defaultContenders();
     if (options.only) contenders = contenders.filter((c) => options.only!.some((o) => c.name.toLowerCase().includes(o)));
     for (const lever of options.levers) contenders.push(tapvpn({ suite: 'aes-256-gcm', reference: OPENVPN_AES, queueing: lever.spec, label: `tapvpn aes-256-gcm, ${lever.label}` }));
+    for (const lever of options.nodeLevers) contenders.push(tapvpn({ suite: 'aes-256-gcm', reference: OPENVPN_AES, nodeFlags: lever.flags, label: `tapvpn aes-256-gcm, ${lever.label}` }));
     let baselineNote = '';
     if (options.baselineRef) {
       const baseline = await prepareBaseline(options.baselineRef, dir);
