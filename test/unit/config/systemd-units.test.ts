@@ -120,3 +120,10 @@ test('systemd-analyze verify finds nothing but the missing binary', async (t) =>
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('tapvpn-client@.service leaves /proc/sys writable: the client sets IPv6 sysctls on its own TAP, and a read-only /proc/sys would lose its pushed IPv6 routes', async () => {
+  const service = serviceSection(await readFile(join(SYSTEMD, 'tapvpn-client@.service'), 'utf8'));
+  const source = await readFile(fileURLToPath(new URL('../../../src/client/run.ts', import.meta.url)), 'utf8');
+  assert.match(source, /writeFile\(`\/proc\/sys\/net\/ipv6\/conf\/\$\{device\}\/accept_ra/, 'the client writes per-TAP IPv6 sysctls (if it stops, this test and the unit comment can go)');
+  assert.notDeepEqual(service.get('ProtectKernelTunables'), ['yes']);
+});
