@@ -12,6 +12,11 @@
 # bench/adapter-bench.ts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+for arg in "$@"; do
+  case "$arg" in
+    -h | --help) exec node --import tsx bench/vpn-bench.ts --help ;;
+  esac
+done
 if [ "$(id -u)" -ne 0 ]; then
   echo "bench: needs root (network namespaces, TAP devices): sudo npm run bench" >&2
   exit 2

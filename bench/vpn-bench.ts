@@ -168,7 +168,14 @@ interface Live {
   runs: RunFigures[];
 }
 
+/** The usage lines of this file's header comment. */
+function usage(): string {
+  const header = readFileSync(fileURLToPath(import.meta.url), 'utf8').split('*/')[0]!;
+  return header.split('\n').slice(1).map((line) => line.replace(/^ \* ?/, '')).join('\n').trim();
+}
+
 async function main(): Promise<void> {
+  if (process.argv.includes('--help') || process.argv.includes('-h')) return void console.log(usage());
   if (process.getuid?.() !== 0) throw new Error('needs root (network namespaces, TAP devices)');
   const options = parseArgs(process.argv.slice(2));
   const dir = await mkdtemp(join(tmpdir(), 'tvt-bench-'));
