@@ -51,6 +51,9 @@ export const relayConfigSchema = z
         idle_timeout: seconds.default(120),
         max_connections: z.number().int().min(1).default(1024),
         max_connections_per_source: z.number().int().min(1).default(64),
+        /** New connections (each a handshake passed on to a server) one source may open at once, then per second. */
+        per_source_burst: z.number().int().min(1).default(32),
+        per_source_rate: z.number().positive().default(8),
       })
       .prefault({}),
     /** Health probing of group members: the shared key file and how often to ask. */

@@ -10,7 +10,7 @@
  */
 import type { Logger } from '../log.js';
 import { logTunnelEvent, type TunnelIdentity } from './events.js';
-import { TokenBucket } from '../engine/token-bucket.js';
+import { refusalLineBudget } from '../engine/line-budget.js';
 import { NO_TRAFFIC, addTraffic, type ClientTotals, type ServerSnapshot, type Traffic, type TunnelRow } from './snapshot.js';
 
 export const REKEY_POLL_MS = 1000;
@@ -53,10 +53,6 @@ export function reasonLabel(codeName: string): string {
   return codeName.toLowerCase().replace(/_/g, '-');
 }
 
-/** Refusal log lines: a handshake flood is counted in full but logged at most this fast (a line per junk REQUEST would be the flood's own amplifier). */
-export const REFUSAL_LOG_BURST = 100;
-export const REFUSAL_LOG_PER_SECOND = 20;
-
 export type ServerBase = Omit<ServerSnapshot, 'tunnels' | 'clients' | 'handshakes' | 'nowMs'>;
 
 export class ServerMonitor {
@@ -67,8 +63,7 @@ export class ServerMonitor {
   readonly #handshakes = new Map<string, number>();
   #configured: readonly string[];
   #timer: NodeJS.Timeout | undefined;
-  readonly #refusalLines = new TokenBucket(REFUSAL_LOG_PER_SECOND, REFUSAL_LOG_BURST);
-  #refusalsSuppressed = 0;
+  readonly #refusalLines = refusalLineBudget();
 
   constructor(
     private readonly log: Logger,
@@ -116,9 +111,8 @@ export class ServerMonitor {
   /** A connection that ended without an authorized tunnel (refused, or failed during the handshake). */
   refused(identity: TunnelIdentity, code: string, reason: string, by: string, nowMs = Date.now()): void {
     this.#count(reasonLabel(code));
-    if (!this.#refusalLines.take(nowMs)) return void this.#refusalsSuppressed++;
-    const suppressed = this.#refusalsSuppressed;
-    this.#refusalsSuppressed = 0;
+    const suppressed = this.#refusalLines.admit(nowMs);
+    if (suppressed === undefined) return;
     logTunnelEvent(this.log, identity, { event: 'tunnel.refused', code, reason, by, ...(suppressed > 0 ? { suppressed } : {}) });
   }
 

@@ -19,6 +19,7 @@ import type { Refusal } from '../protocol/machines/actions.js';
 import { RelayMachine } from '../protocol/machines/relay.js';
 import { NEXT_HOP_UNAVAILABLE, type DialResult } from './dial.js';
 import type { RelayCounters } from './counters.js';
+import type { LineBudget } from '../engine/line-budget.js';
 
 const MAX_QUEUED_BYTES = 1024 * 1024;
 
@@ -34,6 +35,8 @@ export interface ConnectionDeps {
   limits: ConnectionLimits;
   counters: RelayCounters;
   log: Logger;
+  /** The relay's budget for refusal log lines, shared by its connections: a flood is counted, not logged line by line. */
+  refusalLines: LineBudget;
   dialNext(name: string): Promise<DialResult>;
   /**
    * RELAY frames (hex) this relay forwarded that got no answer from the next
@@ -124,7 +127,8 @@ export class RelayConnection {
       this.deps.log.info(entry, 'relay closed idle tunnel');
     } else if (close.refusal) {
       this.deps.counters.refused(close.refusal);
-      this.deps.log.warn({ ...entry, refusal: close.refusal }, `relay refused connection: ${close.refusal}`);
+      const suppressed = this.deps.refusalLines.admit(Date.now());
+      if (suppressed !== undefined) this.deps.log.warn({ ...entry, refusal: close.refusal, ...(suppressed > 0 ? { suppressed } : {}) }, `relay refused connection: ${close.refusal}`);
     } else {
       this.deps.log.info(entry, 'relayed tunnel ended');
     }

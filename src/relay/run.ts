@@ -20,6 +20,8 @@ import { peerLabel, unmappedAddress } from '../io/byte-stream.js';
 import { readPrivateKeyFile } from '../io/key-file.js';
 import type { Logger } from '../log.js';
 import { CloseCode } from '../protocol/frames/close-codes.js';
+import { SourceBudget } from '../engine/source-budget.js';
+import { refusalLineBudget } from '../engine/line-budget.js';
 import { RelayConnection } from './connection.js';
 import { RelayCounters, type RelayStatus } from './counters.js';
 import { dialNextHop } from './dial.js';
@@ -32,6 +34,8 @@ const TICK_INTERVAL_MS = 1000;
 const SHUTDOWN_GRACE_MS = 2000;
 /** Margin over the connect attempts for the whole setup (RELAY read, dial, failover). */
 const SETUP_MARGIN_MS = 5000;
+/** Per-source connection budgets kept at most (least recently used forgotten first, as at the server). */
+const MAX_BUDGET_SOURCES = 8192;
 
 export interface RelayHandle {
   readonly port: number;
@@ -44,6 +48,10 @@ export async function startRelay(config: RelayConfig, log: Logger): Promise<Rela
   const counters = new RelayCounters();
   const connections = new Set<RelayConnection>();
   const perSource = new Map<string, number>();
+  // Every client behind this relay shares the relay's handshake budget at the server: without one
+  // per source here, one peer opening connections fast would spend it for all of them.
+  const refusalLines = refusalLineBudget();
+  const newConnections = new SourceBudget({ burst: config.limits.per_source_burst, rate: config.limits.per_source_rate, maxSources: MAX_BUDGET_SOURCES });
   const inFlight = new Set<string>();
   const names = [config.name, ...config.aliases];
   const connectTimeoutMs = config.limits.connect_timeout * 1000;
@@ -70,6 +78,7 @@ export async function startRelay(config: RelayConfig, log: Logger): Promise<Rela
       limits,
       counters,
       log,
+      refusalLines,
       inFlight,
       dialNext: (name) => dialNextHop(name, groups, connectTimeoutMs, log),
       onDone: () => {
@@ -86,6 +95,9 @@ export async function startRelay(config: RelayConfig, log: Logger): Promise<Rela
       connection.refuse('too-many-connections', CloseCode.ROUTING_FAILURE, `relay at capacity (max_connections ${config.limits.max_connections})`);
     } else if ((perSource.get(source) ?? 0) > config.limits.max_connections_per_source) {
       connection.refuse('too-many-from-source', CloseCode.ROUTING_FAILURE, `too many connections from ${source} (max_connections_per_source ${config.limits.max_connections_per_source})`);
+    } else if (!newConnections.take(source, Date.now())) {
+      // BUSY: the client backs off and retries, and does not count it against the server.
+      connection.refuse('too-many-handshakes', CloseCode.BUSY, `${source} opens connections faster than per_source_rate ${config.limits.per_source_rate}/s (burst ${config.limits.per_source_burst})`);
     }
   }
 

@@ -12,16 +12,14 @@
  *
  * Under load means: more connections not yet authorized than
  * `loadHandshakes`, or the server-wide DH meter (`loadRate` per second,
- * as much burst) empty. A source is an IPv4 address, or an IPv6 /64 (one
- * host usually holds a whole /64). Sources listed in `relaySources` (the
+ * as much burst) empty. Sources are counted as src/engine/source-budget.ts
+ * says (an IPv6 /64 is one source); those listed in `relaySources` (the
  * configured relays, behind which many clients share one address) get
- * `relayBurst`/`relayRate` instead. The table holds at most `maxSources`
- * buckets; past that the least recently used goes — by then usually full
- * again, so forgetting it gives nothing away. Pure: time is injected.
+ * `relayBurst`/`relayRate` instead. Pure: time is injected.
  */
+import { SourceBudget } from '../engine/source-budget.js';
 import { TokenBucket } from '../engine/token-bucket.js';
 import type { HandshakeAdmission } from '../protocol/machines/server.js';
-import { ipv6ToBytes } from '../wire/addr6.js';
 
 export interface HandshakeLimits {
   /** Handshakes (DHs) one source may start at once, then per second. */
@@ -52,20 +50,20 @@ export const DEFAULT_HANDSHAKE_LIMITS: HandshakeLimits = {
 
 export class HandshakeGate {
   readonly limits: HandshakeLimits;
-  readonly #buckets = new Map<string, TokenBucket>();
-  readonly #relays: ReadonlySet<string>;
+  readonly #budget: SourceBudget;
   readonly #meter: TokenBucket;
 
   constructor(limits: Partial<HandshakeLimits> = {}) {
     this.limits = { ...DEFAULT_HANDSHAKE_LIMITS, ...limits };
-    this.#relays = new Set(this.limits.relaySources.map(sourceKey));
+    const { perSourceBurst, perSourceRate, relaySources, relayBurst, relayRate, maxSources } = this.limits;
+    this.#budget = new SourceBudget({ burst: perSourceBurst, rate: perSourceRate, maxSources, special: { sources: relaySources, burst: relayBurst, rate: relayRate } });
     this.#meter = new TokenBucket(this.limits.loadRate, this.limits.loadRate);
   }
 
   /** `pending`: connections not yet authorized, this one included. */
   admit(source: string, mac2Valid: boolean, pending: number, nowMs: number): HandshakeAdmission {
     if (this.underLoad(pending, nowMs) && !mac2Valid) return 'cookie';
-    if (!this.#bucketOf(source).take(nowMs)) return 'busy';
+    if (!this.#budget.take(source, nowMs)) return 'busy';
     this.#meter.take(nowMs);
     return 'proceed';
   }
@@ -76,33 +74,6 @@ export class HandshakeGate {
 
   /** Buckets held now (bounded by maxSources). */
   get sources(): number {
-    return this.#buckets.size;
-  }
-
-  #bucketOf(source: string): TokenBucket {
-    const key = sourceKey(source);
-    let bucket = this.#buckets.get(key);
-    if (bucket) {
-      this.#buckets.delete(key); // re-inserted below: the Map's order is least recently used first
-    } else {
-      const relay = this.#relays.has(key);
-      bucket = relay ? new TokenBucket(this.limits.relayRate, this.limits.relayBurst) : new TokenBucket(this.limits.perSourceRate, this.limits.perSourceBurst);
-      if (this.#buckets.size >= this.limits.maxSources) this.#buckets.delete(this.#buckets.keys().next().value!);
-    }
-    this.#buckets.set(key, bucket);
-    return bucket;
-  }
-}
-
-/** IPv4 as it is (an IPv4-mapped IPv6 address too); IPv6 by its /64; anything else (a test's label) as it is. */
-export function sourceKey(address: string): string {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (mapped) return mapped[1]!;
-  if (!address.includes(':')) return address;
-  try {
-    const bytes = ipv6ToBytes(address.split('%')[0]!);
-    return `${Buffer.from(bytes.subarray(0, 8)).toString('hex')}/64`;
-  } catch {
-    return address;
+    return this.#budget.sources;
   }
 }

@@ -23,7 +23,7 @@ describe('relay config schema', () => {
   it('fills the defaults for a minimal file', () => {
     const config = parse('name = "relay1.example:7000"\n');
     assert.deepEqual(config.listen, { address: '0.0.0.0', port: 7000 });
-    assert.deepEqual(config.limits, { max_path_length: 16, max_relay_frame_bytes: 4096, connect_timeout: 5, idle_timeout: 120, max_connections: 1024, max_connections_per_source: 64 });
+    assert.deepEqual(config.limits, { max_path_length: 16, max_relay_frame_bytes: 4096, connect_timeout: 5, idle_timeout: 120, max_connections: 1024, max_connections_per_source: 64, per_source_burst: 32, per_source_rate: 8 });
     assert.deepEqual(config.groups, []);
     assert.deepEqual(config.aliases, []);
   });

@@ -6,7 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { HandshakeGate, sourceKey } from '../../../src/server/handshake-gate.js';
+import { sourceKey } from '../../../src/engine/source-budget.js';
+import { HandshakeGate } from '../../../src/server/handshake-gate.js';
 
 const calm = { loadRate: 1_000_000, loadHandshakes: 1_000_000 };
 
