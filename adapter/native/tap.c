@@ -210,18 +210,12 @@ static void reader_release(reader_t *reader) {
 
 static void reader_closed(uv_handle_t *handle) { reader_release((reader_t *)handle->data); }
 
-/* Calls callback(count, error|undefined); an exception it throws becomes an uncaughtException, not a lost one. */
-static void deliver(reader_t *reader, size_t count, int error, const char *syscall) {
-  napi_env env = reader->env;
-  napi_handle_scope scope;
-  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
-  napi_value callback, global, argv[2], result;
-  napi_get_reference_value(env, reader->callback, &callback);
+/* callback(...argv) in its async context; an exception it throws becomes an uncaughtException, not a lost one. */
+static void call_back(napi_env env, napi_ref callback_ref, napi_async_context context, size_t argc, napi_value *argv) {
+  napi_value callback, global, result;
+  napi_get_reference_value(env, callback_ref, &callback);
   napi_get_global(env, &global);
-  napi_create_uint32(env, (uint32_t)count, &argv[0]);
-  if (error) argv[1] = errno_error(env, error, syscall, "reading the TAP device");
-  else napi_get_undefined(env, &argv[1]);
-  if (napi_make_callback(env, reader->async_context, global, callback, 2, argv, &result) != napi_ok) {
+  if (napi_make_callback(env, context, global, callback, argc, argv, &result) != napi_ok) {
     bool pending = false;
     napi_is_exception_pending(env, &pending);
     if (pending) {
@@ -230,6 +224,18 @@ static void deliver(reader_t *reader, size_t count, int error, const char *sysca
       napi_fatal_exception(env, exception);
     }
   }
+}
+
+/* Calls callback(count, error|undefined). */
+static void deliver(reader_t *reader, size_t count, int error, const char *syscall) {
+  napi_env env = reader->env;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  napi_value argv[2];
+  napi_create_uint32(env, (uint32_t)count, &argv[0]);
+  if (error) argv[1] = errno_error(env, error, syscall, "reading the TAP device");
+  else napi_get_undefined(env, &argv[1]);
+  call_back(env, reader->callback, reader->async_context, 2, argv);
   napi_close_handle_scope(env, scope);
 }
 
@@ -645,21 +651,11 @@ static void deliver_connection(acceptor_t *acceptor, int fd, int error) {
     if (fd >= 0) close(fd);
     return;
   }
-  napi_value callback, global, argv[2], result;
-  napi_get_reference_value(env, acceptor->callback, &callback);
-  napi_get_global(env, &global);
+  napi_value argv[2];
   napi_create_int32(env, fd, &argv[0]);
   if (error) argv[1] = errno_error(env, error, "accept4", "accepting a connection");
   else napi_get_undefined(env, &argv[1]);
-  if (napi_make_callback(env, acceptor->async_context, global, callback, 2, argv, &result) != napi_ok) {
-    bool pending = false;
-    napi_is_exception_pending(env, &pending);
-    if (pending) {
-      napi_value exception;
-      napi_get_and_clear_last_exception(env, &exception);
-      napi_fatal_exception(env, exception);
-    }
-  }
+  call_back(env, acceptor->callback, acceptor->async_context, 2, argv);
   napi_close_handle_scope(env, scope);
 }
 
