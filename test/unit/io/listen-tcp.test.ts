@@ -5,6 +5,7 @@
  * the peer's address, and a listener that keeps accepting after close().
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
 import { test } from 'node:test';
 import { chunksReused, type ByteStream, type Peer } from '../../../src/io/byte-stream.js';
@@ -72,4 +73,46 @@ test('after close() nothing is accepted: the port refuses connections', async ()
   await listener.close();
   await assert.rejects(dial(listener.port), /ECONNREFUSED/);
   assert.equal(accepted, 1);
+});
+
+test('out of descriptors (EMFILE), the listener says so, pauses, and accepts again once descriptors are free', { timeout: 30_000 }, async () => {
+  const tcp = new URL('../../../src/io/tcp.ts', import.meta.url).href;
+  // A child with at most 64 descriptors: it holds every connection it accepts until told to let them go.
+  const script = `
+    import { listenTcp } from ${JSON.stringify(tcp)};
+    const held = [];
+    const errors = new Set();
+    const listener = await listenTcp('127.0.0.1', 0, (error) => { if (!errors.has(error.code)) { errors.add(error.code); console.log('error ' + error.code); } });
+    listener.onConnection((stream) => { held.push(stream); console.log('accepted ' + held.length); });
+    process.stdin.on('data', () => { for (const s of held.splice(0)) s.destroy(); console.log('released'); });
+    console.log('port ' + listener.port);
+  `;
+  const child = spawn('bash', ['-c', `ulimit -n 64 && exec "${process.execPath}" --import tsx --input-type=module -e "$0"`, script], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let output = '';
+  child.stdout!.on('data', (chunk) => (output += chunk));
+  const waitFor = async (pattern: RegExp, from = 0): Promise<RegExpMatchArray> => {
+    for (let i = 0; i < 200; i++) {
+      const match = pattern.exec(output.slice(from));
+      if (match) return match;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    throw new Error(`child never printed ${pattern}: ${output}`);
+  };
+  const clients: Socket[] = [];
+  try {
+    const port = Number((await waitFor(/port (\d+)/))[1]);
+    for (let i = 0; i < 80; i++) clients.push(await dial(port)); // the kernel completes them all; the child runs out of descriptors
+    await waitFor(/error EMFILE/);
+    const acceptedBefore = Math.max(...[...output.matchAll(/accepted (\d+)/g)].map((m) => Number(m[1])));
+    assert.ok(acceptedBefore < 80, `the child took ${acceptedBefore} of 80 with 64 descriptors`);
+    const released = output.length;
+    child.stdin!.write('release\n');
+    await waitFor(/released/, released);
+    // The connections left in the backlog are taken once the pause is over (the count restarts at 1): the listener did not give up.
+    await waitFor(new RegExp(`accepted ${Math.min(80 - acceptedBefore, 20)}\\b`), output.indexOf('released', released));
+    assert.equal(child.exitCode, null, 'the child is still running');
+  } finally {
+    for (const client of clients) client.destroy();
+    child.kill();
+  }
 });
