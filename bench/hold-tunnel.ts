@@ -5,6 +5,10 @@
  * (strace, perf, /proc/<pid>/schedstat, ping) without a whole bench.
  *
  *   node --import tsx bench/hold-tunnel.ts [tapvpn|openvpn|wireguard] [TAPVPN_QUEUEING spec]   (root)
+ *
+ * HOLD_NODE_FLAGS="--trace-deopt --perf-basic-prof" gives tapvpn's daemons
+ * Node/V8 flags (their output goes to the daemons' logs in its tvt-hold- temp folder,
+ * removed when the tunnel stops).
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -29,7 +33,7 @@ process.once('SIGTERM', () => void stop());
 try {
   const kind = process.argv[2] ?? 'tapvpn';
   const contenders: Record<string, () => Contender> = {
-    tapvpn: () => tapvpn({ suite: 'aes-256-gcm', reference: OPENVPN_AES, queueing: process.argv[3] ?? '' }),
+    tapvpn: () => tapvpn({ suite: 'aes-256-gcm', reference: OPENVPN_AES, queueing: process.argv[3] ?? '', nodeFlags: (process.env.HOLD_NODE_FLAGS ?? '').split(' ').filter(Boolean) }),
     openvpn: () => openvpn('AES-256-GCM'),
     wireguard: () => wireguard,
   };
