@@ -61,8 +61,11 @@ export async function listenTcp(address: string, port: number, onError: (error: 
   let accept: ((stream: ByteStream, peer: Peer) => void) | undefined;
   let resumeTimer: NodeJS.Timeout | undefined;
   let acceptor: object;
+  /** An accept error was reported and no connection has been accepted since: a lasting EMFILE is said once, not every retry. */
+  let failing = false;
   const onAccepted = (fd: number, error: NodeJS.ErrnoException | undefined): void => {
     if (error) return pauseAccepting(error);
+    failing = false;
     let socket: Socket;
     try {
       socket = socketReadingShared({ fd, readable: true, writable: true });
@@ -75,7 +78,8 @@ export async function listenTcp(address: string, port: number, onError: (error: 
   };
   // Out of descriptors or memory: say so, and leave the backlog alone a while (the kernel keeps it) instead of spinning on it.
   const pauseAccepting = (error: Error): void => {
-    onError(error);
+    if (!failing) onError(error);
+    failing = true;
     if (resumeTimer) return;
     binding.setAccepting(acceptor, false);
     resumeTimer = setTimeout(() => {
