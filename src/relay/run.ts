@@ -48,9 +48,9 @@ export async function startRelay(config: RelayConfig, log: Logger): Promise<Rela
   const counters = new RelayCounters();
   const connections = new Set<RelayConnection>();
   const perSource = new Map<string, number>();
+  const refusalLines = refusalLineBudget();
   // Every client behind this relay shares the relay's handshake budget at the server: without one
   // per source here, one peer opening connections fast would spend it for all of them.
-  const refusalLines = refusalLineBudget();
   const newConnections = new SourceBudget({ burst: config.limits.per_source_burst, rate: config.limits.per_source_rate, maxSources: MAX_BUDGET_SOURCES });
   const inFlight = new Set<string>();
   const names = [config.name, ...config.aliases];
