@@ -21,6 +21,7 @@ import { echo6Frame, ndpFrame } from './frames6.js';
 import { toHex } from '../wire/fixtures.js';
 import { DAD_NS_FRAME, RS_FRAME } from '../wire/fixtures6.js';
 import { TEST_LEASE, TEST_LEASE6 } from '../../support/lease.js';
+import { seeded } from '../../support/seeded.js';
 
 const GW = DEFAULT_GATEWAY_MAC;
 const HOST = 'fd74:7670:6e00:2:0:5eff:fe10:1';
@@ -179,17 +180,6 @@ test('a lease change re-advertises at once to a known host; an IPv4-only lease a
   assert.equal(adapter.counters.get('ndp:unsolicited-ra'), 1);
 });
 
-/** A small seeded PRNG (mulberry32), so the jitter is the same on every run. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The app's timer, simulated: a tick every TICK_MS of injected time, for `ms`; the frames written meanwhile with when. */
 const TICK_MS = 1_000;

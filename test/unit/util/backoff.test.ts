@@ -8,18 +8,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { decorrelatedDelay, reconnectBackoff } from '../../../src/util/backoff.js';
+import { seeded } from '../../support/seeded.js';
 
-/** A small seeded PRNG (mulberry32), so the crowd test is the same on every run. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 test('the lowest draw always gives minMs; the highest grows ×3 per attempt up to maxMs', () => {
   const low = reconnectBackoff({ minMs: 1000, maxMs: 60_000, random: () => 0 });
